@@ -1,0 +1,113 @@
+/*
+ * conf.h: the parsed configuration file (DESIGN §2) and its parser.
+ *
+ * The parser is pure apart from stat(2)/open(2) of the secret files it names:
+ * text in, struct out, every error collected as "FILE:LINE: message".
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CONF_MAX_STORES		8	/* [store NAME] sections */
+#define CONF_MAX_LOCLINKS	64	/* lines in [locations] */
+#define CONF_MAX_ERRORS		64	/* errors kept; more are counted */
+#define CONF_NAME_MAX		64	/* store names */
+#define CONF_STR_MAX		256	/* shop, location names, ids */
+#define CONF_PATH_MAX		1024	/* file paths, url */
+#define CONF_ERR_MAX		512	/* one formatted error line */
+
+enum match_key {
+	MATCH_HANDLE,		/* product handle, then variant by SKU or options */
+	MATCH_SKU,
+	MATCH_BARCODE
+};
+
+enum initial_policy {
+	INITIAL_PRIMARY,	/* copy the first store's quantity */
+	INITIAL_KEEP,		/* take each store's value as its baseline */
+	INITIAL_MIN		/* set every store to the smallest */
+};
+
+enum direction {
+	DIRECTION_TWO_WAY,
+	DIRECTION_ONE_WAY	/* only the primary's changes flow */
+};
+
+struct store_conf {
+	char	name[CONF_NAME_MAX];		/* from [store NAME] */
+	char	shop[CONF_STR_MAX];		/* x.myshopify.com */
+	char	token_file[CONF_PATH_MAX];	/* "" when client_id is used */
+	char	client_id[CONF_STR_MAX];
+	char	client_secret_file[CONF_PATH_MAX];
+	char	url[CONF_PATH_MAX];		/* "" = https://SHOP */
+	int	line;				/* line of the section header */
+};
+
+/* One [locations] line: a location name or gid per store, in store order. */
+struct location_link {
+	char	names[CONF_MAX_STORES][CONF_STR_MAX];
+	int	line;
+};
+
+struct conf {
+	char			path[CONF_PATH_MAX];
+	int64_t			interval_ms;		/* 5s */
+	char			state_dir[CONF_PATH_MAX];	/* /var/lib/invsync */
+	enum match_key		match;			/* handle */
+	enum initial_policy	initial;		/* primary */
+	enum direction		direction;		/* two-way */
+	char			api_version[16];	/* 2026-07 */
+	char			ca_file[CONF_PATH_MAX];	/* "" = search list */
+	int64_t			overlap_ms;		/* 60s */
+	int64_t			reconcile_ms;		/* 15m */
+	int64_t			catalog_ms;		/* 5m: catalog refresh */
+	int			guard_percent;		/* 50; 0 disables */
+	struct store_conf	stores[CONF_MAX_STORES];
+	size_t			nstores;
+	struct location_link	loclinks[CONF_MAX_LOCLINKS];
+	size_t			nloclinks;
+};
+
+struct conf_errors {
+	char	msg[CONF_MAX_ERRORS][CONF_ERR_MAX];	/* "FILE:LINE: ..." */
+	size_t	n;		/* kept in msg */
+	size_t	total;		/* all errors found, may exceed n */
+};
+
+/*
+ * Parses the configuration text of the file named path (used in messages
+ * and to resolve nothing else) into *out, after setting every default.
+ * Collects every error into *errs.  Returns 0 when the configuration is
+ * usable, -1 when errs->total > 0.  Never performs network I/O.
+ */
+int	conf_parse(const char *path, const char *text, size_t len,
+	    struct conf *out, struct conf_errors *errs);
+
+/*
+ * Reads the file at path and calls conf_parse().  An unreadable file is one
+ * error ("PATH: cannot read: strerror").  Returns 0 or -1 as conf_parse().
+ */
+int	conf_load(const char *path, struct conf *out, struct conf_errors *errs);
+
+/*
+ * Parses a duration such as "500ms", "2s", "1m", "1h" into milliseconds.
+ * Returns 0, or -1 on anything else (no unit, negative, overflow, junk).
+ */
+int	conf_parse_duration(const char *s, int64_t *ms);
+
+/*
+ * Reads a secret file (token or client secret): refuses a file that group or
+ * other may read, strips one trailing newline, rejects empty or binary
+ * content.  On failure returns -1 and writes a one-line reason to why.
+ * On success returns 0 with the secret NUL-terminated in buf.
+ */
+int	conf_read_secret(const char *path, char *buf, size_t bufsz,
+	    char *why, size_t whysz);
+
+/* Prints the configuration back as INI, secrets never shown, to f. */
+void	conf_print(const struct conf *c, FILE *f);
+
+#endif
