@@ -1,0 +1,688 @@
+/*
+ * state.c: owns the LMDB environment; the only file that includes lmdb.h.
+ *
+ * Records are stored in this machine's native layout (an LMDB file is not
+ * portable between 32- and 64-bit builds anyway, build-notes §8); the meta
+ * value "schema" names the layout version.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <lmdb.h>
+
+#include "log.h"
+#include "state.h"
+#include "util.h"
+
+#define STATE_FILE		"invsync.mdb"
+#define STATE_SCHEMA		1
+#define MAP_SIZE_INITIAL	((size_t)32 << 20)
+#if SIZE_MAX > 0xffffffffu
+#define MAP_SIZE_MAX		((size_t)16 << 30)
+#else
+#define MAP_SIZE_MAX		((size_t)1 << 30)
+#endif
+#define UPDATE_TRIES		8
+
+struct state {
+	MDB_env	*env;
+	MDB_dbi	 links, levels, pending, meta, audit;
+	size_t	 mapsize;
+	int	 readonly;
+};
+
+struct state_txn {
+	struct state	*st;
+	MDB_txn		*txn;
+};
+
+/* The on-disk form of a link: the key is the LMDB key. */
+struct link_rec {
+	uint32_t		nsides;
+	struct link_side	side[CONF_MAX_STORES];
+};
+
+/* The on-disk head of a pending batch, followed by n changes. */
+struct pending_head {
+	char		key[33];
+	uint32_t	store;
+	int64_t		created_ms;
+	int32_t		sent;
+	int32_t		attempts;
+	uint32_t	n;
+};
+
+static int
+lmdb_failed(const char *what, int rc)
+{
+	log_err("state: %s: %s", what, mdb_strerror(rc));
+	return -1;
+}
+
+static int
+open_tables(struct state *st)
+{
+	struct { const char *name; MDB_dbi *dbi; } t[] = {
+		{ "links", &st->links }, { "levels", &st->levels },
+		{ "pending", &st->pending }, { "meta", &st->meta },
+		{ "audit", &st->audit }
+	};
+	unsigned flags = st->readonly ? 0 : MDB_CREATE;
+	MDB_txn *txn;
+	size_t i;
+	int rc;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, st->readonly ? MDB_RDONLY : 0,
+	    &txn)) != 0)
+		return lmdb_failed("begin", rc);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if ((rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi)) != 0) {
+			mdb_txn_abort(txn);
+			if (rc == MDB_NOTFOUND)
+				log_err("state: table %s missing: not an "
+				    "invsync state file?", t[i].name);
+			else
+				lmdb_failed(t[i].name, rc);
+			return -1;
+		}
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return lmdb_failed("commit", rc);
+	return 0;
+}
+
+struct state *
+state_open(const char *dir, int readonly)
+{
+	struct state *st = xcalloc(1, sizeof(*st));
+	char path[CONF_PATH_MAX + 32];
+	struct stat sb;
+	int rc, dead = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
+	if (readonly && stat(path, &sb) == -1) {
+		log_err("state: %s: %s (has invsync run yet?)", path,
+		    strerror(errno));
+		free(st);
+		return NULL;
+	}
+	st->readonly = readonly;
+	st->mapsize = MAP_SIZE_INITIAL;
+	if ((rc = mdb_env_create(&st->env)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(st->env, 8)) != 0 ||
+	    (rc = mdb_env_set_mapsize(st->env, st->mapsize)) != 0)
+		goto fail;
+	if ((rc = mdb_env_open(st->env, path, MDB_NOSUBDIR |
+	    (readonly ? MDB_RDONLY : 0), 0600)) != 0)
+		goto fail;
+	/* another process may have grown the map: adopt its size */
+	if ((rc = mdb_env_set_mapsize(st->env, 0)) != 0)
+		goto fail;
+	if ((rc = mdb_reader_check(st->env, &dead)) != 0)
+		goto fail;
+	if (dead > 0)
+		log_info("state: cleared %d stale reader slot(s)", dead);
+	if (open_tables(st) == -1) {
+		mdb_env_close(st->env);
+		free(st);
+		return NULL;
+	}
+	return st;
+fail:
+	log_err("state: %s: %s", path, mdb_strerror(rc));
+	if (st->env != NULL)
+		mdb_env_close(st->env);
+	free(st);
+	return NULL;
+}
+
+void
+state_close(struct state *st)
+{
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	free(st);
+}
+
+/* Doubles the map, up to MAP_SIZE_MAX.  Returns 0 or -1. */
+static int
+grow_map(struct state *st)
+{
+	MDB_envinfo info;
+	int rc;
+
+	mdb_env_info(st->env, &info);
+	if (info.me_mapsize > st->mapsize)
+		st->mapsize = info.me_mapsize;
+	if (st->mapsize >= MAP_SIZE_MAX) {
+		log_err("state: map is full at its maximum size (%zu MiB)",
+		    st->mapsize >> 20);
+		return -1;
+	}
+	st->mapsize *= 2;
+	if ((rc = mdb_env_set_mapsize(st->env, st->mapsize)) != 0)
+		return lmdb_failed("grow map", rc);
+	log_info("state: map grown to %zu MiB", st->mapsize >> 20);
+	return 0;
+}
+
+static int
+begin(struct state *st, unsigned flags, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(st->env, NULL, flags, txn);
+
+	if (rc == MDB_MAP_RESIZED) {
+		/* another process grew the map */
+		if ((rc = mdb_env_set_mapsize(st->env, 0)) != 0)
+			return lmdb_failed("adopt map size", rc);
+		rc = mdb_txn_begin(st->env, NULL, flags, txn);
+	}
+	if (rc != 0)
+		return lmdb_failed("begin", rc);
+	return 0;
+}
+
+/* A failure inside fn that was a full map: see put() and del(). */
+static int map_full;
+
+int
+state_update(struct state *st, int (*fn)(struct state_txn *, void *),
+    void *arg)
+{
+	struct state_txn t = { st, NULL };
+	int i, r, rc;
+
+	if (st->readonly)
+		fatal("state_update on a read-only state");
+	for (i = 0; i < UPDATE_TRIES; i++) {
+		if (begin(st, 0, &t.txn) == -1)
+			return -1;
+		map_full = 0;
+		r = fn(&t, arg);
+		if (r != 0) {
+			mdb_txn_abort(t.txn);
+			if (map_full && grow_map(st) == 0)
+				continue;
+			return r;
+		}
+		rc = mdb_txn_commit(t.txn);
+		if (rc == 0)
+			return 0;
+		if (rc == MDB_MAP_FULL && grow_map(st) == 0)
+			continue;
+		return lmdb_failed("commit", rc);
+	}
+	log_err("state: update failed after %d tries", UPDATE_TRIES);
+	return -1;
+}
+
+int
+state_view(struct state *st, int (*fn)(struct state_txn *, void *), void *arg)
+{
+	struct state_txn t = { st, NULL };
+	int r;
+
+	if (begin(st, MDB_RDONLY, &t.txn) == -1)
+		return -1;
+	r = fn(&t, arg);
+	mdb_txn_abort(t.txn);
+	return r;
+}
+
+static int
+put(struct state_txn *t, MDB_dbi dbi, const void *k, size_t klen,
+    const void *v, size_t vlen)
+{
+	MDB_val key = { klen, (void *)k }, val = { vlen, (void *)v };
+	int rc = mdb_put(t->txn, dbi, &key, &val, 0);
+
+	if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL) {
+		map_full = 1;
+		return -1;
+	}
+	if (rc != 0)
+		return lmdb_failed("put", rc);
+	return 0;
+}
+
+/* Returns 0 found (val set), 1 not found, -1 error. */
+static int
+get(struct state_txn *t, MDB_dbi dbi, const void *k, size_t klen,
+    MDB_val *val)
+{
+	MDB_val key = { klen, (void *)k };
+	int rc = mdb_get(t->txn, dbi, &key, val);
+
+	if (rc == MDB_NOTFOUND)
+		return 1;
+	if (rc != 0)
+		return lmdb_failed("get", rc);
+	return 0;
+}
+
+/* Returns 0 (also when absent) or -1. */
+static int
+del(struct state_txn *t, MDB_dbi dbi, const void *k, size_t klen)
+{
+	MDB_val key = { klen, (void *)k };
+	int rc = mdb_del(t->txn, dbi, &key, NULL);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL) {
+		map_full = 1;
+		return -1;
+	}
+	if (rc != 0)
+		return lmdb_failed("del", rc);
+	return 0;
+}
+
+static void
+be32(unsigned char *p, uint32_t v)
+{
+	p[0] = v >> 24, p[1] = v >> 16, p[2] = v >> 8, p[3] = v;
+}
+
+static void
+be64(unsigned char *p, uint64_t v)
+{
+	be32(p, (uint32_t)(v >> 32));
+	be32(p + 4, (uint32_t)v);
+}
+
+static uint64_t
+from_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* The levels-index key: store, item, location, big-endian. */
+static void
+level_key(unsigned char k[20], uint32_t store, uint64_t item, uint64_t loc)
+{
+	be32(k, store);
+	be64(k + 4, item);
+	be64(k + 12, loc);
+}
+
+static int
+link_decode(const MDB_val *k, const MDB_val *v, struct link *out)
+{
+	struct link_rec rec;
+	size_t head = offsetof(struct link_rec, side);
+
+	memset(&rec, 0, sizeof(rec));
+	if (k->mv_size == 0 || k->mv_size >= LINK_KEY_MAX ||
+	    v->mv_size < head || v->mv_size > sizeof(rec)) {
+		log_err("state: corrupt link record");
+		return -1;
+	}
+	memcpy(&rec, v->mv_data, v->mv_size);
+	if (rec.nsides > CONF_MAX_STORES ||
+	    v->mv_size != head + rec.nsides * sizeof(struct link_side)) {
+		log_err("state: corrupt link record");
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out->key, k->mv_data, k->mv_size);
+	out->nsides = rec.nsides;
+	memcpy(out->side, rec.side, rec.nsides * sizeof(struct link_side));
+	return 0;
+}
+
+int
+state_link_get(struct state_txn *t, const char *key, struct link *out)
+{
+	MDB_val v, k = { strlen(key), (void *)key };
+	int r = get(t, t->st->links, key, strlen(key), &v);
+
+	if (r != 0)
+		return r;
+	return link_decode(&k, &v, out) == 0 ? 0 : -1;
+}
+
+/* Removes the levels-index entries of the link stored under key. */
+static int
+unindex(struct state_txn *t, const char *key)
+{
+	unsigned char ik[20];
+	struct link old;
+	size_t i;
+	int r;
+
+	if ((r = state_link_get(t, key, &old)) != 0)
+		return r == 1 ? 0 : -1;
+	for (i = 0; i < old.nsides; i++) {
+		if (old.side[i].item == 0)
+			continue;
+		level_key(ik, (uint32_t)i, old.side[i].item,
+		    old.side[i].location);
+		if (del(t, t->st->levels, ik, sizeof(ik)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+state_link_put(struct state_txn *t, const struct link *l)
+{
+	struct link_rec rec;
+	unsigned char ik[20];
+	size_t i, klen = strlen(l->key);
+
+	if (klen == 0 || klen >= LINK_KEY_MAX || l->nsides > CONF_MAX_STORES)
+		fatal("state_link_put: bad link");
+	if (unindex(t, l->key) == -1)
+		return -1;
+	memset(&rec, 0, sizeof(rec));
+	rec.nsides = (uint32_t)l->nsides;
+	memcpy(rec.side, l->side, l->nsides * sizeof(struct link_side));
+	if (put(t, t->st->links, l->key, klen, &rec,
+	    offsetof(struct link_rec, side) +
+	    l->nsides * sizeof(struct link_side)) == -1)
+		return -1;
+	for (i = 0; i < l->nsides; i++) {
+		if (l->side[i].item == 0)
+			continue;
+		level_key(ik, (uint32_t)i, l->side[i].item,
+		    l->side[i].location);
+		if (put(t, t->st->levels, ik, sizeof(ik), l->key, klen) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+state_link_del(struct state_txn *t, const char *key)
+{
+	if (unindex(t, key) == -1)
+		return -1;
+	return del(t, t->st->links, key, strlen(key));
+}
+
+int
+state_link_find(struct state_txn *t, uint32_t store, uint64_t item,
+    uint64_t location, char *key)
+{
+	unsigned char ik[20];
+	MDB_val v;
+	int r;
+
+	level_key(ik, store, item, location);
+	if ((r = get(t, t->st->levels, ik, sizeof(ik), &v)) != 0)
+		return r;
+	if (v.mv_size == 0 || v.mv_size >= LINK_KEY_MAX) {
+		log_err("state: corrupt level index entry");
+		return -1;
+	}
+	memcpy(key, v.mv_data, v.mv_size);
+	key[v.mv_size] = '\0';
+	return 0;
+}
+
+int
+state_link_each(struct state_txn *t, int (*fn)(const struct link *, void *),
+    void *arg)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	struct link *l = xmalloc(sizeof(*l));
+	int rc, r = 0;
+
+	if ((rc = mdb_cursor_open(t->txn, t->st->links, &c)) != 0) {
+		free(l);
+		return lmdb_failed("cursor", rc);
+	}
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (link_decode(&k, &v, l) == -1) {
+			r = -1;
+			break;
+		}
+		if ((r = fn(l, arg)) != 0)
+			break;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		r = lmdb_failed("cursor", rc);
+	mdb_cursor_close(c);
+	free(l);
+	return r;
+}
+
+size_t
+state_link_count(struct state_txn *t)
+{
+	MDB_stat ms;
+
+	if (mdb_stat(t->txn, t->st->links, &ms) != 0)
+		return 0;
+	return ms.ms_entries;
+}
+
+int
+state_pending_get(struct state_txn *t, uint32_t store, struct pending *out)
+{
+	struct pending_head h;
+	unsigned char k[4];
+	MDB_val v;
+	int r;
+
+	be32(k, store);
+	if ((r = get(t, t->st->pending, k, sizeof(k), &v)) != 0)
+		return r;
+	if (v.mv_size < sizeof(h))
+		goto corrupt;
+	memcpy(&h, v.mv_data, sizeof(h));
+	if (h.n > BATCH_MAX || h.key[32] != '\0' ||
+	    v.mv_size != sizeof(h) + h.n * sizeof(struct pending_change))
+		goto corrupt;
+	memcpy(out->key, h.key, sizeof(out->key));
+	out->store = h.store;
+	out->created_ms = h.created_ms;
+	out->sent = h.sent;
+	out->attempts = h.attempts;
+	out->n = h.n;
+	memcpy(out->ch, (const char *)v.mv_data + sizeof(h),
+	    h.n * sizeof(struct pending_change));
+	return 0;
+corrupt:
+	log_err("state: corrupt pending batch for store %u", store);
+	return -1;
+}
+
+int
+state_pending_put(struct state_txn *t, const struct pending *p)
+{
+	struct pending_head h;
+	unsigned char k[4];
+	size_t len;
+	char *buf;
+	int r;
+
+	if (p->n > BATCH_MAX)
+		fatal("state_pending_put: %zu changes", p->n);
+	memset(&h, 0, sizeof(h));
+	memcpy(h.key, p->key, sizeof(h.key));
+	h.key[32] = '\0';
+	h.store = p->store;
+	h.created_ms = p->created_ms;
+	h.sent = p->sent;
+	h.attempts = p->attempts;
+	h.n = (uint32_t)p->n;
+	len = sizeof(h) + p->n * sizeof(struct pending_change);
+	buf = xmalloc(len);
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), p->ch, p->n * sizeof(struct pending_change));
+	be32(k, p->store);
+	r = put(t, t->st->pending, k, sizeof(k), buf, len);
+	free(buf);
+	return r;
+}
+
+int
+state_pending_del(struct state_txn *t, uint32_t store)
+{
+	unsigned char k[4];
+
+	be32(k, store);
+	return del(t, t->st->pending, k, sizeof(k));
+}
+
+int
+state_meta_get_i64(struct state_txn *t, const char *name, int64_t *v)
+{
+	MDB_val val;
+	int r = get(t, t->st->meta, name, strlen(name), &val);
+
+	if (r != 0)
+		return r;
+	if (val.mv_size != sizeof(*v)) {
+		log_err("state: meta %s: bad size", name);
+		return -1;
+	}
+	memcpy(v, val.mv_data, sizeof(*v));
+	return 0;
+}
+
+int
+state_meta_put_i64(struct state_txn *t, const char *name, int64_t v)
+{
+	return put(t, t->st->meta, name, strlen(name), &v, sizeof(v));
+}
+
+int
+state_meta_get_str(struct state_txn *t, const char *name, char *buf,
+    size_t bufsz)
+{
+	MDB_val val;
+	int r = get(t, t->st->meta, name, strlen(name), &val);
+
+	if (r != 0)
+		return r;
+	if (val.mv_size >= bufsz) {
+		log_err("state: meta %s: too long", name);
+		return -1;
+	}
+	memcpy(buf, val.mv_data, val.mv_size);
+	buf[val.mv_size] = '\0';
+	return 0;
+}
+
+int
+state_meta_put_str(struct state_txn *t, const char *name, const char *v)
+{
+	return put(t, t->st->meta, name, strlen(name), v, strlen(v));
+}
+
+int
+state_meta_del(struct state_txn *t, const char *name)
+{
+	return del(t, t->st->meta, name, strlen(name));
+}
+
+/* Drops the oldest entries while more than AUDIT_MAX are kept. */
+static int
+audit_trim(struct state_txn *t)
+{
+	MDB_cursor *c;
+	MDB_stat ms;
+	MDB_val k, v;
+	size_t extra;
+	int rc;
+
+	if (mdb_stat(t->txn, t->st->audit, &ms) != 0 ||
+	    ms.ms_entries <= AUDIT_MAX)
+		return 0;
+	extra = ms.ms_entries - AUDIT_MAX;
+	if ((rc = mdb_cursor_open(t->txn, t->st->audit, &c)) != 0)
+		return lmdb_failed("cursor", rc);
+	while (extra-- > 0 &&
+	    (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) == 0)
+		if ((rc = mdb_cursor_del(c, 0)) != 0)
+			break;
+	mdb_cursor_close(c);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
+			map_full = 1;
+		return lmdb_failed("audit trim", rc);
+	}
+	return 0;
+}
+
+int
+state_audit_append(struct state_txn *t, struct audit_entry *e)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	unsigned char key[8];
+	int rc;
+
+	if ((rc = mdb_cursor_open(t->txn, t->st->audit, &c)) != 0)
+		return lmdb_failed("cursor", rc);
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	mdb_cursor_close(c);
+	if (rc == 0 && k.mv_size == 8)
+		e->seq = from_be64(k.mv_data) + 1;
+	else if (rc == MDB_NOTFOUND)
+		e->seq = 1;
+	else
+		return lmdb_failed("audit", rc);
+	if (e->time_ms == 0)
+		e->time_ms = util_now_ms();
+	be64(key, e->seq);
+	if (put(t, t->st->audit, key, sizeof(key), e, sizeof(*e)) == -1)
+		return -1;
+	return audit_trim(t);
+}
+
+int
+state_audit_last(struct state_txn *t, size_t n,
+    int (*fn)(const struct audit_entry *, void *), void *arg)
+{
+	struct audit_entry e;
+	MDB_cursor *c;
+	MDB_val k, v;
+	size_t back = 0;
+	int rc, r = 0;
+
+	if (n == 0)
+		return 0;
+	if ((rc = mdb_cursor_open(t->txn, t->st->audit, &c)) != 0)
+		return lmdb_failed("cursor", rc);
+	/* walk back n-1 entries from the last, then forward */
+	rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+	while (rc == 0 && back + 1 < n) {
+		rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+		if (rc == 0)
+			back++;
+	}
+	if (rc == MDB_NOTFOUND && back > 0)
+		rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (v.mv_size != sizeof(e)) {
+			log_err("state: corrupt audit entry");
+			r = -1;
+			break;
+		}
+		memcpy(&e, v.mv_data, sizeof(e));
+		e.link[LINK_KEY_MAX - 1] = '\0';
+		e.note[sizeof(e.note) - 1] = '\0';
+		e.batch[32] = '\0';
+		if ((r = fn(&e, arg)) != 0)
+			break;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND && r == 0)
+		r = lmdb_failed("audit", rc);
+	mdb_cursor_close(c);
+	return r;
+}

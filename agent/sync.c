@@ -1,0 +1,148 @@
+/*
+ * sync.c: owns the sync arithmetic of DESIGN §3 (a PN-counter merge):
+ * observations become owed changes, applied writes move owed into the
+ * baseline, so our own writes are never seen as changes (no echo).
+ */
+#include "sync.h"
+
+int
+sync_side_active(const struct link *l, size_t s)
+{
+	return s < l->nsides && l->side[s].item != 0 &&
+	    l->side[s].status == SIDE_OK;
+}
+
+int
+sync_reference(const struct link *l)
+{
+	size_t s;
+
+	for (s = 0; s < l->nsides; s++)
+		if (sync_side_active(l, s))
+			return (int)s;
+	return -1;
+}
+
+/* The target of the sides that have a baseline: the reference's if it has one. */
+static int
+current_target(const struct link *l, int64_t *target)
+{
+	int ref = sync_reference(l);
+	size_t s;
+
+	if (ref >= 0 && l->side[ref].has_baseline) {
+		*target = l->side[ref].baseline + l->side[ref].owed;
+		return 1;
+	}
+	for (s = 0; s < l->nsides; s++)
+		if (sync_side_active(l, s) && l->side[s].has_baseline) {
+			*target = l->side[s].baseline + l->side[s].owed;
+			return 1;
+		}
+	return 0;
+}
+
+/* First sighting of side s with value q: the initial policy (DESIGN §3). */
+static void
+first_sighting(struct link *l, size_t s, int64_t q,
+    const struct sync_policy *p)
+{
+	int64_t target, want;
+	size_t i;
+
+	if (!current_target(l, &target) || p->initial == INITIAL_KEEP) {
+		l->side[s].baseline = q;
+		l->side[s].owed = 0;
+		l->side[s].has_baseline = 1;
+		return;
+	}
+	if (p->initial == INITIAL_MIN)
+		want = q < target ? q : target;
+	else	/* INITIAL_PRIMARY: the reference side's value wins */
+		want = (int)s == sync_reference(l) ? q : target;
+	for (i = 0; i < l->nsides; i++)
+		if (i != s && sync_side_active(l, i) &&
+		    l->side[i].has_baseline)
+			l->side[i].owed += want - target;
+	l->side[s].baseline = q;
+	l->side[s].owed = want - q;
+	l->side[s].has_baseline = 1;
+}
+
+int64_t
+sync_observe(struct link *l, size_t s, int64_t q, const struct sync_policy *p)
+{
+	int64_t d;
+	size_t i;
+
+	if (!sync_side_active(l, s))
+		return 0;
+	if (!l->side[s].has_baseline) {
+		first_sighting(l, s, q, p);
+		return 0;
+	}
+	d = q - l->side[s].baseline;
+	l->side[s].baseline = q;
+	if (d == 0)
+		return 0;
+	if (p->direction == DIRECTION_ONE_WAY && (int)s != sync_reference(l))
+		return d;	/* the others' own sales stay local */
+	for (i = 0; i < l->nsides; i++)
+		if (i != s && sync_side_active(l, i) &&
+		    l->side[i].has_baseline)
+			l->side[i].owed += d;
+	return d;
+}
+
+void
+sync_applied(struct link *l, size_t s, int64_t delta)
+{
+	l->side[s].baseline += delta;
+	l->side[s].owed -= delta;
+}
+
+int
+sync_planned(const struct link *l, size_t s, int64_t *from, int64_t *delta)
+{
+	if (!sync_side_active(l, s) || !l->side[s].has_baseline ||
+	    l->side[s].owed == 0)
+		return 0;
+	*from = l->side[s].baseline;
+	*delta = l->side[s].owed;
+	return 1;
+}
+
+int
+sync_consistent(const struct link *l)
+{
+	int64_t target;
+	size_t s;
+
+	if (!current_target(l, &target))
+		return 1;
+	for (s = 0; s < l->nsides; s++)
+		if (sync_side_active(l, s) && l->side[s].has_baseline &&
+		    l->side[s].baseline + l->side[s].owed != target)
+			return 0;
+	return 1;
+}
+
+int
+sync_in_step(const struct link *l)
+{
+	size_t s;
+
+	for (s = 0; s < l->nsides; s++)
+		if (sync_side_active(l, s) &&
+		    (!l->side[s].has_baseline || l->side[s].owed != 0))
+			return 0;
+	return 1;
+}
+
+int
+sync_guard_trips(size_t changed, size_t total, int percent)
+{
+	if (percent <= 0 || changed < GUARD_MIN_CHANGED || total == 0)
+		return 0;
+	return changed * 100 > total * (size_t)percent;
+}

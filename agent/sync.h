@@ -1,0 +1,71 @@
+/*
+ * sync.h: the sync model of DESIGN §3-4 as pure functions on struct link.
+ * No I/O: the engine reads levels, calls these, and stores the results.
+ *
+ * For every link, store i has a baseline L_i (what we believe it holds)
+ * and an owed amount o_i (changes made elsewhere it has not received).
+ * Invariant in two-way mode: L_i + o_i is the same for every synced side
+ * once the initial policy has run.
+ */
+#ifndef SYNC_H
+#define SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "state.h"
+
+struct sync_policy {
+	enum initial_policy	initial;
+	enum direction		direction;
+};
+
+/* A side takes part in syncing: present in the store and syncable. */
+int	sync_side_active(const struct link *l, size_t s);
+
+/*
+ * The link's reference side: the first active side (the primary store when
+ * it is in the link).  Returns its index, or -1 when no side is active.
+ */
+int	sync_reference(const struct link *l);
+
+/*
+ * Records that store s holds quantity q.  On the side's first sighting the
+ * initial policy sets the owed amounts; afterwards the change since the
+ * baseline (d = q - L_s) becomes owed by every other active side (only the
+ * reference side's changes in one-way mode).  Returns d, 0 on a first
+ * sighting.  A side that is not active is left alone (returns 0).
+ */
+int64_t	sync_observe(struct link *l, size_t s, int64_t q,
+	    const struct sync_policy *p);
+
+/* A write of delta to store s was applied: L_s += delta, o_s -= delta. */
+void	sync_applied(struct link *l, size_t s, int64_t delta);
+
+/*
+ * The change to write to store s now: fills *from (changeFromQuantity =
+ * L_s) and *delta (o_s) and returns 1, or returns 0 when nothing is owed
+ * or the side is not active or has no baseline yet.
+ */
+int	sync_planned(const struct link *l, size_t s, int64_t *from,
+	    int64_t *delta);
+
+/*
+ * Two-way invariant: 1 when every active side with a baseline has the
+ * same L_i + o_i, else 0.
+ */
+int	sync_consistent(const struct link *l);
+
+/* 1 when every active side has a baseline and owes nothing. */
+int	sync_in_step(const struct link *l);
+
+/*
+ * The absurd-change guard (DESIGN §6): 1 when changed of total links moved
+ * in one cycle is more than percent % (0 disables) and at least
+ * GUARD_MIN_CHANGED links moved, else 0.
+ */
+#define GUARD_MIN_CHANGED	10
+int	sync_guard_trips(size_t changed, size_t total, int percent);
+
+#endif
