@@ -1,8 +1,23 @@
 /*
  * conf.h: the parsed configuration file (DESIGN §2) and its parser.
  *
- * The parser is pure apart from stat(2)/open(2) of the secret files it names:
- * text in, struct out, every error collected as "FILE:LINE: message".
+ * The parser is pure apart from stat(2)/open(2) of the secret files and the
+ * ca_file it names: text in, struct out, every error collected as
+ * "FILE:LINE: message", all of them, in line order.
+ *
+ * Syntax: "key = value" lines under [sync], [store NAME] (repeated, at least
+ * one, the first is the primary) and [locations] ("NAME = NAME ...", one
+ * location name or gid://shopify/Location/N per store, in [store] order).
+ * '#' starts a comment at the start of a line or after a blank, so a value
+ * such as a location name cannot hold " #".  Lines hold at most 4096 bytes
+ * and no NUL or control bytes (tabs and a CRLF ending are fine).
+ *
+ * Secret files (token_file, client_secret_file): a bare name without '/' is
+ * looked up in $CREDENTIALS_DIRECTORY when that is set (systemd
+ * LoadCredential=); otherwise a relative name resolves against the config
+ * file's directory.  The resolved path is what struct store_conf holds.  The
+ * file must exist, be a regular file, and have no group or other permission
+ * bits (mode & 077 == 0); it is opened but not read by the parser.
  */
 #ifndef CONF_H
 #define CONF_H
@@ -39,10 +54,10 @@ enum direction {
 struct store_conf {
 	char	name[CONF_NAME_MAX];		/* from [store NAME] */
 	char	shop[CONF_STR_MAX];		/* x.myshopify.com */
-	char	token_file[CONF_PATH_MAX];	/* "" when client_id is used */
+	char	token_file[CONF_PATH_MAX];	/* resolved; "" with client_id */
 	char	client_id[CONF_STR_MAX];
-	char	client_secret_file[CONF_PATH_MAX];
-	char	url[CONF_PATH_MAX];		/* "" = https://SHOP */
+	char	client_secret_file[CONF_PATH_MAX];	/* resolved */
+	char	url[CONF_PATH_MAX];		/* "" = https://SHOP; no '/' at end */
 	int	line;				/* line of the section header */
 };
 
@@ -79,8 +94,9 @@ struct conf_errors {
 
 /*
  * Parses the configuration text of the file named path (used in messages
- * and to resolve nothing else) into *out, after setting every default.
- * Collects every error into *errs.  Returns 0 when the configuration is
+ * and to resolve relative secret file names) into *out, after setting every
+ * default.  Collects every error into *errs, sorted by line; the first
+ * CONF_MAX_ERRORS lines are kept.  Returns 0 when the configuration is
  * usable, -1 when errs->total > 0.  Never performs network I/O.
  */
 int	conf_parse(const char *path, const char *text, size_t len,
@@ -93,21 +109,29 @@ int	conf_parse(const char *path, const char *text, size_t len,
 int	conf_load(const char *path, struct conf *out, struct conf_errors *errs);
 
 /*
- * Parses a duration such as "500ms", "2s", "1m", "1h" into milliseconds.
+ * Parses a duration such as "500ms", "2s", "1m", "1h" into milliseconds:
+ * digits then one unit, nothing else ("0s" parses; ranges are the caller's).
  * Returns 0, or -1 on anything else (no unit, negative, overflow, junk).
  */
 int	conf_parse_duration(const char *s, int64_t *ms);
 
 /*
- * Reads a secret file (token or client secret): refuses a file that group or
- * other may read, strips one trailing newline, rejects empty or binary
- * content.  On failure returns -1 and writes a one-line reason to why.
- * On success returns 0 with the secret NUL-terminated in buf.
+ * Reads a secret file (token or client secret): refuses a file that is not
+ * regular or has any group or other permission bit, strips one trailing
+ * newline ("\n" or "\r\n"), rejects empty content, NUL and control bytes,
+ * and a file longer than bufsz - 1 bytes.  On failure returns -1,
+ * wipes buf and writes a one-line reason (path sanitised) to why.  On
+ * success returns 0 with the secret NUL-terminated in buf; the caller
+ * should wipe buf when done.
  */
 int	conf_read_secret(const char *path, char *buf, size_t bufsz,
 	    char *why, size_t whysz);
 
-/* Prints the configuration back as INI, secrets never shown, to f. */
+/*
+ * Prints the configuration back as INI to f with every default filled in,
+ * durations in the largest exact unit (5s, 500ms, 15m); secret file paths
+ * are shown, never their contents.
+ */
 void	conf_print(const struct conf *c, FILE *f);
 
 #endif
