@@ -1,0 +1,2111 @@
+#!/usr/bin/env python3
+"""fakeshop: a faithful fake of the Shopify Admin GraphQL API for invsync's tests.
+
+Standard library + graphql-core only. See README.md in this directory for the interface.
+"""
+import argparse
+import base64
+import bisect
+import datetime
+import hashlib
+import http.server
+import json
+import math
+import os
+import random
+import re
+import signal
+import socket
+import socketserver
+import ssl
+import struct
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+
+from graphql import (GraphQLError, build_schema, execute, parse, validate, GraphQLObjectType,
+                     GraphQLInterfaceType, GraphQLUnionType, GraphQLList, GraphQLNonNull)
+from graphql.execution.values import get_variable_values, get_argument_values
+from graphql.language import (FieldNode, InlineFragmentNode, FragmentSpreadNode,
+                              OperationDefinitionNode, FragmentDefinitionNode)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCHEMA = build_schema(open(os.path.join(HERE, 'schema.graphql')).read())
+SUPPORTED_VERSIONS = ['2026-01', '2026-04', '2026-07', '2026-10']
+VERSION_NAMES = {'2026-01': '2026-01', '2026-04': '2026-04', '2026-07': '2026-07',
+                 '2026-10': '2026-10 (Latest)', 'unstable': 'unstable'}
+IDEMPOTENCY_TTL = 24 * 3600
+MAX_QUERY_COST = 1000
+QUANTITY_NAMES = ('available', 'on_hand', 'committed', 'reserved', 'incoming', 'damaged',
+                  'safety_stock', 'quality_control')
+UNAVAILABLE = ('reserved', 'damaged', 'safety_stock', 'quality_control')
+REASONS = ('correction, cycle_count_available, damaged, movement_canceled, movement_created, '
+           'movement_received, movement_updated, other, promotion, quality_control, received, '
+           'reservation_created, reservation_deleted, reservation_updated, restock, safety_stock, '
+           'shrinkage').split(', ')
+ADJUST_NAMES = ('available', 'damaged', 'incoming', 'quality_control', 'reserved', 'safety_stock')
+RATE_DOC = 'https://shopify.dev/api/usage/rate-limits'
+UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+
+
+class Clock:
+    """Wall clock plus an adjustable offset (control op `clock`)."""
+    def __init__(self):
+        self.offset = 0.0
+
+    def now(self):
+        return time.time() + self.offset
+
+
+def iso(t):
+    if t is None:
+        return None
+    return datetime.datetime.fromtimestamp(int(t), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def iso_ms(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+
+def parse_time(s):
+    """Returns (epoch, date_only)."""
+    s = s.strip()
+    date_only = bool(re.fullmatch(r'\d{4}-\d{2}-\d{2}', s))
+    if date_only:
+        s += 'T00:00:00Z'
+    if s.endswith('Z'):
+        s = s[:-1] + '+00:00'
+    dt = datetime.datetime.fromisoformat(s)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=datetime.timezone.utc)
+    return dt.timestamp(), date_only
+
+
+# ---------------------------------------------------------------- model
+
+class Tracked:
+    """Mixin: updated time with a short history so a lagging search index can be emulated."""
+    __slots__ = ()
+
+    def touch(self, store, now):
+        if store.index_lag > 0:
+            h = self.hist or []
+            h.append(self.upd)
+            cut = now - store.index_lag
+            # keep only the newest entry at or before the horizon, plus later ones
+            i = bisect.bisect_right(h, cut)
+            self.hist = h[max(0, i - 1):]
+        else:
+            self.hist = None
+        self.upd = now
+
+    def indexed_upd(self, store, now):
+        lag = store.index_lag
+        if lag <= 0 or now - self.upd >= lag:
+            return self.upd
+        cut = now - lag
+        for t in reversed(self.hist or ()):
+            if t <= cut:
+                return t
+        if self.created <= cut:
+            return self.created
+        return None   # not yet in the index at all
+
+
+class Location(Tracked):
+    __slots__ = ('id', 'name', 'active', 'fulfillment', 'created', 'upd', 'hist', 'levels', 'level_keys')
+
+    def __init__(self, lid, name, now, active=True, fulfillment=False):
+        self.id, self.name, self.active, self.fulfillment = lid, name, active, fulfillment
+        self.created = self.upd = now
+        self.hist = None
+        self.levels = {}        # item id -> Level (insertion order = item id order)
+        self.level_keys = []    # sorted item ids
+
+
+class Product(Tracked):
+    __slots__ = ('id', 'handle', 'title', 'status', 'options', 'variants', 'created', 'upd', 'hist')
+
+    def __init__(self, pid, handle, title, status, options, now):
+        self.id, self.handle, self.title, self.status, self.options = pid, handle, title, status, options
+        self.variants = []
+        self.created = self.upd = now
+        self.hist = None
+
+
+class Variant(Tracked):
+    __slots__ = ('id', 'product', 'sku', 'barcode', 'opts', 'requires_components', 'item', 'created', 'upd', 'hist')
+
+    def __init__(self, vid, product, sku, barcode, opts, requires_components, now):
+        self.id, self.product, self.sku, self.barcode = vid, product, sku, barcode
+        self.opts, self.requires_components = opts, requires_components
+        self.item = None
+        self.created = self.upd = now
+        self.hist = None
+
+    @property
+    def title(self):
+        return ' / '.join(v for _, v in self.opts) if self.opts else 'Default Title'
+
+
+class Item(Tracked):
+    __slots__ = ('id', 'variant', 'tracked', 'levels', 'created', 'upd', 'hist')
+
+    def __init__(self, iid, variant, tracked, now):
+        self.id, self.variant, self.tracked = iid, variant, tracked
+        self.levels = {}        # location id -> Level
+        self.created = self.upd = now
+        self.hist = None
+
+
+class Level(Tracked):
+    __slots__ = ('id', 'item', 'loc', 'active', 'available', 'on_hand', 'committed', 'reserved',
+                 'incoming', 'damaged', 'safety_stock', 'quality_control', 'qupd', 'created', 'upd', 'hist')
+
+    def __init__(self, lvid, item, loc, available, now):
+        self.id, self.item, self.loc, self.active = lvid, item, loc, True
+        self.available = available
+        self.on_hand = available
+        self.committed = self.reserved = self.incoming = 0
+        self.damaged = self.safety_stock = self.quality_control = 0
+        self.qupd = {'available': now} if available else None
+        self.created = self.upd = now
+        self.hist = None
+
+    @property
+    def gid(self):
+        return 'gid://shopify/InventoryLevel/%d?inventory_item_id=%d' % (self.id, self.item.id)
+
+    def qget(self, name):
+        return getattr(self, name)
+
+    def qadd(self, name, delta, now):
+        setattr(self, name, getattr(self, name) + delta)
+        if self.qupd is None:
+            self.qupd = {}
+        self.qupd[name] = now
+
+
+class Store:
+    def __init__(self, fs, name, idx, cfg):
+        self.fs = fs
+        self.name = name
+        self.shop = cfg.get('shop') or '%s.myshopify.com' % name
+        self.title = cfg.get('title') or name
+        self.timezone = cfg.get('timezone', 'Europe/Berlin')
+        self.tokens = {}
+        tok = cfg.get('token', 'shpat_' + name)
+        if tok:
+            self.tokens[tok] = None
+        self.client_id = cfg.get('client_id', 'client-' + name)
+        self.client_secret = cfg.get('client_secret', 'secret-' + name)
+        self.token_ttl = cfg.get('token_ttl', 86399)
+        self.scopes = list(cfg.get('scopes', ['read_inventory', 'write_inventory', 'read_products', 'read_locations']))
+        b = cfg.get('bucket', {})
+        self.bucket_max = float(b.get('max', 2000))
+        self.restore = float(b.get('restore', 100))
+        self.bucket = self.bucket_max
+        self.bucket_t = time.monotonic()
+        self.throttle_status = int(b.get('status', 200))
+        self.index_lag = float(cfg.get('index_lag', 0))
+        self.faults = []
+        self.rng = random.Random('%s/%s' % (fs.seed, name))
+        r = self.rng
+        self.next = {
+            'Product': 10220000000000 + idx * 3000000000 + r.randrange(1000000),
+            'ProductVariant': 51360000000000 + idx * 3000000000 + r.randrange(1000000),
+            'InventoryItem': 53460000000000 + idx * 3000000000 + r.randrange(1000000),
+            'Location': 106300000000 + idx * 30000000 + r.randrange(100000),
+            'InventoryLevel': 143200000000 + idx * 300000000 + r.randrange(1000000),
+            'InventoryAdjustmentGroup': 54640000000000 + idx * 3000000000 + r.randrange(1000000),
+        }
+        self.locations = {}
+        self.products = {}
+        self.by_handle = {}
+        self.variants = {}
+        self.items = {}
+        self.levels = {}
+        self.idem = {}          # key -> [params, status, time]
+        self.inflight = {}      # key -> request id
+        self.log = []
+        self.stats = {'requests': {}, 'requested_cost': 0, 'actual_cost': 0, 'throttled': 0,
+                      'faults': 0, 'writes': 0}
+        now = fs.clock.now()
+        for loc in cfg.get('locations', [{'name': 'Main Warehouse'}]):
+            self.add_location(loc['name'], now, loc.get('active', True), loc.get('fulfillment_service', False))
+        for p in cfg.get('products', []):
+            self.add_product(p, now)
+
+    def nid(self, kind):
+        self.next[kind] += 1
+        return self.next[kind]
+
+    def add_location(self, name, now, active=True, fulfillment=False):
+        loc = Location(self.nid('Location'), name, now, active, fulfillment)
+        self.locations[loc.id] = loc
+        return loc
+
+    def loc_by_name(self, name):
+        for loc in self.locations.values():
+            if loc.name == name:
+                return loc
+        return None
+
+    def add_level(self, item, loc, available, now):
+        lv = Level(self.nid('InventoryLevel'), item, loc, available, now)
+        self.levels[lv.id] = lv
+        item.levels[loc.id] = lv
+        loc.levels[item.id] = lv
+        if loc.level_keys and loc.level_keys[-1] > item.id:
+            bisect.insort(loc.level_keys, item.id)
+        else:
+            loc.level_keys.append(item.id)
+        return lv
+
+    def add_product(self, p, now):
+        handle = p['handle']
+        if handle in self.by_handle:
+            raise ValueError('duplicate handle %r in store %s' % (handle, self.name))
+        prod = Product(self.nid('Product'), handle, p.get('title', handle), p.get('status', 'ACTIVE').upper(),
+                       tuple(p.get('options', [])), now)
+        self.products[prod.id] = prod
+        self.by_handle[handle] = prod
+        for v in p.get('variants', [{}]):
+            opts = v.get('options', {})
+            var = Variant(self.nid('ProductVariant'), prod, v.get('sku', ''), v.get('barcode'),
+                          tuple((k, opts[k]) for k in prod.options if k in opts) or tuple(opts.items()),
+                          bool(v.get('requires_components', False)), now)
+            prod.variants.append(var)
+            self.variants[var.id] = var
+            item = Item(self.nid('InventoryItem'), var, bool(v.get('tracked', True)), now)
+            var.item = item
+            self.items[item.id] = item
+            levels = v.get('levels')
+            if levels is None:
+                levels = {self.first_location().name: 0}
+            for lname, qty in levels.items():
+                loc = self.loc_by_name(lname)
+                if loc is None:
+                    raise ValueError('unknown location %r in store %s' % (lname, self.name))
+                self.add_level(item, loc, int(qty), now)
+        return prod
+
+    def first_location(self):
+        return next(iter(self.locations.values()))
+
+    def refill(self):
+        t = time.monotonic()
+        self.bucket = min(self.bucket_max, self.bucket + (t - self.bucket_t) * self.restore)
+        self.bucket_t = t
+
+    def throttle_status_obj(self):
+        def num(x):
+            return int(x) if x == int(x) else x
+        return {'maximumAvailable': num(self.bucket_max), 'currentlyAvailable': int(self.bucket),
+                'restoreRate': num(self.restore)}
+
+    def count(self, kind):
+        self.stats['requests'][kind] = self.stats['requests'].get(kind, 0) + 1
+
+    def add_log(self, entry):
+        t = self.fs.clock.now()
+        e = {'time': iso_ms(t), 't': t}
+        e.update(entry)
+        self.log.append(e)
+        return e
+
+
+# ---------------------------------------------------------------- search syntax
+
+TERM_RE = re.compile(r'''\s*(?:(OR|AND)\b|(-|NOT\s+)?(?:([A-Za-z_]+):(>=|<=|>|<|=)?)?('([^']*)'|"([^"]*)"|([^\s()]+)))''')
+
+
+def parse_search(q):
+    """Returns a list of OR-groups, each a list of (neg, field, op, value, quoted)."""
+    groups, cur = [], []
+    pos = 0
+    q = q or ''
+    while pos < len(q):
+        if q[pos:].strip() == '':
+            break
+        m = TERM_RE.match(q, pos)
+        if not m or m.end() == pos:
+            pos += 1
+            continue
+        pos = m.end()
+        if m.group(1) == 'OR':
+            groups.append(cur)
+            cur = []
+            continue
+        if m.group(1) == 'AND':
+            continue
+        neg = bool(m.group(2))
+        field = (m.group(3) or '').lower()
+        op = m.group(4) or ':'
+        quoted = m.group(6) is not None or m.group(7) is not None
+        val = m.group(6) if m.group(6) is not None else (m.group(7) if m.group(7) is not None else m.group(8))
+        cur.append((neg, field, op, val, quoted))
+    groups.append(cur)
+    return [g for g in groups if g] or [[]]
+
+
+def gid_num(v):
+    m = re.search(r'(\d+)(\?.*)?$', str(v))
+    return int(m.group(1)) if m else None
+
+
+def term_match(getters, obj, field, op, val, quoted, ctx):
+    g = getters.get(field)
+    if g is None:
+        return True     # Shopify ignores unknown filters (with a search warning)
+    kind, fn = g
+    have = fn(obj, ctx)
+    if kind == 'time':
+        if have is None:
+            return False
+        try:
+            t, date_only = parse_time(val)
+        except ValueError:
+            return False
+        if not quoted and date_only is False:
+            pass
+        if op in (':', '='):
+            if date_only:
+                return t <= have < t + 86400
+            return int(have) == int(t)
+        return {'>': have > t, '>=': have >= t, '<': have < t, '<=': have <= t}[op]
+    if kind == 'int':
+        vals = [gid_num(x) for x in val.split(',')]
+        if op in (':', '='):
+            return have in vals
+        v = vals[0]
+        return {'>': have > v, '>=': have >= v, '<': have < v, '<=': have <= v}[op]
+    # string / enum, comma list = any of
+    opts = [x.strip().lower() for x in val.split(',')]
+    if have is None:
+        return False
+    have = str(have).lower()
+    if val.endswith('*'):
+        return have.startswith(val[:-1].lower())
+    return have in opts
+
+
+def make_filter(query, getters, ctx):
+    groups = parse_search(query)
+    if groups == [[]]:
+        return None
+
+    def f(obj):
+        for g in groups:
+            ok = True
+            for neg, field, op, val, quoted in g:
+                if field == '':
+                    field = 'default'
+                r = term_match(getters, obj, field, op, val, quoted, ctx)
+                if r == neg:
+                    ok = False
+                    break
+            if ok:
+                return True
+        return False
+    return f
+
+
+def _upd(o, ctx):
+    return o.indexed_upd(ctx.store, ctx.now)
+
+
+LEVEL_SEARCH = {'updated_at': ('time', _upd), 'created_at': ('time', lambda o, c: o.created),
+                'id': ('int', lambda o, c: o.id), 'inventory_item_id': ('int', lambda o, c: o.item.id),
+                'location_id': ('int', lambda o, c: o.loc.id)}
+ITEM_SEARCH = {'updated_at': ('time', _upd), 'created_at': ('time', lambda o, c: o.created),
+               'id': ('int', lambda o, c: o.id), 'sku': ('str', lambda o, c: o.variant.sku)}
+PRODUCT_SEARCH = {'updated_at': ('time', _upd), 'created_at': ('time', lambda o, c: o.created),
+                  'id': ('int', lambda o, c: o.id), 'handle': ('str', lambda o, c: o.handle),
+                  'status': ('str', lambda o, c: o.status), 'title': ('str', lambda o, c: o.title),
+                  'sku': ('str', lambda o, c: None), 'default': ('str', lambda o, c: o.title)}
+VARIANT_SEARCH = {'updated_at': ('time', _upd), 'created_at': ('time', lambda o, c: o.created),
+                  'id': ('int', lambda o, c: o.id), 'sku': ('str', lambda o, c: o.sku),
+                  'barcode': ('str', lambda o, c: o.barcode), 'product_id': ('int', lambda o, c: o.product.id),
+                  'handle': ('str', lambda o, c: o.product.handle),
+                  'product_status': ('str', lambda o, c: o.product.status),
+                  'status': ('str', lambda o, c: o.product.status),
+                  'inventory_item_id': ('int', lambda o, c: o.item.id), 'default': ('str', lambda o, c: o.sku)}
+LOCATION_SEARCH = {'id': ('int', lambda o, c: o.id), 'name': ('str', lambda o, c: o.name),
+                   'active': ('str', lambda o, c: 'true' if o.active else 'false'),
+                   'default': ('str', lambda o, c: o.name)}
+
+
+def _product_sku_match(o, c):
+    return None
+
+
+# ---------------------------------------------------------------- connections
+
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def connection(items, key, args, ctx, flt=None):
+    """items: a list of objects sorted ascending by key(obj)."""
+    first, last = args.get('first'), args.get('last')
+    if first is None and last is None:
+        raise GraphQLError('you must provide one of first or last', extensions={'code': 'BAD_REQUEST'})
+    for n in (first, last):
+        if n is not None and (n < 0 or n > 250):
+            raise GraphQLError('The maximum number of items per page is 250.', extensions={'code': 'BAD_REQUEST'})
+    seq = items if not args.get('reverse') else list(reversed(items))
+    rev = bool(args.get('reverse'))
+
+    def after_ok(o, cur):
+        return key(o) < cur if rev else key(o) > cur
+
+    def dec(c):
+        try:
+            return json.loads(base64.b64decode(c))['last_id']
+        except Exception:
+            raise GraphQLError('Invalid cursor for current pagination sort.', extensions={'code': 'BAD_REQUEST'})
+    after = dec(args['after']) if args.get('after') else None
+    before = dec(args['before']) if args.get('before') else None
+    out = []
+    has_prev = has_next = False
+    if first is not None:
+        start = 0
+        if after is not None and not rev and items is seq:
+            keys = ctx.keys_cache(items, key)
+            start = bisect.bisect_right(keys, after)
+        for o in seq[start:] if start else seq:
+            if after is not None and not after_ok(o, after):
+                continue
+            if before is not None and after_ok(o, before) is not False and not (key(o) < before if not rev else key(o) > before):
+                break
+            if flt is not None and not flt(o):
+                continue
+            if len(out) == first:
+                has_next = True
+                break
+            out.append(o)
+        has_prev = after is not None
+    else:
+        cand = []
+        for o in seq:
+            if before is not None and not (key(o) < before if not rev else key(o) > before):
+                break
+            if after is not None and not after_ok(o, after):
+                continue
+            if flt is not None and not flt(o):
+                continue
+            cand.append(o)
+        out = cand[-last:] if last else []
+        has_prev = len(cand) > len(out)
+        has_next = before is not None
+    curs = [b64(json.dumps({'last_id': key(o), 'last_value': key(o)}, separators=(',', ':'))) for o in out]
+    return {'edges': [{'cursor': c, 'node': o} for c, o in zip(curs, out)], 'nodes': out,
+            'pageInfo': {'hasNextPage': has_next, 'hasPreviousPage': has_prev,
+                         'startCursor': curs[0] if curs else None, 'endCursor': curs[-1] if curs else None}}
+
+
+# ---------------------------------------------------------------- GraphQL resolvers
+
+class Ctx:
+    def __init__(self, fs, store, version, req_id):
+        self.fs, self.store, self.version, self.req_id = fs, store, version, req_id
+        self.now = fs.clock.now()
+        self._keys = {}
+        self.variables = {}
+
+    def keys_cache(self, items, key):
+        k = id(items)
+        if k not in self._keys:
+            self._keys[k] = [key(o) for o in items]
+        return self._keys[k]
+
+
+def need_scope(info, scope, what=None):
+    st = info.context.store
+    ok = scope in st.scopes or (scope.startswith('read_') and 'write_' + scope[5:] in st.scopes)
+    if not ok:
+        name = what or info.field_name
+        raise GraphQLError('Access denied for %s field. Required access: `%s` access scope.' % (name, scope),
+                           extensions={'code': 'ACCESS_DENIED',
+                                       'documentation': 'https://shopify.dev/api/usage/access-scopes',
+                                       'requiredAccess': '`%s` access scope.' % scope})
+
+
+def lookup(store, gid, kind):
+    if not isinstance(gid, str):
+        return None
+    m = re.fullmatch(r'gid://shopify/(\w+)/(\d+)(\?inventory_item_id=(\d+))?', gid)
+    if not m or m.group(1) != kind:
+        return None
+    n = int(m.group(2))
+    table = {'Product': store.products, 'ProductVariant': store.variants, 'InventoryItem': store.items,
+             'Location': store.locations, 'InventoryLevel': store.levels}[kind]
+    o = table.get(n)
+    if kind == 'InventoryLevel' and o is not None and m.group(4) and int(m.group(4)) != o.item.id:
+        return None
+    return o
+
+
+def node_by_gid(store, gid):
+    m = re.fullmatch(r'gid://shopify/(\w+)/(\d+)(\?.*)?', gid or '')
+    if not m or m.group(1) not in ('Product', 'ProductVariant', 'InventoryItem', 'Location', 'InventoryLevel'):
+        return None
+    return lookup(store, gid, m.group(1))
+
+
+def typename(o):
+    return {Product: 'Product', Variant: 'ProductVariant', Item: 'InventoryItem', Location: 'Location',
+            Level: 'InventoryLevel'}.get(type(o))
+
+
+def gid(o):
+    if isinstance(o, Level):
+        return o.gid
+    return 'gid://shopify/%s/%d' % (typename(o), o.id)
+
+
+def sorted_by_id(d):
+    return list(d.values())
+
+
+def levels_of_location(loc, args, ctx):
+    inc = args.get('includeInactive', False)
+    items = [loc.levels[i] for i in loc.level_keys]
+    base = make_filter(args.get('query'), LEVEL_SEARCH, ctx)
+    flt = (lambda o: (inc or o.active) and (base is None or base(o)))
+    return connection(items, lambda o: o.item.id, args, ctx, flt)
+
+
+def levels_of_item(item, args, ctx):
+    inc = args.get('includeInactive', False)
+    items = sorted(item.levels.values(), key=lambda l: l.id)
+    base = make_filter(args.get('query'), LEVEL_SEARCH, ctx)
+    flt = (lambda o: (inc or o.active) and (base is None or base(o)))
+    return connection(items, lambda o: o.id, args, ctx, flt)
+
+
+def R_query(field):
+    def deco(fn):
+        RESOLVERS[('QueryRoot', field)] = fn
+        return fn
+    return deco
+
+
+RESOLVERS = {}
+R = RESOLVERS
+
+
+@R_query('shop')
+def _shop(root, info):
+    st = info.context.store
+    return {'id': 'gid://shopify/Shop/%d' % (60000000000 + st.next['Location'] % 1000000), 'name': st.title,
+            'myshopifyDomain': st.shop, 'ianaTimezone': st.timezone, 'timezoneOffset': '+0000',
+            'timezoneOffsetMinutes': 0}
+
+
+@R_query('publicApiVersions')
+def _versions(root, info):
+    return [{'handle': v, 'displayName': VERSION_NAMES[v], 'supported': True} for v in SUPPORTED_VERSIONS] + \
+        [{'handle': 'unstable', 'displayName': 'unstable', 'supported': False}]
+
+
+@R_query('currentAppInstallation')
+def _install(root, info):
+    st = info.context.store
+    return {'id': 'gid://shopify/AppInstallation/%d' % (700000000 + len(st.name)),
+            'accessScopes': [{'handle': s, 'description': s.replace('_', ' ')} for s in st.scopes]}
+
+
+@R_query('locations')
+def _locations(root, info, **a):
+    need_scope(info, 'read_locations')
+    ctx = info.context
+    base = make_filter(a.get('query'), LOCATION_SEARCH, ctx)
+    inc, leg = a.get('includeInactive', False), a.get('includeLegacy', False)
+    locs = list(ctx.store.locations.values())
+    if a.get('sortKey', 'NAME') == 'NAME':
+        locs.sort(key=lambda l: (l.name, l.id))
+        keyf = lambda l: [l.name, l.id]
+    else:
+        keyf = lambda l: l.id
+    flt = lambda l: (inc or l.active) and (leg or not l.fulfillment) and (base is None or base(l))
+    return connection(locs, keyf, a, ctx, flt)
+
+
+@R_query('location')
+def _location(root, info, id=None):
+    need_scope(info, 'read_locations')
+    st = info.context.store
+    if id is None:
+        return st.first_location()
+    return lookup(st, id, 'Location')
+
+
+@R_query('inventoryLevel')
+def _inventory_level(root, info, id):
+    need_scope(info, 'read_inventory')
+    return lookup(info.context.store, id, 'InventoryLevel')
+
+
+@R_query('inventoryItem')
+def _inventory_item(root, info, id):
+    need_scope(info, 'read_inventory')
+    return lookup(info.context.store, id, 'InventoryItem')
+
+
+@R_query('inventoryItems')
+def _inventory_items(root, info, **a):
+    need_scope(info, 'read_inventory')
+    ctx = info.context
+    return connection(list(ctx.store.items.values()), lambda o: o.id, a, ctx,
+                      make_filter(a.get('query'), ITEM_SEARCH, ctx))
+
+
+@R_query('node')
+def _node(root, info, id):
+    return node_by_gid(info.context.store, id)
+
+
+@R_query('nodes')
+def _nodes(root, info, ids):
+    if len(ids) > 250:
+        raise GraphQLError('The input array size of %d is greater than the maximum allowed of 250.' % len(ids),
+                           extensions={'code': 'MAX_INPUT_SIZE_EXCEEDED'})
+    return [node_by_gid(info.context.store, i) for i in ids]
+
+
+@R_query('products')
+def _products(root, info, **a):
+    need_scope(info, 'read_products')
+    ctx = info.context
+    return connection(list(ctx.store.products.values()), lambda o: o.id, a, ctx,
+                      make_filter(a.get('query'), PRODUCT_SEARCH, ctx))
+
+
+@R_query('product')
+def _product(root, info, id):
+    need_scope(info, 'read_products')
+    return lookup(info.context.store, id, 'Product')
+
+
+@R_query('productVariants')
+def _variants(root, info, **a):
+    need_scope(info, 'read_products')
+    ctx = info.context
+    return connection(list(ctx.store.variants.values()), lambda o: o.id, a, ctx,
+                      make_filter(a.get('query'), VARIANT_SEARCH, ctx))
+
+
+@R_query('productVariant')
+def _variant(root, info, id):
+    need_scope(info, 'read_products')
+    return lookup(info.context.store, id, 'ProductVariant')
+
+
+@R_query('productByIdentifier')
+def _by_ident(root, info, identifier):
+    need_scope(info, 'read_products')
+    st = info.context.store
+    if identifier.get('id'):
+        return lookup(st, identifier['id'], 'Product')
+    if identifier.get('handle') is not None:
+        return st.by_handle.get(identifier['handle'])
+    raise GraphQLError('Invalid identifier', extensions={'code': 'BAD_REQUEST'})
+
+
+def _field(tname, fname):
+    def deco(fn):
+        R[(tname, fname)] = fn
+        return fn
+    return deco
+
+
+for _t in ('Product', 'ProductVariant', 'InventoryItem', 'Location', 'InventoryLevel'):
+    R[(_t, 'id')] = lambda o, info: gid(o)
+    R[(_t, 'createdAt')] = lambda o, info: iso(o.created)
+    R[(_t, 'updatedAt')] = lambda o, info: iso(o.upd)
+    R[(_t, 'legacyResourceId')] = lambda o, info: str(o.id)
+
+R[('Location', 'isActive')] = lambda o, info: o.active
+R[('Location', 'isFulfillmentService')] = lambda o, info: o.fulfillment
+
+
+@_field('Location', 'inventoryLevels')
+def _loc_levels(o, info, **a):
+    need_scope(info, 'read_inventory', 'inventoryLevels')
+    return levels_of_location(o, a, info.context)
+
+
+@_field('Location', 'inventoryLevel')
+def _loc_level(o, info, inventoryItemId, includeInactive=False):
+    need_scope(info, 'read_inventory', 'inventoryLevel')
+    n = gid_num(inventoryItemId) if 'InventoryItem/' in str(inventoryItemId) else None
+    lv = o.levels.get(n)
+    return lv if lv is not None and (lv.active or includeInactive) else None
+
+
+R[('InventoryLevel', 'isActive')] = lambda o, info: o.active
+R[('InventoryLevel', 'canDeactivate')] = lambda o, info: len(o.item.levels) > 1
+R[('InventoryLevel', 'location')] = lambda o, info: o.loc
+
+
+@_field('InventoryLevel', 'quantities')
+def _quantities(o, info, names):
+    out = []
+    for n in names:
+        if n not in QUANTITY_NAMES:
+            raise GraphQLError('The quantity name %s is invalid.' % n, extensions={'code': 'BAD_REQUEST'})
+        u = (o.qupd or {}).get(n) if n != 'on_hand' else None
+        out.append({'id': 'gid://shopify/InventoryQuantity/%d?inventory_item_id=%d&name=%s' % (o.id, o.item.id, n),
+                    'name': n, 'quantity': getattr(o, n), 'updatedAt': iso(u)})
+    return out
+
+
+R[('InventoryItem', 'sku')] = lambda o, info: o.variant.sku
+R[('InventoryItem', 'requiresShipping')] = lambda o, info: True
+
+
+@_field('InventoryItem', 'inventoryLevels')
+def _item_levels(o, info, **a):
+    return levels_of_item(o, a, info.context)
+
+
+@_field('InventoryItem', 'inventoryLevel')
+def _item_level(o, info, locationId, includeInactive=False):
+    n = gid_num(locationId) if 'Location/' in str(locationId) else None
+    lv = o.levels.get(n)
+    return lv if lv is not None and (lv.active or includeInactive) else None
+
+
+@_field('Product', 'variants')
+def _prod_variants(o, info, **a):
+    return connection(o.variants, lambda v: v.id, a, info.context)
+
+
+R[('Product', 'tracksInventory')] = lambda o, info: any(v.item.tracked for v in o.variants)
+R[('Product', 'totalInventory')] = lambda o, info: sum(l.available for v in o.variants if v.item.tracked
+                                                       for l in v.item.levels.values())
+R[('Product', 'hasOnlyDefaultVariant')] = lambda o, info: len(o.variants) == 1 and not o.variants[0].opts
+R[('ProductVariant', 'selectedOptions')] = lambda o, info: [{'name': k, 'value': v} for k, v in o.opts] or \
+    [{'name': 'Title', 'value': 'Default Title'}]
+R[('ProductVariant', 'requiresComponents')] = lambda o, info: o.requires_components
+R[('ProductVariant', 'inventoryItem')] = lambda o, info: o.item
+R[('ProductVariant', 'position')] = lambda o, info: o.product.variants.index(o) + 1
+R[('ProductVariant', 'inventoryQuantity')] = lambda o, info: sum(l.available for l in o.item.levels.values())
+
+
+def field_resolver(source, info, **args):
+    fn = RESOLVERS.get((info.parent_type.name, info.field_name))
+    if fn is not None:
+        return fn(source, info, **args)
+    if isinstance(source, dict):
+        return source.get(info.field_name)
+    return getattr(source, info.field_name, None)
+
+
+def type_resolver(value, info, abstract_type):
+    return typename(value)
+
+
+# ---------------------------------------------------------------- mutations
+
+def _err(field, message, code):
+    return {'field': field, 'message': message, 'code': code}
+
+
+def _idempotency(info, args):
+    """Checks @idempotent; returns the key."""
+    node = info.field_nodes[0]
+    d = next((d for d in node.directives if d.name.value == 'idempotent'), None)
+    if d is None:
+        raise GraphQLError('The @idempotent directive is required for this mutation but was not provided.',
+                           nodes=[node], path=info.path.as_list(), extensions={'code': 'BAD_REQUEST'})
+    from graphql.execution.values import get_directive_values
+    from graphql import GraphQLDirective
+    key = None
+    for a in d.arguments:
+        if a.name.value == 'key':
+            v = a.value
+            key = info.variable_values.get(v.name.value) if v.kind == 'variable' else getattr(v, 'value', None)
+    if key is None or not str(key).strip():
+        raise GraphQLError('The idempotency key cannot be an empty string or whitespace only.',
+                           nodes=[node], path=info.path.as_list(), extensions={'code': 'BAD_REQUEST'})
+    return str(key)
+
+
+def _require_cfq(info, entries, type_name):
+    for e in entries:
+        if 'changeFromQuantity' not in e:
+            node = info.field_nodes[0]
+            locs = [node]
+            arg = next((a for a in node.arguments if a.name.value == 'input'), None)
+            if arg is not None:
+                if arg.value.kind == 'variable':
+                    op = info.operation
+                    vd = next((v for v in op.variable_definitions if v.variable.name.value == arg.value.name.value), None)
+                    locs.append(vd or arg)
+                else:
+                    locs.append(arg)
+            raise GraphQLError('%s must include the following argument: changeFromQuantity.' % type_name,
+                               nodes=locs, path=info.path.as_list(), extensions={'code': 'INVALID_FIELD_ARGUMENTS'})
+
+
+class Rejected(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+
+
+def _write(info, field, args, entries_key, build):
+    """Common frame of the idempotent inventory mutations. build(ctx, input) -> (changes, errors, noop_ok).
+    changes: list of (level, name, delta, ledger) to apply atomically."""
+    ctx = info.context
+    st = ctx.store
+    need_scope(info, 'write_inventory')
+    key = _idempotency(info, args)
+    inp = args['input']
+    entry_type = {'changes': 'InventoryChangeInput', 'quantities': 'InventoryQuantityInput'}[entries_key]
+    _require_cfq(info, inp.get(entries_key) or [], entry_type)
+    params = json.dumps([field, args], sort_keys=True, default=str)
+    now = ctx.now
+    rec = st.idem.get(key)
+    if rec is not None and now - rec[2] >= IDEMPOTENCY_TTL:
+        del st.idem[key]
+        rec = None
+    log = {'kind': 'write', 'mutation': field, 'key': key, 'name': inp.get('name'), 'reason': inp.get('reason'),
+           'changes': [{k: v for k, v in e.items()} for e in inp.get(entries_key) or []]}
+    st.stats['writes'] += 1
+
+    def done(outcome, errors, group=None):
+        log['outcome'] = outcome
+        st.add_log(log)
+        return {'inventoryAdjustmentGroup': group, 'userErrors': errors}
+    owner = st.inflight.get(key)
+    if owner is not None and owner != ctx.req_id:
+        return done('IDEMPOTENCY_CONCURRENT_REQUEST', [_err(None, 'This request is currently in progress, please try again.',
+                                                           'IDEMPOTENCY_CONCURRENT_REQUEST')])
+    if rec is not None:
+        if rec[0] != params:
+            return done('IDEMPOTENCY_KEY_PARAMETER_MISMATCH', [_err(
+                None, 'The request with this idempotency key has different parameters than the original request.',
+                'IDEMPOTENCY_KEY_PARAMETER_MISMATCH')])
+        if rec[1] == 'failed':
+            return done('IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED', [_err(
+                None, 'A previous request with this idempotency key failed. Retry with a new idempotency key.',
+                'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED')])
+        # replay of a request that succeeded: answered as seen live, nothing written
+        errs = [_err(['input', entries_key, str(i), 'changeFromQuantity'],
+                     'The changeFromQuantity argument no longer matches the persisted quantity.',
+                     'CHANGE_FROM_QUANTITY_STALE') for i, e in enumerate(inp.get(entries_key) or [])]
+        return done('replay:CHANGE_FROM_QUANTITY_STALE', errs)
+    changes, errors = build(ctx, inp)
+    if errors:
+        st.idem[key] = [params, 'failed', now]
+        return done('userErrors:' + ','.join(sorted({e['code'] for e in errors})), errors)
+    st.idem[key] = [params, 'succeeded', now]
+    changes = [c for c in changes if c[2] != 0]
+    if not changes:
+        return done('noop', [])
+    out = []
+    touched = set()
+    for lv, name, delta, ledger in changes:
+        lv.qadd(name, delta, now)
+        out.append({'name': name, 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': ledger,
+                    'item': lv.item, 'location': lv.loc})
+        if name in ('available',) + UNAVAILABLE:
+            lv.on_hand += delta
+            out.append({'name': 'on_hand', 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': None,
+                        'item': lv.item, 'location': lv.loc})
+        elif name == 'on_hand':
+            lv.qadd('available', delta, now)
+            out.append({'name': 'available', 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': None,
+                        'item': lv.item, 'location': lv.loc})
+        if lv.id not in touched:
+            touched.add(lv.id)
+            lv.touch(st, now)
+    group = {'id': 'gid://shopify/InventoryAdjustmentGroup/%d' % st.nid('InventoryAdjustmentGroup'),
+             'createdAt': iso(now), 'reason': inp.get('reason'),
+             'referenceDocumentUri': inp.get('referenceDocumentUri'), 'changes': out}
+    log['applied'] = [{'item_id': c[0].item.id, 'location_id': c[0].loc.id, 'name': c[1], 'delta': c[2]}
+                      for c in changes]
+    return done('applied', [], group)
+
+
+def _resolve_pair(st, e, i, entries_key, errors, group_errors=True):
+    item = lookup(st, e.get('inventoryItemId'), 'InventoryItem')
+    loc = lookup(st, e.get('locationId'), 'Location')
+    if item is None:
+        errors.append(_err(['input', entries_key, str(i), 'inventoryItemId'],
+                           'The specified inventory item could not be found.', 'INVALID_INVENTORY_ITEM'))
+    if loc is None:
+        errors.append(_err(['input', entries_key, str(i), 'locationId'],
+                           'The specified location could not be found.', 'INVALID_LOCATION'))
+    if item is None or loc is None:
+        return None
+    if item.variant.requires_components:
+        errors.append(_err(['input', entries_key, str(i), 'inventoryItemId'],
+                           'The specified inventory item is not allowed to be adjusted via API. '
+                           'Example: if the inventory item is a parent bundle.', 'NON_MUTABLE_INVENTORY_ITEM'))
+        return None
+    if not item.tracked:
+        errors.append(_err(['input', entries_key, str(i), 'inventoryItemId'],
+                           'The specified inventory item is not tracked.', 'INVALID_INVENTORY_ITEM'))
+        return None
+    lv = item.levels.get(loc.id)
+    if lv is None:
+        errors.append(_err(['input', entries_key, str(i), 'locationId'],
+                           'The inventory item is not stocked at the location.', 'ITEM_NOT_STOCKED_AT_LOCATION'))
+        return None
+    return lv
+
+
+def _check_reason(inp, errors):
+    if inp.get('reason') not in REASONS:
+        errors.append(_err(['input', 'reason'], 'The specified reason is invalid. Valid values are: %s.'
+                           % ', '.join(REASONS), 'INVALID_REASON'))
+
+
+def _build_adjust(ctx, inp):
+    st = ctx.store
+    errors = []
+    name = inp['name']
+    _check_reason(inp, errors)
+    if name not in ADJUST_NAMES:
+        errors.append({'field': ['input', 'name'], 'message': 'The specified quantity name is invalid. Valid values '
+                       'are: %s.' % ', '.join(ADJUST_NAMES), 'code': 'INVALID_QUANTITY_NAME'})
+        return [], errors
+    chs = inp['changes']
+    ledgers = set()
+    for i, e in enumerate(chs):
+        led = e.get('ledgerDocumentUri')
+        f = ['input', 'changes', str(i), 'ledgerDocumentUri']
+        if name == 'available' and led is not None:
+            errors.append(_err(f, 'A ledger document URI is not allowed when adjusting available.',
+                               'INVALID_AVAILABLE_DOCUMENT'))
+        elif name != 'available' and led is None:
+            errors.append(_err(f, 'A ledger document URI is required except when adjusting available.',
+                               'INVALID_QUANTITY_DOCUMENT'))
+        elif led is not None and led.startswith('gid://shopify/'):
+            errors.append(_err(f, 'Internal (gid://shopify/) ledger documents are not allowed to be adjusted via API.',
+                               'INTERNAL_LEDGER_DOCUMENT'))
+        ledgers.add(led)
+    if len(ledgers) > 1:
+        errors.append(_err(['input', 'changes'], 'All changes must have the same ledger document URI or, in the case '
+                           'of adjusting available, no ledger document URI.', 'MAX_ONE_LEDGER_DOCUMENT'))
+    if errors:
+        return [], errors
+    out = []
+    stale = []
+    for i, e in enumerate(chs):
+        lv = _resolve_pair(st, e, i, 'changes', errors)
+        if lv is None:
+            continue
+        cur = lv.qget(name)
+        if e['changeFromQuantity'] is not None and e['changeFromQuantity'] != cur:
+            stale.append(_err(['input', 'changes', str(i), 'changeFromQuantity'],
+                              'The changeFromQuantity argument no longer matches the persisted quantity.',
+                              'CHANGE_FROM_QUANTITY_STALE'))
+            continue
+        after = cur + e['delta']
+        if after > 2000000000:
+            errors.append(_err(['input', 'changes', str(i), 'delta'], "The quantity can't be higher than 2,000,000,000.",
+                               'INVALID_QUANTITY_TOO_HIGH'))
+        elif after < -2000000000:
+            errors.append(_err(['input', 'changes', str(i), 'delta'], "The quantity can't be lower than -2,000,000,000.",
+                               'INVALID_QUANTITY_TOO_LOW'))
+        out.append((lv, name, e['delta'], e.get('ledgerDocumentUri')))
+    return out, errors + stale
+
+
+def _build_set(ctx, inp):
+    st = ctx.store
+    errors = []
+    name = inp['name']
+    _check_reason(inp, errors)
+    if name not in ('available', 'on_hand'):
+        errors.append(_err(['input', 'name'], "The quantity name must be either 'available' or 'on_hand'.", 'INVALID_NAME'))
+        return [], errors
+    qs = inp['quantities']
+    seen = {}
+    for i, e in enumerate(qs):
+        k = (e['inventoryItemId'], e['locationId'])
+        seen.setdefault(k, []).append(i)
+    for k, idxs in seen.items():
+        if len(idxs) > 1:
+            for i in idxs:
+                errors.append(_err(['input', 'quantities', str(i), 'locationId'],
+                                   'The combination of inventoryItemId and locationId must be unique.',
+                                   'NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR'))
+    for i, e in enumerate(qs):
+        q = e['quantity']
+        f = ['input', 'quantities', str(i), 'quantity']
+        if q > 1000000000:
+            errors.append(_err(f, "The quantity can't be higher than 1,000,000,000.", 'INVALID_QUANTITY_TOO_HIGH'))
+        elif q < -1000000000:
+            errors.append(_err(f, "The quantity can't be lower than -1,000,000,000.", 'INVALID_QUANTITY_TOO_LOW'))
+        elif q < 0 and name == 'on_hand':
+            errors.append(_err(f, "The quantity can't be negative.", 'INVALID_QUANTITY_NEGATIVE'))
+    if errors:
+        return [], errors
+    out, stale = [], []
+    for i, e in enumerate(qs):
+        lv = _resolve_pair(st, e, i, 'quantities', errors)
+        if lv is None:
+            continue
+        cur = lv.qget(name)
+        if e['changeFromQuantity'] is not None and e['changeFromQuantity'] != cur:
+            stale.append(_err(['input', 'quantities', str(i), 'changeFromQuantity'],
+                              'The changeFromQuantity argument no longer matches the persisted quantity.',
+                              'CHANGE_FROM_QUANTITY_STALE'))
+            continue
+        out.append((lv, name, e['quantity'] - cur, None))
+    return out, errors + stale
+
+
+def _adjust(root, info, **args):
+    return _write(info, 'inventoryAdjustQuantities', args, 'changes', _build_adjust)
+
+
+def _set(root, info, **args):
+    return _write(info, 'inventorySetQuantities', args, 'quantities', _build_set)
+
+
+def _activate(root, info, inventoryItemId, locationId, available=None, onHand=None, stockAtLegacyLocation=False):
+    ctx = info.context
+    st = ctx.store
+    need_scope(info, 'write_inventory')
+    _idempotency(info, {})
+    item = lookup(st, inventoryItemId, 'InventoryItem')
+    loc = lookup(st, locationId, 'Location')
+    errs = []
+    if item is None:
+        errs.append({'field': ['inventoryItemId'], 'message': 'The specified inventory item could not be found.'})
+    if loc is None:
+        errs.append({'field': ['locationId'], 'message': 'The specified location could not be found.'})
+    if errs:
+        return {'inventoryLevel': None, 'userErrors': errs}
+    if available is not None and onHand is not None:
+        return {'inventoryLevel': None, 'userErrors': [
+            {'field': ['available'], 'message': "The product couldn't be stocked at %s because not allowed to set "
+             "available and on_hand quantities at the same time." % loc.name},
+            {'field': ['onHand'], 'message': "The product couldn't be stocked at %s because not allowed to set "
+             "available and on_hand quantities at the same time." % loc.name}]}
+    lv = item.levels.get(loc.id)
+    now = ctx.now
+    if lv is not None and lv.active:
+        if available is not None:
+            return {'inventoryLevel': lv, 'userErrors': [{'field': ['available'], 'message':
+                    'Not allowed to set available quantity when the item is already active at the location.'}]}
+        if onHand is not None:
+            return {'inventoryLevel': lv, 'userErrors': [{'field': ['onHand'], 'message':
+                    'Not allowed to set an on_hand quantity when the item is already active at the location.'}]}
+        return {'inventoryLevel': lv, 'userErrors': []}
+    if lv is None:
+        lv = st.add_level(item, loc, 0, now)
+    lv.active = True
+    q = available if available is not None else onHand
+    if q:
+        lv.qadd('available', q - lv.available, now)
+        lv.on_hand = lv.available + lv.committed + sum(getattr(lv, n) for n in UNAVAILABLE)
+    lv.touch(st, now)
+    st.add_log({'kind': 'write', 'mutation': 'inventoryActivate', 'item_id': item.id, 'location_id': loc.id,
+                'outcome': 'applied'})
+    return {'inventoryLevel': lv, 'userErrors': []}
+
+
+R[('Mutation', 'inventoryAdjustQuantities')] = _adjust
+R[('Mutation', 'inventorySetQuantities')] = _set
+R[('Mutation', 'inventoryActivate')] = _activate
+R[('InventoryChange', 'item')] = lambda o, info: o['item']
+R[('InventoryChange', 'location')] = lambda o, info: o['location']
+
+
+# ---------------------------------------------------------------- cost
+
+def _unwrap(t):
+    lst = False
+    while isinstance(t, (GraphQLNonNull, GraphQLList)):
+        if isinstance(t, GraphQLList):
+            lst = True
+        t = t.of_type
+    return t, lst
+
+
+def _arg(node, name, variables):
+    for a in node.arguments:
+        if a.name.value == name:
+            v = a.value
+            if v.kind == 'variable':
+                return variables.get(v.name.value)
+            if v.kind == 'int_value':
+                return int(v.value)
+            if v.kind == 'list_value':
+                return v.values
+    return None
+
+
+def _is_obj(t):
+    return isinstance(t, (GraphQLObjectType, GraphQLInterfaceType, GraphQLUnionType))
+
+
+def sel_cost(ss, ptype, variables, frags, data=None, actual=False):
+    """Requested cost (actual=False) or actual cost of `data` (actual=True) of a selection set.
+    Rules fitted to the captures: object 1, list of objects 1 (UserError lists 0), connection
+    2 + first x (1 + node selection), PageInfo 0, scalars 0."""
+    if ss is None:
+        return 0
+    plain = 0
+    frag_max = 0
+    for s in ss.selections:
+        if isinstance(s, FieldNode):
+            plain += _field_cost(s, ptype, variables, frags, data, actual)
+        else:
+            if isinstance(s, FragmentSpreadNode):
+                fd = frags.get(s.name.value)
+                if fd is None:
+                    continue
+                tc, sub = SCHEMA.get_type(fd.type_condition.name.value), fd.selection_set
+            else:
+                tc = SCHEMA.get_type(s.type_condition.name.value) if s.type_condition else ptype
+                sub = s.selection_set
+            if actual and data is not None and tc is not None and isinstance(tc, GraphQLObjectType) \
+                    and data.get('__fake_type') not in (None, tc.name):
+                continue
+            frag_max = max(frag_max, sel_cost(sub, tc, variables, frags, data, actual))
+    return plain + frag_max
+
+
+def _field_cost(s, ptype, variables, frags, data, actual):
+    name = s.name.value
+    if name.startswith('__') or not hasattr(ptype, 'fields'):
+        return 0
+    f = ptype.fields.get(name)
+    if f is None:
+        return 0
+    nt, lst = _unwrap(f.type)
+    if not _is_obj(nt):
+        return 0
+    key = s.alias.value if s.alias else name
+    val = None
+    if actual:
+        if data is None:
+            return 0
+        val = data.get(key)
+        if val is None:
+            return 0
+    if nt.name == 'PageInfo':
+        return 0
+    if nt.name.endswith('Connection') and 'pageInfo' in nt.fields:
+        node_cost = 0
+        count = _arg(s, 'first', variables) or _arg(s, 'last', variables) or 0
+        for c in s.selection_set.selections:
+            if not isinstance(c, FieldNode):
+                continue
+            if c.name.value == 'nodes':
+                et = _unwrap(nt.fields['nodes'].type)[0]
+                ck = c.alias.value if c.alias else 'nodes'
+                if actual:
+                    node_cost = max(node_cost, sum(1 + sel_cost(c.selection_set, et, variables, frags, x, True)
+                                                   for x in val.get(ck) or []))
+                else:
+                    node_cost = max(node_cost, count * (1 + sel_cost(c.selection_set, et, variables, frags)))
+            elif c.name.value == 'edges':
+                et = _unwrap(nt.fields['edges'].type)[0]
+                ck = c.alias.value if c.alias else 'edges'
+                for e in c.selection_set.selections:
+                    if isinstance(e, FieldNode) and e.name.value == 'node':
+                        nt2 = _unwrap(et.fields['node'].type)[0]
+                        nk = e.alias.value if e.alias else 'node'
+                        if actual:
+                            node_cost = max(node_cost, sum(1 + sel_cost(e.selection_set, nt2, variables, frags,
+                                                                        x.get(nk), True) for x in val.get(ck) or []))
+                        else:
+                            node_cost = max(node_cost, count * (1 + sel_cost(e.selection_set, nt2, variables, frags)))
+        return 2 + node_cost
+    if lst:
+        base = 0 if nt.name.endswith('UserError') or nt.name == 'UserError' else 1
+        if name == 'nodes' and ptype.name == 'QueryRoot':
+            ids = _arg(s, 'ids', variables) or []
+            if actual:
+                return sum(1 + sel_cost(s.selection_set, nt, variables, frags, x, True) for x in val if x)
+            return len(ids) * (1 + sel_cost(s.selection_set, nt, variables, frags))
+        if actual:
+            return base + max([sel_cost(s.selection_set, nt, variables, frags, x, True) for x in val if x] or [0])
+        return base + sel_cost(s.selection_set, nt, variables, frags)
+    return 1 + sel_cost(s.selection_set, nt, variables, frags, val, actual)
+
+
+def op_cost(doc, op, variables, data=None, actual=False):
+    frags = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
+    if op.operation.value == 'mutation':
+        tot = 0
+        for s in op.selection_set.selections:
+            if not isinstance(s, FieldNode) or s.name.value.startswith('__'):
+                continue
+            f = SCHEMA.mutation_type.fields.get(s.name.value)
+            nt = _unwrap(f.type)[0]
+            k = s.alias.value if s.alias else s.name.value
+            if actual:
+                v = (data or {}).get(k)
+                tot += max(10, 9 + (sel_cost(s.selection_set, nt, variables, frags, v, True) if v else 0))
+            else:
+                tot += max(10, 9 + sel_cost(s.selection_set, nt, variables, frags))
+        return tot
+    return sel_cost(op.selection_set, SCHEMA.query_type, variables, frags, data, actual)
+
+
+# ---------------------------------------------------------------- request processing
+
+DOC_CACHE = {}
+DOC_LOCK = threading.Lock()
+
+
+def _shopify_validation_error(e):
+    d = e.formatted
+    m = re.match(r"Cannot query field '(\w+)' on type '(\w+)'\.", e.message)
+    if m:
+        d = {'message': "Field '%s' doesn't exist on type '%s'" % (m.group(1), m.group(2)),
+             'locations': d.get('locations'), 'path': None,
+             'extensions': {'code': 'undefinedField', 'typeName': m.group(2), 'fieldName': m.group(1)}}
+        d['path'] = ['query']
+        return d
+    d = {'message': e.message, 'locations': d.get('locations'), 'extensions': {'code': 'GRAPHQL_VALIDATION_FAILED'}}
+    return d
+
+
+def get_doc(text):
+    hit = DOC_CACHE.get(text)
+    if hit is not None:
+        return hit
+    try:
+        doc = parse(text)
+    except GraphQLError as e:
+        res = (None, [{'message': e.message, 'locations': e.formatted.get('locations'),
+                       'extensions': {'code': 'PARSE_ERROR'}}], None)
+    else:
+        errs = validate(SCHEMA, doc)
+        ops = [d for d in doc.definitions if isinstance(d, OperationDefinitionNode)]
+        res = (doc, [_shopify_validation_error(e) for e in errs], ops)
+    with DOC_LOCK:
+        if len(DOC_CACHE) > 5000:
+            DOC_CACHE.clear()
+        DOC_CACHE[text] = res
+    return res
+
+
+def _variable_errors(op, variables):
+    r = get_variable_values(SCHEMA, op.variable_definitions, variables or {})
+    if isinstance(r, dict):
+        return None
+    out = []
+    for e in r:
+        m = re.match(r"Variable '\$(\w+)' got invalid value (.*?)(?: at '([^']*)')?; (.*)$", e.message, re.S)
+        if not m:
+            out.append({'message': e.message, 'locations': e.formatted.get('locations'),
+                        'extensions': {'code': 'INVALID_VARIABLE'}})
+            continue
+        var, path, expl = m.group(1), m.group(3), m.group(4)
+        vd = next(v for v in op.variable_definitions if v.variable.name.value == var)
+        from graphql import print_ast
+        tname = print_ast(vd.type)
+        rel = path.split('.')[1:] if path else []
+        rel = [x.split('[')[0] for x in rel]
+        fm = re.match(r"Field '(\w+)' is not defined by type '(\w+)'\.", expl)
+        if fm:
+            expl = 'Field is not defined on %s' % fm.group(2)
+        out.append({'message': 'Variable $%s of type %s was provided invalid value%s (%s)' %
+                    (var, tname, (' for ' + '.'.join(rel)) if rel else '', expl),
+                    'locations': e.formatted.get('locations'),
+                    'extensions': {'code': 'INVALID_VARIABLE', 'value': (variables or {}).get(var),
+                                   'problems': [{'path': rel, 'explanation': expl}]}})
+    return out
+
+
+def idempotency_keys(doc, op, variables):
+    keys = []
+    for s in op.selection_set.selections:
+        if isinstance(s, FieldNode):
+            for d in s.directives:
+                if d.name.value == 'idempotent':
+                    for a in d.arguments:
+                        if a.name.value == 'key':
+                            v = a.value
+                            k = (variables or {}).get(v.name.value) if v.kind == 'variable' else getattr(v, 'value', None)
+                            if k:
+                                keys.append(str(k))
+    return keys
+
+
+def format_error(e):
+    d = {'message': e.message}
+    f = e.formatted
+    if f.get('locations'):
+        d['locations'] = f['locations']
+    if e.extensions:
+        d['extensions'] = e.extensions
+    if f.get('path') is not None:
+        d['path'] = f['path']
+    return d
+
+
+def resolve_version(v):
+    if v in SUPPORTED_VERSIONS or v == 'unstable':
+        return v
+    return SUPPORTED_VERSIONS[0]
+
+
+class FakeShop:
+    """In-process control of the fake. Every control op is a method; op(name, body) dispatches."""
+
+    def __init__(self, seed=1):
+        self.seed = seed
+        self.clock = Clock()
+        self.lock = threading.RLock()
+        self.stores = {}
+        self.req_seq = 0
+
+    # ------------------------------------------------ helpers
+    def store(self, name):
+        st = self.stores.get(name)
+        if st is None:
+            raise KeyError('unknown store %r' % name)
+        return st
+
+    def _level(self, b):
+        st = self.store(b['store'])
+        prod = st.by_handle.get(b['handle'])
+        if prod is None:
+            raise KeyError('unknown handle %r' % b['handle'])
+        if b.get('sku') is not None:
+            var = next((v for v in prod.variants if v.sku == b['sku']), None)
+            if var is None:
+                raise KeyError('unknown sku %r' % b['sku'])
+        else:
+            var = prod.variants[0]
+        loc = st.loc_by_name(b['location']) if b.get('location') else None
+        if b.get('location') and loc is None:
+            raise KeyError('unknown location %r' % b['location'])
+        if loc is None:
+            lv = next(iter(var.item.levels.values()), None)
+        else:
+            lv = var.item.levels.get(loc.id)
+        if lv is None:
+            raise KeyError('variant not stocked at that location')
+        return st, lv
+
+    def op(self, name, body=None):
+        fn = getattr(self, 'op_' + name, None)
+        if fn is None:
+            raise KeyError('unknown op %r' % name)
+        with self.lock:
+            return fn(body or {})
+
+    # ------------------------------------------------ ops
+    def op_reset(self, b):
+        self.stores = {}
+        self.clock.offset = 0.0
+        return {'ok': True}
+
+    def op_seed(self, b):
+        self.seed = int(b['n'])
+        for st in self.stores.values():
+            st.rng = random.Random('%s/%s' % (self.seed, st.name))
+        return {'ok': True, 'seed': self.seed}
+
+    def op_load(self, b):
+        self.op_reset({})
+        if 'seed' in b:
+            self.seed = int(b['seed'])
+        for s in b.get('stores', []):
+            self.stores[s['name']] = Store(self, s['name'], len(self.stores), s)
+        return {'ok': True, 'stores': list(self.stores)}
+
+    def op_add_store(self, b):
+        if b['name'] in self.stores:
+            raise ValueError('store exists')
+        self.stores[b['name']] = Store(self, b['name'], len(self.stores), b)
+        return {'ok': True}
+
+    def op_add_product(self, b):
+        st = self.store(b['store'])
+        p = st.add_product(b['product'], self.clock.now())
+        return {'ok': True, 'product_id': gid(p)}
+
+    def op_add_location(self, b):
+        st = self.store(b['store'])
+        loc = st.add_location(b['name'], self.clock.now(), b.get('active', True), b.get('fulfillment_service', False))
+        return {'ok': True, 'location_id': gid(loc)}
+
+    def op_generate(self, b):
+        name = b['store']
+        if name not in self.stores:
+            self.stores[name] = Store(self, name, len(self.stores), {'locations': []})
+        st = self.stores[name]
+        now = self.clock.now()
+        nloc = int(b.get('locations', 1))
+        while len(st.locations) < nloc:
+            st.add_location('Location %d' % (len(st.locations) + 1), now)
+        locs = list(st.locations.values())[:nloc]
+        q = int(b.get('quantity', 10))
+        prefix = b.get('prefix', 'gen')
+        nv = int(b.get('variants_per_product', 1))
+        start = len(st.products)
+        for i in range(int(b.get('products', 1))):
+            n = start + i + 1
+            prod = Product(st.nid('Product'), '%s-product-%06d' % (prefix, n), 'Generated product %d' % n,
+                           'ACTIVE', ('Size',) if nv > 1 else (), now)
+            st.products[prod.id] = prod
+            st.by_handle[prod.handle] = prod
+            for j in range(nv):
+                var = Variant(st.nid('ProductVariant'), prod, '%s-%06d-%02d' % (prefix.upper(), n, j + 1),
+                              None, (('Size', 'S%d' % (j + 1)),) if nv > 1 else (), False, now)
+                prod.variants.append(var)
+                st.variants[var.id] = var
+                item = Item(st.nid('InventoryItem'), var, True, now)
+                var.item = item
+                st.items[item.id] = item
+                for loc in locs:
+                    st.add_level(item, loc, q, now)
+        return {'ok': True, 'products': len(st.products), 'variants': len(st.variants), 'levels': len(st.levels)}
+
+    def _external(self, b, kind, fn):
+        st, lv = self._level(b)
+        now = self.clock.now()
+        before = {n: getattr(lv, n) for n in ('available', 'on_hand', 'committed')}
+        fn(lv, now)
+        lv.touch(st, now)
+        after = {n: getattr(lv, n) for n in ('available', 'on_hand', 'committed')}
+        e = st.add_log({'kind': kind, 'handle': lv.item.variant.product.handle, 'sku': lv.item.variant.sku,
+                        'item_id': lv.item.id, 'location_id': lv.loc.id, 'location': lv.loc.name,
+                        'qty': b.get('qty', b.get('available')), 'before': before, 'after': after})
+        return {'ok': True, 'level': self._level_row(lv), 'log': e}
+
+    def op_sell(self, b):
+        q = int(b.get('qty', 1))
+
+        def f(lv, now):
+            lv.qadd('available', -q, now)
+            lv.qadd('committed', q, now)
+        return self._external(b, 'sell', f)
+
+    def op_restock(self, b):
+        q = int(b.get('qty', 1))
+
+        def f(lv, now):
+            lv.qadd('available', q, now)
+            lv.on_hand += q
+        return self._external(b, 'restock', f)
+
+    def op_refund(self, b):
+        q = int(b.get('qty', 1))
+
+        def f(lv, now):
+            c = min(q, max(lv.committed, 0))
+            if c:
+                lv.qadd('committed', -c, now)
+            lv.qadd('available', q, now)
+            lv.on_hand += q - c
+        return self._external(b, 'refund', f)
+
+    def op_set(self, b):
+        v = int(b['available'])
+
+        def f(lv, now):
+            d = v - lv.available
+            lv.qadd('available', d, now)
+            lv.on_hand += d
+        return self._external(b, 'set', f)
+
+    def _level_row(self, lv):
+        var = lv.item.variant
+        return {'handle': var.product.handle, 'sku': var.sku, 'variant_id': gid(var), 'item_id': gid(lv.item),
+                'location_id': gid(lv.loc), 'location': lv.loc.name, 'level_id': lv.gid,
+                'available': lv.available, 'on_hand': lv.on_hand, 'committed': lv.committed,
+                'active': lv.active, 'tracked': lv.item.tracked, 'updated_at': iso_ms(lv.upd)}
+
+    def op_levels(self, b):
+        st = self.store(b['store'])
+        rows = []
+        for p in st.products.values():
+            if b.get('handle') and p.handle != b['handle']:
+                continue
+            for v in p.variants:
+                for lv in v.item.levels.values():
+                    rows.append(self._level_row(lv))
+        return rows
+
+    def op_product_update(self, b):
+        st = self.store(b['store'])
+        prod = st.by_handle.get(b['handle'])
+        if prod is None:
+            raise KeyError('unknown handle %r' % b['handle'])
+        now = self.clock.now()
+        if b.get('delete'):
+            del st.by_handle[prod.handle]
+            del st.products[prod.id]
+            for v in prod.variants:
+                st.variants.pop(v.id, None)
+                st.items.pop(v.item.id, None)
+                for lv in v.item.levels.values():
+                    st.levels.pop(lv.id, None)
+                    lv.loc.levels.pop(v.item.id, None)
+                    try:
+                        lv.loc.level_keys.remove(v.item.id)
+                    except ValueError:
+                        pass
+            st.add_log({'kind': 'product_delete', 'handle': prod.handle})
+            return {'ok': True}
+        changes = {}
+        if b.get('new_handle'):
+            del st.by_handle[prod.handle]
+            prod.handle = b['new_handle']
+            st.by_handle[prod.handle] = prod
+            changes['handle'] = prod.handle
+        for k in ('title', 'status'):
+            if k in b:
+                setattr(prod, k, b[k].upper() if k == 'status' else b[k])
+                changes[k] = b[k]
+        var = None
+        if any(k in b for k in ('new_sku', 'tracked', 'requires_components', 'barcode')):
+            var = next((v for v in prod.variants if v.sku == b['sku']), None) if b.get('sku') is not None \
+                else prod.variants[0]
+            if var is None:
+                raise KeyError('unknown sku')
+            if 'new_sku' in b:
+                var.sku = b['new_sku']
+                changes['sku'] = var.sku
+            if 'barcode' in b:
+                var.barcode = b['barcode']
+            if 'requires_components' in b:
+                var.requires_components = bool(b['requires_components'])
+            if 'tracked' in b:
+                var.item.tracked = bool(b['tracked'])
+                var.item.touch(st, now)
+                changes['tracked'] = var.item.tracked
+            var.touch(st, now)
+        prod.touch(st, now)
+        st.add_log({'kind': 'product_update', 'handle': prod.handle, 'changes': changes})
+        return {'ok': True}
+
+    def op_level_deactivate(self, b):
+        st, lv = self._level(b)
+        lv.active = bool(b.get('active', False))
+        lv.touch(st, self.clock.now())
+        st.add_log({'kind': 'level_activate' if lv.active else 'level_deactivate', 'level_id': lv.gid})
+        return {'ok': True, 'level': self._level_row(lv)}
+
+    def op_faults(self, b):
+        st = self.store(b['store'])
+        if b.get('kind') in (None, 'none', 'clear'):
+            st.faults = []
+            return {'ok': True, 'faults': []}
+        kinds = ('502', '503', 'reset', 'stall', 'truncate', 'invalid_json', 'wrong_types', 'oversize', 'lost_reply')
+        k = str(b['kind'])
+        if k not in kinds:
+            raise ValueError('unknown fault kind %r' % k)
+        f = {'kind': k, 'ops': list(b.get('ops', ['query', 'mutation'])), 'rate': b.get('rate'),
+             'count': b.get('count'), 'seconds': float(b.get('seconds', 5)), 'bytes': int(b.get('bytes', 16 << 20)),
+             'apply': b.get('apply', k in ('truncate', 'invalid_json', 'wrong_types', 'oversize', 'lost_reply', 'stall'))}
+        if f['rate'] is None and f['count'] is None:
+            f['count'] = 1
+        st.faults.append(f)
+        return {'ok': True, 'faults': st.faults}
+
+    def op_throttle(self, b):
+        st = self.store(b['store'])
+        st.refill()
+        if 'max' in b:
+            st.bucket_max = float(b['max'])
+            st.bucket = min(st.bucket, st.bucket_max)
+        if 'restore' in b:
+            st.restore = float(b['restore'])
+        if 'available' in b:
+            st.bucket = float(b['available'])
+        if 'status' in b:
+            st.throttle_status = int(b['status'])
+        return {'ok': True, 'throttleStatus': st.throttle_status_obj(), 'status': st.throttle_status}
+
+    def op_index_lag(self, b):
+        self.store(b['store']).index_lag = float(b['seconds'])
+        return {'ok': True}
+
+    def op_scopes(self, b):
+        self.store(b['store']).scopes = list(b['scopes'])
+        return {'ok': True}
+
+    def op_token(self, b):
+        st = self.store(b['store'])
+        if 'token' in b:
+            st.tokens = {b['token']: None} if b['token'] else {}
+        if 'ttl' in b:
+            st.token_ttl = int(b['ttl'])
+        if 'client_secret' in b:
+            st.client_secret = b['client_secret']
+        return {'ok': True}
+
+    def op_clock(self, b):
+        self.clock.offset += float(b.get('advance', 0))
+        return {'ok': True, 'now': iso_ms(self.clock.now())}
+
+    def op_log(self, b):
+        st = self.store(b['store'])
+        since = float(b.get('since', 0))
+        return [e for e in st.log if e['t'] >= since and (not b.get('kind') or e['kind'] == b['kind'])]
+
+    def op_stats(self, b):
+        st = self.store(b['store'])
+        st.refill()
+        d = json.loads(json.dumps(st.stats))
+        d['throttleStatus'] = st.throttle_status_obj()
+        return d
+
+    def op_ping(self, b):
+        return {'ok': True}
+
+    # ------------------------------------------------ API entry points (used by the HTTP layer)
+    def next_req(self):
+        with self.lock:
+            self.req_seq += 1
+            return self.req_seq
+
+    def pick_fault(self, st, kind):
+        for f in list(st.faults):
+            if kind not in f['ops']:
+                continue
+            if f['count'] is not None:
+                if f['count'] <= 0:
+                    continue
+                f['count'] -= 1
+                if f['count'] == 0 and f['rate'] is None:
+                    st.faults.remove(f)
+                st.stats['faults'] += 1
+                return f
+            if st.rng.random() < float(f['rate']):
+                st.stats['faults'] += 1
+                return f
+        return None
+
+    def token_grant(self, st, form):
+        if form.get('grant_type') != 'client_credentials':
+            return 400, {'error': 'unsupported_grant_type',
+                         'error_description': 'The authorization grant type is not supported by the authorization server.'}
+        if form.get('client_id') != st.client_id or form.get('client_secret') != st.client_secret:
+            return 400, {'error': 'invalid_client',
+                         'error_description': 'Client authentication failed due to unknown client, no client '
+                                              'authentication included, or unsupported authentication method.'}
+        tok = 'shpat_' + hashlib.sha256(('%s/%s/%s' % (st.name, time.time(), st.rng.random())).encode()).hexdigest()[:32]
+        st.tokens[tok] = self.clock.now() + st.token_ttl
+        st.add_log({'kind': 'token_grant', 'expires_in': st.token_ttl})
+        return 200, {'access_token': tok, 'scope': ','.join(st.scopes), 'expires_in': st.token_ttl}
+
+    def token_ok(self, st, tok):
+        if tok is None or tok not in st.tokens:
+            return False
+        exp = st.tokens[tok]
+        return exp is None or self.clock.now() < exp
+
+    def graphql(self, st, version, body, req_id, pre_execute=None):
+        """Returns (http_status, reply dict, headers, kind). pre_execute(keys) is called (without the
+        lock) before executing a mutation, to emulate stalls while the request is in flight."""
+        text = body.get('query') if isinstance(body, dict) else None
+        variables = body.get('variables') if isinstance(body, dict) else None
+        if not isinstance(text, str) or not text.strip():
+            return 400, {'errors': {'query': 'Required parameter missing or invalid'}}, {}, 'query'
+        if variables is not None and not isinstance(variables, dict):
+            return 400, {'errors': {'query': 'Required parameter missing or invalid'}}, {}, 'query'
+        doc, verrs, ops = get_doc(text)
+        if doc is None or verrs:
+            return 200, {'errors': verrs}, {}, 'query'
+        opname = body.get('operationName')
+        if len(ops) > 1:
+            op = next((o for o in ops if o.name and o.name.value == opname), None)
+            if op is None:
+                return 200, {'errors': [{'message': 'An operation name is required',
+                                         'extensions': {'code': 'BAD_REQUEST'}}]}, {}, 'query'
+        else:
+            op = ops[0]
+        kind = 'mutation' if op.operation.value == 'mutation' else 'query'
+        vert = _variable_errors(op, variables)
+        if vert:
+            return 200, {'errors': vert}, {}, kind
+        requested = op_cost(doc, op, variables or {})
+        with self.lock:
+            st.count(kind)
+            st.refill()
+            if requested > MAX_QUERY_COST:
+                return 200, {'errors': [{'message': 'Query cost is %d, which exceeds the single query max cost limit '
+                                         '(%d).\n\nSee https://shopify.dev/concepts/about-apis/rate-limits for more '
+                                         'information on how the\ncost of a query is calculated.\n\nTo query larger '
+                                         'amounts of data with fewer limits, bulk operations should be used instead.\n'
+                                         'See https://shopify.dev/tutorials/perform-bulk-operations-with-admin-api for '
+                                         'usage details.\n' % (requested, MAX_QUERY_COST),
+                                         'extensions': {'code': 'MAX_COST_EXCEEDED', 'cost': requested,
+                                                        'maxCost': MAX_QUERY_COST, 'documentation': RATE_DOC}}],
+                             'extensions': {'cost': {'requestedQueryCost': requested, 'actualQueryCost': None,
+                                                     'throttleStatus': st.throttle_status_obj()}}}, {}, kind
+            if requested > st.bucket:
+                st.stats['throttled'] += 1
+                hdr = {}
+                status = st.throttle_status
+                if status == 429:
+                    hdr['Retry-After'] = str(max(1, math.ceil((requested - st.bucket) / st.restore)))
+                return status, {'errors': [{'message': 'Throttled', 'extensions': {
+                    'code': 'THROTTLED', 'documentation': RATE_DOC}}],
+                    'extensions': {'cost': {'requestedQueryCost': requested, 'actualQueryCost': None,
+                                            'throttleStatus': st.throttle_status_obj()}}}, hdr, kind
+            st.bucket -= requested
+            keys = idempotency_keys(doc, op, variables) if kind == 'mutation' else []
+            mine = []
+            for k in keys:
+                if k not in st.inflight:
+                    st.inflight[k] = req_id
+                    mine.append(k)
+        try:
+            if pre_execute is not None:
+                pre_execute()
+            with self.lock:
+                ctx = Ctx(self, st, version, req_id)
+                res = execute(SCHEMA, doc, root_value=None, context_value=ctx, variable_values=variables,
+                              operation_name=opname if len(ops) > 1 else None,
+                              field_resolver=field_resolver, type_resolver=type_resolver)
+                out = {}
+                if res.errors:
+                    out['errors'] = [format_error(e) for e in res.errors]
+                out['data'] = res.data
+                actual = op_cost(doc, op, variables or {}, res.data or {}, True)
+                if kind == 'mutation':
+                    actual = max(actual, 10)
+                actual = min(actual, requested)
+                st.refill()
+                st.bucket = min(st.bucket_max, st.bucket + requested - actual)
+                st.stats['requested_cost'] += requested
+                st.stats['actual_cost'] += actual
+                out['extensions'] = {'cost': {'requestedQueryCost': requested, 'actualQueryCost': actual,
+                                              'throttleStatus': st.throttle_status_obj()}}
+                return 200, out, {}, kind
+        finally:
+            with self.lock:
+                for k in mine:
+                    if st.inflight.get(k) == req_id:
+                        del st.inflight[k]
+
+
+# ---------------------------------------------------------------- JSON encoding of replies
+
+def to_json(obj):
+    return json.dumps(obj, separators=(',', ':'), default=_json_default).encode()
+
+
+def _json_default(o):
+    if isinstance(o, (Level, Item, Location, Product, Variant)):
+        return gid(o)
+    raise TypeError(type(o))
+
+
+def wrong_types(v):
+    if isinstance(v, bool):
+        return 1 if v else 0
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return [v]
+    if isinstance(v, list):
+        return {str(i): wrong_types(x) for i, x in enumerate(v)}
+    if isinstance(v, dict):
+        return {k: wrong_types(x) for k, x in v.items()}
+    return v
+
+
+# ---------------------------------------------------------------- HTTP layer
+
+API_RE = re.compile(r'^/store/([^/]+)/admin/api/([^/]+)/graphql\.json$')
+TOKEN_RE = re.compile(r'^/store/([^/]+)/admin/oauth/access_token$')
+
+
+class ApiHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server_version = 'nginx'
+    sys_version = ''
+    timeout = 60
+
+    def log_message(self, *a):
+        pass
+
+    def _send(self, status, body, headers=None, ctype='application/json; charset=utf-8'):
+        data = body if isinstance(body, bytes) else to_json(body)
+        self.send_response(status)
+        self.send_header('Content-Type', ctype)
+        self.send_header('Content-Length', str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _reset(self):
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+        except OSError:
+            pass
+        self.close_connection = True
+        try:
+            raw = self.connection
+            if isinstance(raw, ssl.SSLSocket):
+                raw = socket.socket(fileno=os.dup(raw.fileno()))
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                raw.close()
+            self.connection.close()
+        except OSError:
+            pass
+
+    def do_GET(self):
+        self._send(404, {'errors': 'Not Found'})
+
+    def do_POST(self):
+        fs = self.server.fs
+        n = int(self.headers.get('Content-Length') or 0)
+        raw = self.rfile.read(n) if n > 0 else b''
+        m = API_RE.match(self.path.split('?')[0])
+        t = TOKEN_RE.match(self.path.split('?')[0])
+        if not m and not t:
+            return self._send(404, {'errors': 'Not Found'})
+        st = fs.stores.get((m or t).group(1))
+        if st is None:
+            return self._send(404, {'errors': 'Not Found'})
+        req_id = fs.next_req()
+        hdr = {'X-Request-Id': '%08x-fake-%d' % (hash(st.name) & 0xffffffff, req_id)}
+        if t:
+            with fs.lock:
+                st.count('token')
+                fault = fs.pick_fault(st, 'token')
+            if fault and self._fault_before(fault):
+                return
+            ctype = self.headers.get('Content-Type', '')
+            try:
+                if 'json' in ctype:
+                    form = json.loads(raw or b'{}')
+                else:
+                    form = {k: v[0] for k, v in urllib.parse.parse_qs(raw.decode()).items()}
+            except Exception:
+                form = {}
+            with fs.lock:
+                status, reply = fs.token_grant(st, form)
+            return self._reply_with_fault(status, reply, hdr, fault)
+        version = resolve_version(m.group(2))
+        hdr['X-Shopify-API-Version'] = version
+        tok = self.headers.get('X-Shopify-Access-Token')
+        with fs.lock:
+            ok = fs.token_ok(st, tok)
+            if not ok:
+                st.count('unauthorized')
+        if not ok:
+            return self._send(401, UNAUTHORIZED, hdr)
+        try:
+            body = json.loads(raw or b'null')
+        except Exception:
+            return self._send(400, {'errors': {'query': 'Required parameter missing or invalid'}}, hdr)
+        kind = 'query'
+        if isinstance(body, dict) and isinstance(body.get('query'), str):
+            doc, verrs, ops = get_doc(body['query'])
+            if ops and any(o.operation.value == 'mutation' for o in ops):
+                kind = 'mutation'
+        with fs.lock:
+            fault = fs.pick_fault(st, kind)
+        pre = None
+        if fault and fault['kind'] == 'stall':
+            pre = (lambda: time.sleep(fault['seconds']))
+        elif fault and not fault['apply'] and self._fault_before(fault):
+            return
+        try:
+            status, reply, h2, kind = fs.graphql(st, version, body, req_id, pre)
+        except Exception as e:  # never crash the server; report like an internal error
+            import traceback
+            traceback.print_exc(file=sys.stderr)
+            status, reply, h2 = 500, {'errors': [{'message': 'Internal error. Looks like something went wrong on '
+                                                  'our end.', 'extensions': {'code': 'INTERNAL_SERVER_ERROR'}}]}, {}
+        hdr.update(h2)
+        if fault and fault['kind'] == 'stall':
+            fault = None
+        self._reply_with_fault(status, reply, hdr, fault)
+
+    def _fault_before(self, fault):
+        """Faults that happen before the request reaches the app. Returns True if handled."""
+        k = fault['kind']
+        if k in ('502', '503'):
+            body = ('<html><head><title>%s</title></head><body><h1>%s</h1></body></html>' %
+                    ((k, 'Bad Gateway') if k == '502' else (k, 'Service Unavailable'))).encode()
+            self._send(int(k), body, {'Connection': 'close'}, 'text/html')
+            self.close_connection = True
+            return True
+        if k in ('reset', 'lost_reply'):
+            self._reset()
+            return True
+        if k == 'stall':
+            time.sleep(fault['seconds'])
+            return False
+        if k in ('truncate', 'invalid_json', 'wrong_types', 'oversize'):
+            return False
+        return False
+
+    def _reply_with_fault(self, status, reply, hdr, fault):
+        if not fault:
+            return self._send(status, reply, hdr)
+        k = fault['kind']
+        if k in ('502', '503'):
+            self._fault_before(fault)
+        elif k in ('reset', 'lost_reply'):
+            self._reset()
+        elif k == 'truncate':
+            data = to_json(reply)
+            self.send_response(status)
+            self.send_header('Content-Type', 'application/json; charset=utf-8')
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.wfile.write(data[:max(1, len(data) // 2)])
+            self.wfile.flush()
+            self._reset()
+        elif k == 'invalid_json':
+            data = to_json(reply)
+            self._send(status, data[:max(1, len(data) // 2)] + b'\x00}{"oops": ,]', hdr)
+        elif k == 'wrong_types':
+            self._send(status, wrong_types(reply), hdr)
+        elif k == 'oversize':
+            data = to_json(reply)
+            pad = fault['bytes']
+            head = data[:-1] + b',"padding":"'
+            tail = b'"}'
+            self.send_response(status)
+            self.send_header('Content-Type', 'application/json; charset=utf-8')
+            self.send_header('Content-Length', str(len(head) + pad + len(tail)))
+            self.end_headers()
+            try:
+                self.wfile.write(head)
+                chunk = b'x' * 65536
+                left = pad
+                while left > 0:
+                    self.wfile.write(chunk[:min(left, 65536)])
+                    left -= 65536
+                self.wfile.write(tail)
+            except OSError:
+                self.close_connection = True
+        else:
+            self._send(status, reply, hdr)
+
+
+class ControlHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+
+    def log_message(self, *a):
+        pass
+
+    def _send(self, status, obj):
+        data = to_json(obj)
+        self.send_response(status)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        raw = self.rfile.read(n) if n else b''
+        name = self.path.strip('/').split('?')[0]
+        try:
+            body = json.loads(raw) if raw.strip() else {}
+            res = self.server.fs.op(name, body)
+        except (KeyError, ValueError, TypeError) as e:
+            return self._send(400, {'ok': False, 'error': str(e)})
+        self._send(200, res)
+
+    do_GET = do_POST
+
+
+class TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, handler, fs, sslctx):
+        self.fs, self.sslctx = fs, sslctx
+        super().__init__(addr, handler)
+
+    def finish_request(self, request, client_address):
+        try:
+            request.settimeout(30)
+            tls = self.sslctx.wrap_socket(request, server_side=True)
+        except (OSError, ssl.SSLError):
+            return
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+class ControlServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr, handler, fs):
+        self.fs = fs
+        super().__init__(addr, handler)
+
+    def handle_error(self, request, client_address):
+        pass
+
+
+def ensure_certs(tls_dir):
+    if not os.path.exists(os.path.join(tls_dir, 'ca.pem')):
+        script = os.path.join(HERE, '..', 'tls', 'mkcerts.sh')
+        subprocess.run(['sh', script, tls_dir], check=True)
+
+
+def serve(fs, tls_dir, port=0, control_port=0):
+    """Starts both servers in background threads; returns (api_server, control_server)."""
+    ensure_certs(tls_dir)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(os.path.join(tls_dir, 'localhost.pem'), os.path.join(tls_dir, 'localhost.key'))
+    api = TLSServer(('127.0.0.1', port), ApiHandler, fs, ctx)
+    ctl = ControlServer(('127.0.0.1', control_port), ControlHandler, fs)
+    for s in (api, ctl):
+        threading.Thread(target=s.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True).start()
+    return api, ctl
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description='fake Shopify Admin API')
+    ap.add_argument('--tls-dir', required=True)
+    ap.add_argument('--port', type=int, default=0)
+    ap.add_argument('--control-port', type=int, default=0)
+    ap.add_argument('--seed', type=int, default=1)
+    ap.add_argument('--scenario')
+    ap.add_argument('--lifetime', type=float, default=3600)
+    a = ap.parse_args(argv)
+    fs = FakeShop(a.seed)
+    if a.scenario:
+        with open(a.scenario) as f:
+            fs.op('load', json.load(f))
+    tls_dir = os.path.abspath(a.tls_dir)
+    api, ctl = serve(fs, tls_dir, a.port, a.control_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *x: stop.set())
+    signal.signal(signal.SIGINT, lambda *x: stop.set())
+    sys.stdout.write('READY port=%d control=%d ca=%s\n' % (api.server_address[1], ctl.server_address[1],
+                                                          os.path.join(tls_dir, 'ca.pem')))
+    sys.stdout.flush()
+    stop.wait(a.lifetime)
+    api.shutdown()
+    ctl.shutdown()
+    api.server_close()
+    ctl.server_close()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
