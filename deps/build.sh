@@ -9,7 +9,8 @@
 # Debian's patches minus the Debian-only 90_gnutls/99_nss, plus
 # deps/patches/*.patch.
 # Output: build/ARCH/deps.stamp.  Does nothing when the stamp is newer than
-# deps/SHA256SUMS, deps/versions, deps/patches/* and the deps/ scripts.
+# deps/SHA256SUMS, deps/versions, deps/patches/*, the deps/ scripts and
+# build/toolchain/ARCH.stamp (the compiler wrapper).
 # Exit 1 with a message on any failure (the stamp is then absent).
 # Environment: JOBS (default: number of CPUs) for make -j.
 set -eu
@@ -38,7 +39,7 @@ out=$top/build/$arch
 stamp=$out/deps.stamp
 if [ -f "$stamp" ] && [ -z "$(find "$deps/SHA256SUMS" "$deps/versions" \
     "$deps/patches" "$deps/fetch.sh" "$deps/build.sh" "$deps/toolchain.sh" \
-    -newer "$stamp" 2>/dev/null)" ]; then
+    "$top/build/toolchain/$arch.stamp" -newer "$stamp" 2>/dev/null)" ]; then
 	exit 0
 fi
 
