@@ -355,7 +355,7 @@ key_overlap(struct parser *p, int k, const char *val)
 		p->syncbad[k] = 1;
 }
 
-/* reconcile: the full comparison period, 1s..24h (>= interval, checked last). */
+/* reconcile: the full comparison period, 1s..24h (>= interval: at the end). */
 static void
 key_reconcile(struct parser *p, int k, const char *val)
 {
@@ -716,8 +716,9 @@ key_url(struct parser *p, int k, const char *val)
 		return;
 	}
 	if ((why = url_problem(u)) != NULL) {
-		conf_err(p, p->lineno, "url must be https://HOST[:PORT][/PATH], "
-		    "not '%s' (%s)", QUOTE(q, val), why);
+		conf_err(p, p->lineno, "url must be "
+		    "https://HOST[:PORT][/PATH], not '%s' (%s)", QUOTE(q, val),
+		    why);
 		return;
 	}
 	memcpy(p->st->url, u, strlen(u) + 1);
@@ -1132,10 +1133,11 @@ check_loclink(struct parser *p, size_t i)
 	size_t j, s, n = p->c->nstores;
 
 	if (p->locnames[i] != n) {
-		conf_err(p, l->line, "[locations] line has %zu name%s but there "
-		    "%s %zu [store] section%s; give one location per store, in "
-		    "[store] order", p->locnames[i], p->locnames[i] == 1 ?
-		    "" : "s", n == 1 ? "is" : "are", n, n == 1 ? "" : "s");
+		conf_err(p, l->line, "[locations] line has %zu name%s but "
+		    "there %s %zu [store] section%s; give one location per "
+		    "store, in [store] order", p->locnames[i],
+		    p->locnames[i] == 1 ? "" : "s", n == 1 ? "is" : "are", n,
+		    n == 1 ? "" : "s");
 		return;
 	}
 	for (s = 0; s < n; s++) {
@@ -1143,8 +1145,8 @@ check_loclink(struct parser *p, size_t i)
 			o = &p->c->loclinks[j];
 			if (p->locnames[j] == n &&
 			    strcmp(o->names[s], l->names[s]) == 0) {
-				conf_err(p, l->line, "location '%s' of [store %s] "
-				    "is already linked at line %d",
+				conf_err(p, l->line, "location '%s' of "
+				    "[store %s] is already linked at line %d",
 				    QUOTE(q, l->names[s]),
 				    p->c->stores[s].name, o->line);
 				break;
@@ -1208,6 +1210,7 @@ parser_init(struct parser *p, const char *path, struct conf *out,
 	copy_str(out->path, sizeof(out->path), path);
 }
 
+/* See conf.h. */
 int
 conf_parse(const char *path, const char *text, size_t len, struct conf *out,
     struct conf_errors *errs)
@@ -1266,6 +1269,7 @@ read_file(const char *path, char **buf, size_t *len)
 	return 0;
 }
 
+/* See conf.h. */
 int
 conf_load(const char *path, struct conf *out, struct conf_errors *errs)
 {
@@ -1339,6 +1343,7 @@ read_secret_fd(int fd, const char *qpath, char *buf, size_t bufsz,
 	return (ssize_t)n;
 }
 
+/* See conf.h. */
 int
 conf_read_secret(const char *path, char *buf, size_t bufsz, char *why,
     size_t whysz)
@@ -1436,6 +1441,7 @@ print_store(const struct store_conf *s, FILE *f)
 		fprintf(f, "url = %s\n", s->url);
 }
 
+/* See conf.h. */
 void
 conf_print(const struct conf *c, FILE *f)
 {

@@ -7,10 +7,11 @@
  *
  * Syntax: "key = value" lines under [sync], [store NAME] (repeated, at least
  * one, the first is the primary) and [locations] ("NAME = NAME ...", one
- * location name or gid://shopify/Location/N per store, in [store] order).
- * '#' starts a comment at the start of a line or after a blank, so a value
- * such as a location name cannot hold " #".  Lines hold at most 4096 bytes
- * and no NUL or control bytes (tabs and a CRLF ending are fine).
+ * location name or gid://shopify/Location/N per store, in [store] order;
+ * a name cannot hold '=').  '#' starts a comment at the start of a line or
+ * after a blank, so a value such as a location name cannot hold " #".
+ * Lines hold at most 4096 bytes and no NUL or control bytes (tabs and a
+ * CRLF ending are fine).
  *
  * Secret files (token_file, client_secret_file): a bare name without '/' is
  * looked up in $CREDENTIALS_DIRECTORY when that is set (systemd
@@ -54,10 +55,10 @@ enum direction {
 struct store_conf {
 	char	name[CONF_NAME_MAX];		/* from [store NAME] */
 	char	shop[CONF_STR_MAX];		/* x.myshopify.com */
-	char	token_file[CONF_PATH_MAX];	/* resolved; "" with client_id */
+	char	token_file[CONF_PATH_MAX];	/* resolved; "" = client_id */
 	char	client_id[CONF_STR_MAX];
 	char	client_secret_file[CONF_PATH_MAX];	/* resolved */
-	char	url[CONF_PATH_MAX];		/* "" = https://SHOP; no '/' at end */
+	char	url[CONF_PATH_MAX];		/* "" = https://SHOP */
 	int	line;				/* line of the section header */
 };
 
