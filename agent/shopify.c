@@ -28,6 +28,8 @@ struct pctx {
 	struct shopify_reply	*rep;
 };
 
+static int	token_ok(const char *);
+
 /* Formats rep->message (truncating silently). */
 static void
 msgf(struct shopify_reply *rep, const char *fmt, ...)
@@ -461,6 +463,11 @@ parse_page(struct pctx *c, int conn, const char *path,
 		return -1;
 	if (pg->has_next && (!present || pg->end_cursor[0] == '\0'))
 		return fail(c, p, "endCursor", "null while hasNextPage");
+	/* it goes back into the next request: printable ASCII only */
+	if (present && !token_ok(pg->end_cursor)) {
+		pg->end_cursor[0] = '\0';
+		return fail(c, p, "endCursor", "not a printable cursor");
+	}
 	return 0;
 }
 
@@ -1333,7 +1340,7 @@ shopify_gid_parse(const char *s, const char *type, struct shopify_gid *g)
 		return -1;
 	memcpy(g->type, p, tl);
 	for (q = p + tl + 1; *q >= '0' && *q <= '9'; q++) {
-		if (id > (INT64_MAX - 9) / 10)
+		if (id > (INT64_MAX - (*q - '0')) / 10)
 			return -1;
 		id = id * 10 + (*q - '0');
 	}
@@ -1375,7 +1382,7 @@ shopify_gid_level_item(const char *s, int64_t *item)
 	if (*p == '\0')
 		return -1;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > (INT64_MAX - 9) / 10)
+		if (v > (INT64_MAX - (*p - '0')) / 10)
 			return -1;
 		v = v * 10 + (*p - '0');
 	}
