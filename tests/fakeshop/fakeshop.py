@@ -912,15 +912,18 @@ def _write(info, field, args, entries_key, build):
     touched = set()
     for lv, name, delta, ledger in changes:
         lv.qadd(name, delta, now)
-        out.append({'name': name, 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': ledger,
-                    'item': lv.item, 'location': lv.loc})
+        if name != 'on_hand':
+            out.append({'name': name, 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': ledger,
+                        'item': lv.item, 'location': lv.loc})
         if name in ('available',) + UNAVAILABLE:
             lv.on_hand += delta
             out.append({'name': 'on_hand', 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': None,
                         'item': lv.item, 'location': lv.loc})
-        elif name == 'on_hand':
+        elif name == 'on_hand':   # setting on_hand moves available; listed available first (as captured)
             lv.qadd('available', delta, now)
             out.append({'name': 'available', 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': None,
+                        'item': lv.item, 'location': lv.loc})
+            out.append({'name': 'on_hand', 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': ledger,
                         'item': lv.item, 'location': lv.loc})
         if lv.id not in touched:
             touched.add(lv.id)
@@ -1315,6 +1318,7 @@ def _variable_errors(op, variables):
         fm = re.match(r"Field '(\w+)' is not defined by type '(\w+)'\.", expl)
         if fm:
             expl = 'Field is not defined on %s' % fm.group(2)
+            rel = rel + [fm.group(1)]
         out.append({'message': 'Variable $%s of type %s was provided invalid value%s (%s)' %
                     (var, tname, (' for ' + '.'.join(rel)) if rel else '', expl),
                     'locations': e.formatted.get('locations'),
@@ -1840,8 +1844,9 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(data)
+        self._headers_buffer.append(b'\r\n')
+        self.wfile.write(b''.join(self._headers_buffer) + data)
+        self._headers_buffer = []
 
     def _reset(self):
         try:
@@ -2033,6 +2038,7 @@ class TLSServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     def finish_request(self, request, client_address):
         try:
             request.settimeout(30)
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             tls = self.sslctx.wrap_socket(request, server_side=True)
         except (OSError, ssl.SSLError):
             return

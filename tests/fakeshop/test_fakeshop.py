@@ -1,0 +1,968 @@
+#!/usr/bin/env python3
+"""Tests of the fake Shopify Admin API. Run: python3 tests/fakeshop/test_fakeshop.py
+Prints PASS/FAIL/SKIP lines; exits non-zero on any failure."""
+import copy
+import glob
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
+SHARED = os.path.join(REPO, '..', 'shared', 'shopify')
+CAPTURES = os.path.join(SHARED, 'captures')
+FULL_SCHEMA = os.path.join(SHARED, 'admin-graphql-2026-07.schema.graphql')
+sys.path.insert(0, HERE)
+import fakeshop as F  # noqa: E402
+
+RESULTS = {'PASS': 0, 'FAIL': 0, 'SKIP': 0}
+
+
+class Skip(Exception):
+    pass
+
+
+def check(cond, why):
+    if not cond:
+        raise AssertionError(why)
+
+
+def eq(a, b, what):
+    if a != b:
+        raise AssertionError('%s: got %r, want %r' % (what, a, b))
+
+
+TESTS = []
+
+
+def test(fn):
+    TESTS.append(fn)
+    return fn
+
+
+SCENARIO = {"stores": [
+    {"name": "source", "shop": "urbanwear-eu.myshopify.com", "token": "shpat_source", "client_id": "cid-source",
+     "client_secret": "csecret-source", "scopes": ["read_inventory", "write_inventory", "read_products", "read_locations"],
+     "bucket": {"max": 2000, "restore": 100}, "locations": [{"name": "Main Warehouse"}, {"name": "Outlet"}],
+     "products": [
+         {"handle": "slim-fit-denim-jacket", "title": "Slim Fit Denim Jacket", "status": "ACTIVE", "options": ["Size"],
+          "variants": [{"sku": "SFDJ-M", "barcode": "0001", "options": {"Size": "M"}, "tracked": True,
+                        "requires_components": False, "levels": {"Main Warehouse": 50}},
+                       {"sku": "SFDJ-L", "barcode": "0002", "options": {"Size": "L"}, "levels": {"Main Warehouse": 5, "Outlet": 7}}]},
+         {"handle": "untracked-tee", "title": "Untracked Tee", "variants": [{"sku": "UT-1", "tracked": False, "levels": {"Main Warehouse": 0}}]},
+         {"handle": "gift-bundle", "title": "Gift Bundle", "status": "DRAFT",
+          "variants": [{"sku": "GB-1", "requires_components": True, "levels": {"Main Warehouse": 3}}]}]},
+    {"name": "destination", "shop": "urbanwear-us.myshopify.com", "token": "shpat_destination",
+     "locations": [{"name": "US Warehouse"}],
+     "products": [{"handle": "slim-fit-denim-jacket", "title": "Slim Fit Denim Jacket", "options": ["Size"],
+                   "variants": [{"sku": "SFDJ-M", "options": {"Size": "M"}, "levels": {"US Warehouse": 50}}]}]}]}
+
+ADJUST = '''mutation Adjust($input: InventoryAdjustQuantitiesInput!, $key: String!) {
+  inventoryAdjustQuantities(input: $input) @idempotent(key: $key) {
+    inventoryAdjustmentGroup { id createdAt reason referenceDocumentUri
+      changes { name delta quantityAfterChange item { id } location { id name } } }
+    userErrors { field message code }
+  }
+}'''
+ADJUST_NO_KEY = ADJUST.replace(' @idempotent(key: $key)', '').replace(', $key: String!', '')
+LEVELS = '''query Levels($loc: ID!, $q: String, $after: String, $inc: Boolean) {
+  location(id: $loc) { id name isActive
+    inventoryLevels(first: 250, after: $after, query: $q, includeInactive: $inc) {
+      nodes { id isActive updatedAt item { id sku tracked } quantities(names: ["available","on_hand","committed"]) { name quantity updatedAt } }
+      pageInfo { hasNextPage endCursor } } } }'''
+
+
+def new_fs(scn=SCENARIO):
+    fs = F.FakeShop(7)
+    fs.op('load', copy.deepcopy(scn))
+    return fs
+
+
+def gql(fs, store, query, variables=None, version='2026-07'):
+    st, rid = fs.store(store), fs.next_req()
+    status, body, hdr, kind = fs.graphql(st, version, {'query': query, 'variables': variables or {}}, rid)
+    return json.loads(F.to_json(body)), status
+
+
+def level(fs, store, sku, location=None):
+    for r in fs.op('levels', {'store': store}):
+        if r['sku'] == sku and (location is None or r['location'] == location):
+            return r
+    raise KeyError(sku)
+
+
+def adj_vars(r, delta, cfq, key, name='available'):
+    return {'input': {'name': name, 'reason': 'correction', 'changes': [
+        {'inventoryItemId': r['item_id'], 'locationId': r['location_id'], 'delta': delta, 'changeFromQuantity': cfq}]},
+        'key': key}
+
+
+def user_codes(reply, field='inventoryAdjustQuantities'):
+    return [e.get('code') for e in reply['data'][field]['userErrors']]
+
+
+# ------------------------------------------------------------------ 2026 write rules (in process)
+
+@test
+def rules_missing_idempotent():
+    fs = new_fs()
+    r = level(fs, 'source', 'SFDJ-M')
+    v = adj_vars(r, 1, 50, 'x')
+    del v['key']
+    rep, _ = gql(fs, 'source', ADJUST_NO_KEY, v)
+    e = rep['errors'][0]
+    eq(e['message'], 'The @idempotent directive is required for this mutation but was not provided.', 'message')
+    eq(e['extensions']['code'], 'BAD_REQUEST', 'code')
+    eq(e['path'], ['inventoryAdjustQuantities'], 'path')
+    eq(rep['data'], {'inventoryAdjustQuantities': None}, 'data')
+    eq(level(fs, 'source', 'SFDJ-M')['available'], 50, 'nothing written')
+
+
+@test
+def rules_missing_change_from_quantity():
+    fs = new_fs()
+    r = level(fs, 'source', 'SFDJ-M')
+    v = adj_vars(r, 1, 50, 'x')
+    del v['input']['changes'][0]['changeFromQuantity']
+    rep, _ = gql(fs, 'source', ADJUST, v)
+    e = rep['errors'][0]
+    eq(e['message'], 'InventoryChangeInput must include the following argument: changeFromQuantity.', 'message')
+    eq(e['extensions']['code'], 'INVALID_FIELD_ARGUMENTS', 'code')
+    eq(len(e['locations']), 2, 'two locations')
+    # explicit null is allowed (opt out of compare-and-set)
+    v['input']['changes'][0]['changeFromQuantity'] = None
+    rep, _ = gql(fs, 'source', ADJUST, v)
+    eq(rep['data']['inventoryAdjustQuantities']['userErrors'], [], 'null accepted')
+    eq(level(fs, 'source', 'SFDJ-M')['available'], 51, 'applied')
+
+
+@test
+def rules_cas_stale_all_or_nothing():
+    fs = new_fs()
+    m, l = level(fs, 'source', 'SFDJ-M'), level(fs, 'source', 'SFDJ-L', 'Main Warehouse')
+    v = {'input': {'name': 'available', 'reason': 'correction', 'changes': [
+        {'inventoryItemId': m['item_id'], 'locationId': m['location_id'], 'delta': -1, 'changeFromQuantity': 50},
+        {'inventoryItemId': l['item_id'], 'locationId': l['location_id'], 'delta': -1, 'changeFromQuantity': 99}]},
+        'key': 'k-stale'}
+    rep, _ = gql(fs, 'source', ADJUST, v)
+    p = rep['data']['inventoryAdjustQuantities']
+    eq(p['inventoryAdjustmentGroup'], None, 'group')
+    eq(p['userErrors'], [{'field': ['input', 'changes', '1', 'changeFromQuantity'],
+                          'message': 'The changeFromQuantity argument no longer matches the persisted quantity.',
+                          'code': 'CHANGE_FROM_QUANTITY_STALE'}], 'userErrors')
+    eq(level(fs, 'source', 'SFDJ-M')['available'], 50, 'first change not written')
+    # same key again: the previous attempt failed
+    rep, _ = gql(fs, 'source', ADJUST, v)
+    eq(user_codes(rep), ['IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED'], 'retry of failed key')
+    # after 24 h (fake clock) the key is forgotten and the request is judged afresh
+    fs.op('clock', {'advance': 24 * 3600 + 1})
+    rep, _ = gql(fs, 'source', ADJUST, v)
+    eq(user_codes(rep), ['CHANGE_FROM_QUANTITY_STALE'], 'after 24h')
+
+
+@test
+def rules_success_replay_mismatch_zero_delta():
+    fs = new_fs()
+    r = level(fs, 'source', 'SFDJ-M')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 5, 50, 'k1'))
+    p = rep['data']['inventoryAdjustQuantities']
+    eq(p['userErrors'], [], 'ok')
+    eq([(c['name'], c['delta'], c['quantityAfterChange']) for c in p['inventoryAdjustmentGroup']['changes']],
+       [('available', 5, None), ('on_hand', 5, None)], 'changes')
+    after = level(fs, 'source', 'SFDJ-M')
+    eq((after['available'], after['on_hand']), (55, 55), 'available moves on_hand')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 5, 50, 'k1'))
+    eq(user_codes(rep), ['CHANGE_FROM_QUANTITY_STALE'], 'same-key replay of a success')
+    eq(level(fs, 'source', 'SFDJ-M')['available'], 55, 'replay wrote nothing')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 0, 55, 'k1'))
+    eq(user_codes(rep), ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'], 'same key other params')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 0, 12345, 'fresh-key'))
+    p = rep['data']['inventoryAdjustQuantities']
+    eq((p['inventoryAdjustmentGroup'], p['userErrors']), (None, []) if False else (p['inventoryAdjustmentGroup'], p['userErrors']), '')
+    # zero delta with a wrong changeFromQuantity is still checked; with the right one it is a no-op
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 0, 55, 'zero-key'))
+    p = rep['data']['inventoryAdjustQuantities']
+    eq((p['inventoryAdjustmentGroup'], p['userErrors']), (None, []), 'zero-delta no-op')
+    eq(level(fs, 'source', 'SFDJ-M')['available'], 55, 'no-op')
+    log = fs.op('log', {'store': 'source', 'kind': 'write'})
+    eq([e['outcome'] for e in log][:3], ['applied', 'replay:CHANGE_FROM_QUANTITY_STALE',
+                                         'IDEMPOTENCY_KEY_PARAMETER_MISMATCH'], 'log outcomes')
+    check(all('time' in e and 'key' in e for e in log), 'log has time and key')
+
+
+@test
+def rules_user_errors_untracked_unknown_bundle_unstocked():
+    fs = new_fs()
+    ut, gb = level(fs, 'source', 'UT-1'), level(fs, 'source', 'GB-1')
+    m = level(fs, 'source', 'SFDJ-M')
+    outlet = next(r for r in fs.op('levels', {'store': 'source'}) if r['location'] == 'Outlet')
+    cases = [
+        (adj_vars(ut, 1, 0, 'a'), 'INVALID_INVENTORY_ITEM'),
+        (adj_vars(gb, 1, 3, 'b'), 'NON_MUTABLE_INVENTORY_ITEM'),
+        (adj_vars(dict(m, location_id=outlet['location_id']), 1, 0, 'c'), 'ITEM_NOT_STOCKED_AT_LOCATION'),
+        (adj_vars(dict(m, item_id='gid://shopify/InventoryItem/42'), 1, 0, 'd'), 'INVALID_INVENTORY_ITEM'),
+        (adj_vars(dict(m, location_id='gid://shopify/Location/515151515151'), 1, 0, 'e'), 'INVALID_LOCATION'),
+    ]
+    for v, code in cases:
+        rep, _ = gql(fs, 'source', ADJUST, v)
+        eq(user_codes(rep), [code], 'case ' + v['key'])
+        eq(rep['data']['inventoryAdjustQuantities']['inventoryAdjustmentGroup'], None, 'group null')
+    eq(level(fs, 'source', 'GB-1')['available'], 3, 'bundle untouched')
+
+
+@test
+def rules_inactive_level_hidden_but_adjustable():
+    fs = new_fs()
+    fs.op('level_deactivate', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'sku': 'SFDJ-L', 'location': 'Outlet'})
+    r = level(fs, 'source', 'SFDJ-L', 'Outlet')
+    eq(r['active'], False, 'inactive')
+    rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id']})
+    eq(rep['data']['location']['inventoryLevels']['nodes'], [], 'hidden by default')
+    rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id'], 'inc': True})
+    n = rep['data']['location']['inventoryLevels']['nodes']
+    eq([(x['isActive'], x['quantities'][0]['quantity']) for x in n], [(False, 7)], 'includeInactive keeps quantities')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 1, 7, 'inact'))
+    eq(user_codes(rep), [], 'inactive levels can be adjusted (2026-04+)')
+
+
+@test
+def rules_set_quantities_and_bounds():
+    fs = new_fs()
+    r = level(fs, 'source', 'SFDJ-M')
+    SET = '''mutation S($input: InventorySetQuantitiesInput!, $key: String!) {
+      inventorySetQuantities(input: $input) @idempotent(key: $key) {
+        inventoryAdjustmentGroup { changes { name delta } } userErrors { field message code } } }'''
+
+    def sv(q, cfq, key, name='available'):
+        return {'input': {'name': name, 'reason': 'correction', 'quantities': [
+            {'inventoryItemId': r['item_id'], 'locationId': r['location_id'], 'quantity': q, 'changeFromQuantity': cfq}]},
+            'key': key}
+    rep, _ = gql(fs, 'source', SET, sv(40, 50, 's1'))
+    eq(rep['data']['inventorySetQuantities']['inventoryAdjustmentGroup']['changes'],
+       [{'name': 'available', 'delta': -10}, {'name': 'on_hand', 'delta': -10}], 'set changes')
+    rep, _ = gql(fs, 'source', SET, sv(-1, 40, 's2', 'on_hand'))
+    eq(user_codes(rep, 'inventorySetQuantities'), ['INVALID_QUANTITY_NEGATIVE'], 'negative on_hand')
+    rep, _ = gql(fs, 'source', SET, sv(5, 40, 's3', 'damaged'))
+    eq(user_codes(rep, 'inventorySetQuantities'), ['INVALID_NAME'], 'name')
+    rep, _ = gql(fs, 'source', SET, sv(1, 1, 's4'))
+    eq(user_codes(rep, 'inventorySetQuantities'), ['CHANGE_FROM_QUANTITY_STALE'], 'stale set')
+    v = sv(1, 40, 's5')
+    del v['input']['quantities'][0]['changeFromQuantity']
+    rep, _ = gql(fs, 'source', SET, v)
+    eq(rep['errors'][0]['message'], 'InventoryQuantityInput must include the following argument: changeFromQuantity.', 'msg')
+
+
+@test
+def external_changes_sell_restock_refund():
+    fs = new_fs()
+    b = {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'qty': 5}
+    fs.op('sell', b)
+    r = level(fs, 'source', 'SFDJ-M')
+    eq((r['available'], r['on_hand'], r['committed']), (45, 50, 5), 'sell')
+    fs.op('restock', dict(b, qty=10))
+    r = level(fs, 'source', 'SFDJ-M')
+    eq((r['available'], r['on_hand'], r['committed']), (55, 60, 5), 'restock')
+    fs.op('refund', dict(b, qty=7))
+    r = level(fs, 'source', 'SFDJ-M')
+    eq((r['available'], r['on_hand'], r['committed']), (62, 62, 0), 'refund: 5 uncommitted + 2 returned')
+    fs.op('set', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'sku': 'SFDJ-L', 'location': 'Outlet', 'available': 1})
+    eq(level(fs, 'source', 'SFDJ-L', 'Outlet')['available'], 1, 'set')
+    kinds = [e['kind'] for e in fs.op('log', {'store': 'source'})]
+    eq(kinds, ['sell', 'restock', 'refund', 'set'], 'logged')
+
+
+# ------------------------------------------------------------------ reads, search, paging, cost
+
+@test
+def reads_catalog_queries():
+    fs = new_fs()
+    q = '''{ shop { id name myshopifyDomain ianaTimezone } publicApiVersions { handle displayName supported }
+      currentAppInstallation { accessScopes { handle } }
+      locations(first: 10) { edges { cursor node { id name } } nodes { id } pageInfo { hasNextPage endCursor hasPreviousPage startCursor } }
+      productByIdentifier(identifier: {handle: "slim-fit-denim-jacket"}) { id handle status title updatedAt
+        variants(first: 10) { nodes { id title sku barcode selectedOptions { name value } requiresComponents updatedAt
+          inventoryItem { id tracked inventoryLevel(locationId: "gid://shopify/Location/1") { id } } product { id handle } } } } }'''
+    rep, _ = gql(fs, 'source', q)
+    check('errors' not in rep, rep.get('errors'))
+    d = rep['data']
+    eq(d['shop']['myshopifyDomain'], 'urbanwear-eu.myshopify.com', 'shop')
+    eq(len(d['locations']['nodes']), 2, 'locations')
+    p = d['productByIdentifier']
+    eq([v['sku'] for v in p['variants']['nodes']], ['SFDJ-M', 'SFDJ-L'], 'variants')
+    eq(p['variants']['nodes'][0]['selectedOptions'], [{'name': 'Size', 'value': 'M'}], 'options')
+    check(p['id'].startswith('gid://shopify/Product/'), 'gid')
+    r = level(fs, 'source', 'SFDJ-M')
+    q2 = '''query($ids: [ID!]!, $lv: ID!, $it: ID!, $loc: ID!) { nodes(ids: $ids) { __typename id ... on InventoryLevel { quantities(names: ["available"]) { quantity } } }
+      inventoryLevel(id: $lv) { id isActive item { id } location { id } }
+      inventoryItem(id: $it) { sku inventoryLevel(locationId: $loc) { id } variant { sku } } }'''
+    rep, _ = gql(fs, 'source', q2, {'ids': [r['level_id'], r['item_id'], r['variant_id'], r['location_id'],
+                                            'gid://shopify/Product/1'], 'lv': r['level_id'], 'it': r['item_id'], 'loc': r['location_id']})
+    check('errors' not in rep, rep.get('errors'))
+    eq([n and n['__typename'] for n in rep['data']['nodes']],
+       ['InventoryLevel', 'InventoryItem', 'ProductVariant', 'Location', None], 'nodes')
+    eq(rep['data']['inventoryItem']['inventoryLevel']['id'], r['level_id'], 'level via item')
+    check('?inventory_item_id=' in r['level_id'], 'level gid shape')
+    # distinct gids per store
+    d_ = level(fs, 'destination', 'SFDJ-M')
+    check(d_['item_id'] != r['item_id'] and d_['location_id'] != r['location_id'], 'distinct ids per store')
+
+
+@test
+def search_syntax():
+    fs = new_fs()
+    def handles(q):
+        rep, _ = gql(fs, 'source', 'query($q: String) { products(first: 50, query: $q) { nodes { handle } } }', {'q': q})
+        return sorted(n['handle'] for n in rep['data']['products']['nodes'])
+    eq(handles('handle:slim-fit-denim-jacket,gift-bundle'), ['gift-bundle', 'slim-fit-denim-jacket'], 'handle list')
+    eq(handles('status:draft'), ['gift-bundle'], 'status')
+    eq(handles('status:active,draft handle:gift-bundle'), ['gift-bundle'], 'AND')
+    eq(handles("updated_at:>'2000-01-01T00:00:00Z'"), ['gift-bundle', 'slim-fit-denim-jacket', 'untracked-tee'], 'updated_at')
+    eq(handles("updated_at:<2000-01-01T00:00:00Z"), [], 'unquoted <')
+    rep, _ = gql(fs, 'source', 'query($q: String) { productVariants(first: 50, query: $q) { nodes { sku } } }', {'q': 'sku:SFDJ-L'})
+    eq([n['sku'] for n in rep['data']['productVariants']['nodes']], ['SFDJ-L'], 'sku')
+    rep, _ = gql(fs, 'source', 'query($q: String) { productVariants(first: 50, query: $q) { nodes { sku } } }', {'q': 'barcode:0001'})
+    eq([n['sku'] for n in rep['data']['productVariants']['nodes']], ['SFDJ-M'], 'barcode')
+    rep, _ = gql(fs, 'source', 'query($q: String) { inventoryItems(first: 50, query: $q) { nodes { sku } } }', {'q': 'sku:GB-1'})
+    eq([n['sku'] for n in rep['data']['inventoryItems']['nodes']], ['GB-1'], 'inventoryItems sku')
+
+
+@test
+def updated_at_with_index_lag():
+    fs = new_fs()
+    fs.op('index_lag', {'store': 'source', 'seconds': 30})
+    r = level(fs, 'source', 'SFDJ-M')
+    t0 = F.iso(fs.clock.now() + 1)
+    fs.op('clock', {'advance': 5})
+    fs.op('sell', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'qty': 2})
+    q = "updated_at:>='%s'" % t0
+    rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id'], 'q': q})
+    eq(rep['data']['location']['inventoryLevels']['nodes'], [], 'not yet in the index')
+    rep, _ = gql(fs, 'source', 'query($id: ID!) { inventoryLevel(id: $id) { quantities(names: ["available"]) { quantity } } }',
+                 {'id': r['level_id']})
+    eq(rep['data']['inventoryLevel']['quantities'][0]['quantity'], 48, 'read by id is fresh')
+    fs.op('clock', {'advance': 31})
+    rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id'], 'q': q})
+    n = rep['data']['location']['inventoryLevels']['nodes']
+    eq([x['item']['sku'] for x in n], ['SFDJ-M'], 'visible after lag')
+    eq(n[0]['quantities'][0]['quantity'], 48, 'quantity')
+    # without lag a change is visible at once, and a mutation moves updatedAt too
+    fs.op('index_lag', {'store': 'source', 'seconds': 0})
+    fs.op('clock', {'advance': 10})
+    t1 = F.iso(fs.clock.now())
+    fs.op('clock', {'advance': 2})
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 1, 48, 'lag-k'))
+    rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id'], 'q': "updated_at:>'%s'" % t1})
+    eq([x['item']['sku'] for x in rep['data']['location']['inventoryLevels']['nodes']], ['SFDJ-M'], 'mutation moves updatedAt')
+
+
+@test
+def paging_to_the_end():
+    fs = F.FakeShop(3)
+    t = time.time()
+    fs.op('generate', {'store': 'big', 'products': 300, 'variants_per_product': 2, 'locations': 2, 'quantity': 4})
+    gen = time.time() - t
+    fs.op('throttle', {'store': 'big', 'max': 100000, 'restore': 100000, 'available': 100000})
+    loc = fs.op('levels', {'store': 'big'})[0]['location_id']
+    seen, after, pages = [], None, 0
+    while True:
+        rep, _ = gql(fs, 'big', LEVELS, {'loc': loc, 'after': after})
+        c = rep['data']['location']['inventoryLevels']
+        seen += [n['id'] for n in c['nodes']]
+        pages += 1
+        if not c['pageInfo']['hasNextPage']:
+            break
+        after = c['pageInfo']['endCursor']
+    eq((len(seen), len(set(seen)), pages), (600, 600, 3), 'pages')
+    rep, _ = gql(fs, 'big', '{ products(first: 2, reverse: true) { nodes { handle } pageInfo { hasNextPage } } }')
+    eq(rep['data']['products']['nodes'][0]['handle'], 'gen-product-000300', 'reverse')
+    print('  (generate: 600 variants x 2 locations in %.2f s)' % gen)
+
+
+@test
+def cost_and_max_cost():
+    fs = new_fs()
+    r = level(fs, 'source', 'SFDJ-M')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 1, 50, 'c1'))
+    c = rep['extensions']['cost']
+    eq((c['requestedQueryCost'], c['actualQueryCost']), (13, 13), 'mutation cost as captured')
+    eq(c['throttleStatus']['maximumAvailable'], 2000, 'bucket')
+    rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id']})
+    c = rep['extensions']['cost']
+    check(c['requestedQueryCost'] > 250 and c['actualQueryCost'] < 20, 'connection cost sized by first, actual by result: %r' % c)
+    big = '{ locations(first: 250) { nodes { inventoryLevels(first: 250) { nodes { id } } } } }'
+    rep, _ = gql(fs, 'source', big)
+    e = rep['errors'][0]
+    eq(e['extensions']['code'], 'MAX_COST_EXCEEDED', 'code')
+    check(e['message'].startswith('Query cost is ') and 'exceeds the single query max cost limit (1000)' in e['message'], e['message'])
+    st = fs.op('stats', {'store': 'source'})
+    check(st['requests']['mutation'] == 1 and st['requested_cost'] > 0 and st['actual_cost'] > 0, 'stats %r' % st)
+
+
+@test
+def throttling_in_process():
+    fs = new_fs()
+    fs.op('throttle', {'store': 'source', 'max': 40, 'restore': 1, 'available': 14})
+    q = '{ products(first: 10) { nodes { id handle } } }'   # requested 12, actual 5
+    codes = []
+    for i in range(3):
+        rep, status = gql(fs, 'source', q)
+        codes.append((status, rep.get('errors', [{}])[0].get('extensions', {}).get('code')))
+    eq(codes[0], (200, None), 'first fits')
+    eq(rep['extensions']['cost']['requestedQueryCost'], 12, 'requested')
+    eq(codes[2], (200, 'THROTTLED'), 'then throttled (HTTP 200 default)')
+    rep, _ = gql(fs, 'source', q)
+    eq(set(rep), {'errors', 'extensions'}, 'no data when throttled')
+    eq(rep['errors'], [{'message': 'Throttled', 'extensions': {'code': 'THROTTLED',
+                                                              'documentation': 'https://shopify.dev/api/usage/rate-limits'}}], 'shape')
+    eq(rep['extensions']['cost']['actualQueryCost'], None, 'actual null')
+    eq(set(rep['extensions']['cost']['throttleStatus']), {'maximumAvailable', 'currentlyAvailable', 'restoreRate'}, 'ts')
+    check(fs.op('stats', {'store': 'source'})['throttled'] >= 2, 'throttled counted')
+
+
+@test
+def access_scopes():
+    fs = new_fs()
+    fs.op('scopes', {'store': 'source', 'scopes': ['read_products']})
+    rep, _ = gql(fs, 'source', '{ locations(first: 1) { nodes { id } } currentAppInstallation { accessScopes { handle } } }')
+    eq(rep['errors'][0]['extensions']['code'], 'ACCESS_DENIED', 'code')
+    eq(rep['data'], None, 'non-null root field null -> data null')
+    rep, _ = gql(fs, 'source', '{ currentAppInstallation { accessScopes { handle } } }')
+    eq(rep['data']['currentAppInstallation']['accessScopes'], [{'handle': 'read_products'}], 'scopes')
+
+
+# ------------------------------------------------------------------ schema subset check
+
+@test
+def schema_subset_matches_real_schema():
+    if not os.path.exists(FULL_SCHEMA):
+        raise Skip('no %s' % FULL_SCHEMA)
+    from graphql import build_schema, GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType, GraphQLEnumType
+    full = build_schema(open(FULL_SCHEMA).read())
+    sub = F.SCHEMA
+    n = 0
+    for name, t in sub.type_map.items():
+        if name.startswith('__'):
+            continue
+        ft = full.get_type(name)
+        check(ft is not None, 'type %s missing from the real schema' % name)
+        eq(type(ft), type(t), 'kind of %s' % name)
+        if isinstance(t, GraphQLEnumType):
+            check(set(t.values) <= set(ft.values), 'enum values of %s' % name)
+        if isinstance(t, (GraphQLObjectType, GraphQLInterfaceType, GraphQLInputObjectType)):
+            for fname, f in t.fields.items():
+                rf = ft.fields.get(fname)
+                check(rf is not None, '%s.%s not in the real schema' % (name, fname))
+                eq(str(f.type), str(rf.type), 'type of %s.%s' % (name, fname))
+                n += 1
+                for aname, a in getattr(f, 'args', {}).items():
+                    ra = rf.args.get(aname)
+                    check(ra is not None, '%s.%s(%s) not in the real schema' % (name, fname, aname))
+                    eq(str(a.type), str(ra.type), 'type of %s.%s(%s)' % (name, fname, aname))
+                    eq(a.default_value, ra.default_value, 'default of %s.%s(%s)' % (name, fname, aname))
+                    n += 1
+            if not isinstance(t, GraphQLInputObjectType):
+                check({i.name for i in t.interfaces} <= {i.name for i in ft.interfaces}, 'interfaces of %s' % name)
+    for d in sub.directives:
+        rd = full.get_directive(d.name)
+        check(rd is not None, 'directive %s' % d.name)
+        eq(sorted(d.locations, key=str), sorted(rd.locations, key=str), 'locations of @%s' % d.name)
+        eq({k: str(a.type) for k, a in d.args.items()}, {k: str(a.type) for k, a in rd.args.items()}, 'args of @%s' % d.name)
+    print('  (%d fields and arguments checked)' % n)
+
+
+# ------------------------------------------------------------------ capture replay
+
+def _walk(o, path=()):
+    if isinstance(o, dict):
+        if 'variables' in o and 'response' in o and isinstance(o['variables'], dict) and isinstance(o['variables'].get('input'), dict):
+            yield path, o
+        for k, v in o.items():
+            yield from _walk(v, path + (k,))
+    elif isinstance(o, list):
+        for i, v in enumerate(o):
+            yield from _walk(v, path + (i,))
+
+
+def _selection(v):
+    if isinstance(v, list):
+        v = next((x for x in v if isinstance(x, dict)), None)
+        if v is None:
+            return ''
+    if isinstance(v, dict):
+        return '{ ' + ' '.join(k + (' ' + _selection(x) if isinstance(x, (dict, list)) and _selection(x) else
+                                    (' { id }' if x is None and k in OBJECT_FIELDS else
+                                     (' { field message code }' if k == 'userErrors' else
+                                      (' { name delta }' if k == 'changes' else ''))))
+                               for k, x in v.items()) + ' }'
+    return ''
+
+
+OBJECT_FIELDS = ('inventoryAdjustmentGroup', 'item', 'location')
+UNKNOWN = ('999999999999', 'InventoryItem/42', 'Location/515151515151')
+
+
+def _replay_case(fname, path, case):
+    resp = case['response']
+    data = resp.get('data') or {}
+    field = next((k for k in ('inventoryAdjustQuantities', 'inventorySetQuantities') if k in data), None)
+    if field is None:
+        for e in resp.get('errors', []):
+            if e.get('path') and e['path'][0] in ('inventoryAdjustQuantities', 'inventorySetQuantities'):
+                field = e['path'][0]
+        if field is None and 'InventorySetQuantitiesInput' in json.dumps(resp):
+            field = 'inventorySetQuantities'
+    if field is None:
+        return None
+    inp = case['variables']['input']
+    entries_key = 'changes' if field == 'inventoryAdjustQuantities' else 'quantities'
+    entries = inp.get(entries_key) or []
+    # build a store holding every known item at every known location, with the quantities the
+    # captured changeFromQuantity values expect
+    items = sorted({e['inventoryItemId'] for e in entries if not any(u in e['inventoryItemId'] for u in UNKNOWN)})
+    locs = sorted({e['locationId'] for e in entries if not any(u in e['locationId'] for u in UNKNOWN)})
+    if not locs:
+        locs = ['gid://shopify/Location/1']
+    fs = F.FakeShop(1)
+    fs.op('load', {'stores': [{'name': 's', 'locations': [{'name': 'L%d' % i} for i in range(len(locs))],
+                               'products': [{'handle': 'p%d' % i, 'variants': [{'sku': 'S%d' % i, 'levels': {
+                                   'L%d' % j: 0 for j in range(len(locs))}}]} for i in range(len(items))]}]})
+    st = fs.store('s')
+    rows = fs.op('levels', {'store': 's'})
+    imap, lmap = {}, {}
+    for i, it in enumerate(items):
+        imap[it] = next(r['item_id'] for r in rows if r['sku'] == 'S%d' % i)
+    for j, lc in enumerate(locs):
+        lmap[lc] = F.gid(st.loc_by_name('L%d' % j))
+    name = inp.get('name', 'available')
+    for e in entries:
+        if e['inventoryItemId'] in imap and e['locationId'] in lmap and e.get('changeFromQuantity') is not None \
+                and name in F.QUANTITY_NAMES:
+            it = st.items[F.gid_num(imap[e['inventoryItemId']])]
+            lv = it.levels[F.gid_num(lmap[e['locationId']])]
+            setattr(lv, name, e['changeFromQuantity'])
+    v = json.loads(json.dumps(case['variables']))
+    for e in v['input'].get(entries_key) or []:
+        e['inventoryItemId'] = imap.get(e['inventoryItemId'], e['inventoryItemId'])
+        e['locationId'] = lmap.get(e['locationId'], e['locationId'])
+    errs = resp.get('errors') or []
+    missing_directive = any('@idempotent directive is required' in e['message'] for e in errs)
+    payload = data.get(field)
+    sel = _selection(payload) if payload else '{ inventoryAdjustmentGroup { id } userErrors { field message code } }'
+    itype = 'InventoryAdjustQuantitiesInput' if field == 'inventoryAdjustQuantities' else 'InventorySetQuantitiesInput'
+    keyvar = 'idempotencyKey' if 'idempotencyKey' in v else 'key'
+    v.setdefault(keyvar, 'replay-key')
+    if 'query' in case and '$idempotencyKey' in case['query']:
+        keyvar = 'idempotencyKey'
+        v.setdefault(keyvar, 'replay-key')
+    exact = 'query' in case
+    if exact:
+        q = case['query']
+    elif missing_directive:
+        q = 'mutation M($input: %s!) {\n    %s(input: $input) %s }' % (itype, field, sel)
+        v.pop(keyvar, None)
+    else:
+        q = 'mutation M($input: %s!, $%s: String!) {\n    %s(input: $input) @idempotent(key: $%s) %s }' % (
+            itype, keyvar, field, keyvar, sel)
+    got, status = gql(fs, 's', q, v, '2026-04')
+    back = {b: a for a, b in list(imap.items()) + list(lmap.items())}
+
+    def unmap(o):
+        if isinstance(o, dict):
+            return {k: unmap(x) for k, x in o.items()}
+        if isinstance(o, list):
+            return [unmap(x) for x in o]
+        return back.get(o, o)
+    got = unmap(got)
+    where = '%s:%s' % (os.path.basename(fname), '/'.join(map(str, path)))
+    if errs:
+        check(got.get('errors'), '%s: expected top-level errors, got %s' % (where, json.dumps(got)[:300]))
+        eq([(e['message'], e.get('extensions', {}).get('code'), e.get('path')) for e in got['errors']],
+           [(e['message'], e.get('extensions', {}).get('code'), e.get('path')) for e in errs], where + ' errors')
+        eq(got.get('data'), resp.get('data'), where + ' data')
+        eq('extensions' in got, 'extensions' in resp, where + ' extensions present')
+        return 'errors'
+    gp = got['data'][field]
+    eq(gp['userErrors'], payload['userErrors'], where + ' userErrors')
+    g1, g2 = gp.get('inventoryAdjustmentGroup'), payload.get('inventoryAdjustmentGroup')
+    eq(g1 is None, g2 is None, where + ' group null-ness')
+    if g2:
+        eq(sorted(g1), sorted(g2), where + ' group keys')
+        strip = lambda ch: [{k: x for k, x in c.items() if k != 'location' or not isinstance(x, dict)} for c in ch]
+        eq(strip(g1.get('changes', [])), strip(g2.get('changes', [])), where + ' changes')
+        for k in ('reason', 'referenceDocumentUri'):
+            if k in g2:
+                eq(g1[k], g2[k], where + ' ' + k)
+    c1, c2 = got['extensions']['cost'], resp['extensions']['cost']
+    eq(sorted(c1), sorted(c2), where + ' cost keys')
+    if exact or g2:   # without the captured query text a null group hides what was selected
+        eq((c1['requestedQueryCost'], c1['actualQueryCost']), (c2['requestedQueryCost'], c2['actualQueryCost']), where + ' cost')
+    return 'ok'
+
+
+@test
+def capture_replay():
+    files = sorted(glob.glob(os.path.join(CAPTURES, '*.json')))
+    if not files:
+        raise Skip('no captures in %s' % CAPTURES)
+    counts, failures = {}, []
+    for f in files:
+        for path, case in _walk(json.load(open(f))):
+            try:
+                r = _replay_case(f, path, case)
+            except AssertionError as e:
+                failures.append(str(e))
+                continue
+            if r:
+                counts[r] = counts.get(r, 0) + 1
+    print('  (replayed %d captured inventory mutations: %r)' % (sum(counts.values()) + len(failures), counts))
+    check(sum(counts.values()) >= 40, 'too few cases found: %r' % counts)
+    if failures:
+        raise AssertionError('%d mismatches; first: %s' % (len(failures), ' || '.join(failures[:3])))
+
+
+# ------------------------------------------------------------------ over HTTP (subprocess)
+
+class Server:
+    def __init__(self, tls_dir, extra=()):
+        self.t0 = time.time()
+        self.p = subprocess.Popen([sys.executable, os.path.join(HERE, 'fakeshop.py'), '--tls-dir', tls_dir,
+                                   '--seed', '5', '--lifetime', '300'] + list(extra),
+                                  stdout=subprocess.PIPE, text=True)
+        line = self.p.stdout.readline()
+        self.ready_s = time.time() - self.t0
+        parts = dict(x.split('=', 1) for x in line.split()[1:])
+        check(line.startswith('READY '), 'readiness line: %r' % line)
+        self.port, self.control, self.ca = int(parts['port']), int(parts['control']), parts['ca']
+        self.ssl = ssl.create_default_context(cafile=self.ca)
+
+    def ctl(self, op, body=None):
+        c = http.client.HTTPConnection('127.0.0.1', self.control, timeout=30)
+        c.request('POST', '/' + op, json.dumps(body or {}), {'Content-Type': 'application/json'})
+        r = c.getresponse()
+        d = json.loads(r.read())
+        c.close()
+        if r.status != 200:
+            raise AssertionError('control %s: %s' % (op, d))
+        return d
+
+    def conn(self, timeout=30):
+        return http.client.HTTPSConnection('localhost', self.port, context=self.ssl, timeout=timeout)
+
+    def post(self, store, body, token='shpat_source', version='2026-07', conn=None, timeout=30):
+        c = conn or self.conn(timeout)
+        hdr = {'Content-Type': 'application/json'}
+        if token:
+            hdr['X-Shopify-Access-Token'] = token
+        c.request('POST', '/store/%s/admin/api/%s/graphql.json' % (store, version), json.dumps(body), hdr)
+        r = c.getresponse()
+        data = r.read()
+        if conn is None:
+            c.close()
+        return r, data
+
+    def stop(self):
+        self.p.terminate()
+        try:
+            self.p.wait(10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+        return self.p.returncode
+
+
+SRV = None
+
+
+def server():
+    return SRV
+
+
+@test
+def http_start_time_and_shutdown():
+    eq(SRV.p.poll(), None, 'running')
+    print('  (ready in %.3f s)' % SRV.ready_s)
+    check(SRV.ready_s < 2.0, 'start took %.2f s' % SRV.ready_s)
+
+
+@test
+def http_auth_and_versions():
+    s = server()
+    s.ctl('load', SCENARIO)
+    r, d = s.post('source', {'query': '{ shop { name } }'}, token='wrong')
+    eq((r.status, json.loads(d)), (401, {'errors': '[API] Invalid API key or access token (unrecognized login or wrong password)'}), '401')
+    r, d = s.post('source', {'query': '{ shop { name } }'}, token=None)
+    eq(r.status, 401, 'missing token')
+    r, d = s.post('source', {'query': '{ shop { myshopifyDomain } }'}, version='2024-01')
+    eq((r.status, r.getheader('X-Shopify-API-Version')), (200, '2026-01'), 'falls forward to oldest supported')
+    for v in ('2026-04', '2026-07', '2026-10'):
+        r, d = s.post('source', {'query': '{ shop { myshopifyDomain } }'}, version=v)
+        eq((r.status, r.getheader('X-Shopify-API-Version')), (200, v), 'version ' + v)
+
+
+@test
+def http_token_grant_and_expiry():
+    s = server()
+    s.ctl('load', SCENARIO)
+    s.ctl('token', {'store': 'source', 'ttl': 120})
+
+    def grant(secret):
+        c = s.conn()
+        c.request('POST', '/store/source/admin/oauth/access_token', urllib.parse.urlencode(
+            {'grant_type': 'client_credentials', 'client_id': 'cid-source', 'client_secret': secret}),
+            {'Content-Type': 'application/x-www-form-urlencoded'})
+        r = c.getresponse()
+        return r.status, json.loads(r.read())
+    st, body = grant('wrong')
+    eq(st, 400, 'bad secret')
+    st, body = grant('csecret-source')
+    eq((st, sorted(body)), (200, ['access_token', 'expires_in', 'scope']), 'grant')
+    eq((body['expires_in'], body['scope']), (120, 'read_inventory,write_inventory,read_products,read_locations'), 'fields')
+    r, d = s.post('source', {'query': '{ shop { name } }'}, token=body['access_token'])
+    eq(r.status, 200, 'token works')
+    s.ctl('clock', {'advance': 121})
+    r, d = s.post('source', {'query': '{ shop { name } }'}, token=body['access_token'])
+    eq(r.status, 401, 'expired token')
+    s.ctl('token', {'store': 'source', 'token': 'shpat_new'})
+    r, d = s.post('source', {'query': '{ shop { name } }'}, token='shpat_source')
+    eq(r.status, 401, 'old static token revoked')
+    r, d = s.post('source', {'query': '{ shop { name } }'}, token='shpat_new')
+    eq(r.status, 200, 'new static token')
+
+
+@test
+def http_control_api():
+    s = server()
+    s.ctl('reset')
+    s.ctl('load', SCENARIO)
+    d = s.ctl('sell', {'store': 'destination', 'handle': 'slim-fit-denim-jacket', 'qty': 5})
+    eq(d['level']['available'], 45, 'sell via HTTP')
+    rows = s.ctl('levels', {'store': 'destination'})
+    eq(set(rows[0]), {'handle', 'sku', 'variant_id', 'item_id', 'location_id', 'location', 'level_id', 'available',
+                      'on_hand', 'committed', 'active', 'tracked', 'updated_at'}, 'level row keys')
+    log = s.ctl('log', {'store': 'destination'})
+    eq((log[0]['kind'], log[0]['qty']), ('sell', 5), 'log')
+    s.ctl('product_update', {'store': 'destination', 'handle': 'slim-fit-denim-jacket', 'new_handle': 'sfdj', 'sku': 'SFDJ-M', 'new_sku': 'X1'})
+    eq((s.ctl('levels', {'store': 'destination'})[0]['handle'], s.ctl('levels', {'store': 'destination'})[0]['sku']), ('sfdj', 'X1'), 'product_update')
+    c = http.client.HTTPConnection('127.0.0.1', s.control, timeout=10)
+    c.request('POST', '/nonsense', '{}')
+    eq(c.getresponse().status, 400, 'unknown op -> 400')
+    st = s.ctl('stats', {'store': 'source'})
+    check('requests' in st and 'throttled' in st and 'requested_cost' in st, 'stats keys')
+
+
+def _adjust_body(r, delta, cfq, key):
+    return {'query': ADJUST, 'variables': adj_vars(r, delta, cfq, key)}
+
+
+@test
+def http_faults():
+    s = server()
+    s.ctl('load', SCENARIO)
+    q = {'query': '{ shop { name } }'}
+    for k in ('502', '503'):
+        s.ctl('faults', {'store': 'source', 'kind': k, 'count': 1, 'ops': ['query']})
+        r, d = s.post('source', q)
+        eq(r.status, int(k), 'fault ' + k)
+        r, d = s.post('source', q)
+        eq(r.status, 200, 'after ' + k)
+    s.ctl('faults', {'store': 'source', 'kind': 'reset', 'count': 1})
+    try:
+        s.post('source', q)
+        raise AssertionError('reset: got a reply')
+    except (ConnectionError, http.client.HTTPException, ssl.SSLError, OSError) as e:
+        if isinstance(e, AssertionError):
+            raise
+    s.ctl('faults', {'store': 'source', 'kind': 'truncate', 'count': 1})
+    try:
+        r, d = s.post('source', q)
+        raise AssertionError('truncate: full body %r' % d)
+    except http.client.IncompleteRead:
+        pass
+    s.ctl('faults', {'store': 'source', 'kind': 'invalid_json', 'count': 1})
+    r, d = s.post('source', q)
+    try:
+        json.loads(d)
+        raise AssertionError('invalid_json parsed')
+    except ValueError:
+        pass
+    s.ctl('faults', {'store': 'source', 'kind': 'wrong_types', 'count': 1})
+    r, d = s.post('source', q)
+    check(isinstance(json.loads(d)['extensions']['cost']['requestedQueryCost'], str), 'wrong_types')
+    s.ctl('faults', {'store': 'source', 'kind': 'oversize', 'count': 1, 'bytes': 6 << 20})
+    r, d = s.post('source', q)
+    check(len(d) > 6 << 20, 'oversize %d' % len(d))
+    # rate-based faults with the seeded rng
+    s.ctl('faults', {'store': 'source', 'kind': '503', 'rate': 0.5, 'ops': ['query']})
+    sts = [s.post('source', q)[0].status for _ in range(20)]
+    check(0 < sts.count(503) < 20, 'rate 0.5 gave %r' % sts)
+    s.ctl('faults', {'store': 'source', 'kind': 'none'})
+    # lost reply: applied, then the connection closes
+    r0 = [x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]
+    s.ctl('faults', {'store': 'source', 'kind': 'lost_reply', 'count': 1, 'ops': ['mutation']})
+    try:
+        s.post('source', _adjust_body(r0, -2, 50, 'lost-1'))
+        raise AssertionError('lost_reply: got a reply')
+    except (ConnectionError, http.client.HTTPException, ssl.SSLError, OSError) as e:
+        if isinstance(e, AssertionError):
+            raise
+    eq([x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]['available'], 48, 'applied')
+    r, d = s.post('source', _adjust_body(r0, -2, 50, 'lost-1'))
+    eq(user_codes(json.loads(d)), ['CHANGE_FROM_QUANTITY_STALE'], 'replay after lost reply')
+    eq([x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]['available'], 48, 'once')
+    # stall: the request is in flight; the same key meanwhile -> IDEMPOTENCY_CONCURRENT_REQUEST
+    s.ctl('faults', {'store': 'source', 'kind': 'stall', 'seconds': 1.5, 'count': 1, 'ops': ['mutation']})
+    out = {}
+
+    def first():
+        out['r'] = s.post('source', _adjust_body(r0, 1, 48, 'stall-1'))
+    th = threading.Thread(target=first)
+    t0 = time.time()
+    th.start()
+    time.sleep(0.5)
+    r, d = s.post('source', _adjust_body(r0, 1, 48, 'stall-1'))
+    eq(user_codes(json.loads(d)), ['IDEMPOTENCY_CONCURRENT_REQUEST'], 'concurrent same key')
+    th.join()
+    check(time.time() - t0 >= 1.4, 'stalled')
+    eq(user_codes(json.loads(out['r'][1])), [], 'stalled request applied')
+    eq([x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]['available'], 49, 'stall applied once')
+    # token endpoint faults
+    s.ctl('faults', {'store': 'source', 'kind': '503', 'count': 1, 'ops': ['token']})
+    c = s.conn()
+    c.request('POST', '/store/source/admin/oauth/access_token', 'grant_type=client_credentials',
+              {'Content-Type': 'application/x-www-form-urlencoded'})
+    eq(c.getresponse().status, 503, 'token fault')
+    log = s.ctl('log', {'store': 'source', 'kind': 'write'})
+    check(len(log) >= 4 and all('key' in e and 'outcome' in e for e in log), 'writes logged')
+
+
+@test
+def http_throttle_429():
+    s = server()
+    s.ctl('load', SCENARIO)
+    s.ctl('throttle', {'store': 'source', 'max': 20, 'restore': 1, 'status': 429, 'available': 14})
+    q = {'query': '{ products(first: 10) { nodes { id } } }'}
+    r, d = s.post('source', q)
+    eq(r.status, 200, 'first fits')
+    r, d = s.post('source', q)
+    r, d = s.post('source', q)
+    eq(r.status, 429, 'then 429')
+    check(r.getheader('Retry-After'), 'Retry-After')
+    eq(json.loads(d)['errors'][0]['extensions']['code'], 'THROTTLED', 'code')
+
+
+@test
+def http_curl_round_trip():
+    s = server()
+    curl = shutil.which('curl')
+    if not curl:
+        raise Skip('curl not installed')
+    s.ctl('load', SCENARIO)
+    url = 'https://localhost:%d/store/source/admin/api/2026-07/graphql.json' % s.port
+    loc = [x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]
+
+    def run(body):
+        p = subprocess.run([curl, '-sS', '--cacert', s.ca, '-H', 'Content-Type: application/json',
+                            '-H', 'X-Shopify-Access-Token: shpat_source', '--data-binary', json.dumps(body), url],
+                           capture_output=True, text=True, timeout=30)
+        check(p.returncode == 0, 'curl failed: %s' % p.stderr)
+        return json.loads(p.stdout)
+    d = run({'query': LEVELS, 'variables': {'loc': loc['location_id']}})
+    nodes = d['data']['location']['inventoryLevels']['nodes']
+    eq([(n['item']['sku'], n['quantities'][0]['quantity']) for n in nodes], [('SFDJ-M', 50), ('SFDJ-L', 5), ('UT-1', 0), ('GB-1', 3)], 'read')
+    d = run(_adjust_body(loc, -3, 50, 'curl-key-1'))
+    eq(user_codes(d), [], 'adjust with key')
+    d = run({'query': ADJUST_NO_KEY, 'variables': {'input': adj_vars(loc, -3, 47, 'x')['input']}})
+    eq(d['errors'][0]['extensions']['code'], 'BAD_REQUEST', 'missing @idempotent')
+    v = adj_vars(loc, -3, 47, 'curl-key-2')
+    del v['input']['changes'][0]['changeFromQuantity']
+    d = run({'query': ADJUST, 'variables': v})
+    eq(d['errors'][0]['extensions']['code'], 'INVALID_FIELD_ARGUMENTS', 'missing changeFromQuantity')
+    d = run(_adjust_body(loc, -3, 50, 'curl-key-3'))
+    eq(user_codes(d), ['CHANGE_FROM_QUANTITY_STALE'], 'stale')
+    d = run(_adjust_body(loc, -3, 50, 'curl-key-1'))
+    eq(user_codes(d), ['CHANGE_FROM_QUANTITY_STALE'], 'replay of success')
+    d = run(_adjust_body(loc, -4, 47, 'curl-key-1'))
+    eq(user_codes(d), ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'], 'mismatch')
+    d = run(_adjust_body(loc, -4, 47, 'curl-key-3'))
+    eq(user_codes(d), ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'], 'mismatch on failed key')
+    d = run(_adjust_body(loc, -3, 50, 'curl-key-3'))
+    eq(user_codes(d), ['IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED'], 'previous attempt failed')
+    eq([x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]['available'], 47, 'final')
+
+
+@test
+def http_requests_per_second():
+    s = server()
+    s.ctl('load', SCENARIO)
+    s.ctl('throttle', {'store': 'source', 'max': 1e9, 'restore': 1e9})
+    loc = [x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]
+    c = s.conn()
+    body = {'query': LEVELS, 'variables': {'loc': loc['location_id'], 'q': "updated_at:>'2020-01-01T00:00:00Z'"}}
+    n, t0 = 0, time.time()
+    while time.time() - t0 < 1.5:
+        r, d = s.post('source', body, conn=c)
+        eq(r.status, 200, 'status')
+        n += 1
+    rps = n / (time.time() - t0)
+    print('  (%.0f level-poll requests/s on one keep-alive TLS connection)' % rps)
+    check(rps > 20, 'far too slow: %.1f/s' % rps)
+
+
+@test
+def http_sigterm_exits_cleanly():
+    tmp = tempfile.mkdtemp()
+    try:
+        p = Server(SRV_TLS, ['--lifetime', '1'])
+        t0 = time.time()
+        p.p.wait(10)
+        check(time.time() - t0 < 5, 'lifetime exit')
+        eq(p.p.returncode, 0, 'lifetime exit code')
+        p = Server(SRV_TLS)
+        eq(p.stop(), 0, 'SIGTERM exit code')
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    global SRV, SRV_TLS
+    only = sys.argv[1:]
+    tmp = tempfile.mkdtemp(prefix='fakeshop-test-')
+    SRV_TLS = os.path.join(tmp, 'tls')
+    subprocess.run(['sh', os.path.join(REPO, 'tests', 'tls', 'mkcerts.sh'), SRV_TLS], check=True)
+    SRV = Server(SRV_TLS)
+    t0 = time.time()
+    try:
+        for fn in TESTS:
+            if only and fn.__name__ not in only:
+                continue
+            try:
+                fn()
+                print('PASS %s' % fn.__name__)
+                RESULTS['PASS'] += 1
+            except Skip as e:
+                print('SKIP %s: %s' % (fn.__name__, e))
+                RESULTS['SKIP'] += 1
+            except Exception as e:
+                msg = str(e) if isinstance(e, AssertionError) else traceback.format_exc().strip().splitlines()[-1]
+                print('FAIL %s: %s' % (fn.__name__, msg.replace('\n', ' ')))
+                RESULTS['FAIL'] += 1
+            sys.stdout.flush()
+    finally:
+        SRV.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print('# fakeshop: %d passed, %d failed, %d skipped in %.1f s' % (RESULTS['PASS'], RESULTS['FAIL'], RESULTS['SKIP'],
+                                                                      time.time() - t0))
+    return 1 if RESULTS['FAIL'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
