@@ -7,6 +7,7 @@ import argparse
 import base64
 import bisect
 import datetime
+import functools
 import hashlib
 import http.server
 import json
@@ -69,6 +70,7 @@ def iso_ms(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_time(s):
     """Returns (epoch, date_only)."""
     s = s.strip()
@@ -369,8 +371,6 @@ def term_match(getters, obj, field, op, val, quoted, ctx):
             t, date_only = parse_time(val)
         except ValueError:
             return False
-        if not quoted and date_only is False:
-            pass
         if op in (':', '='):
             if date_only:
                 return t <= have < t + 86400
