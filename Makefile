@@ -13,6 +13,7 @@ VERSION	= 0.1.0
 PREFIX	?= /usr/local
 ARCH	?= x86_64
 
+.DEFAULT_GOAL := all
 include deps/deps.mk
 
 OPT	?= -Os
@@ -35,10 +36,12 @@ GEN	= build/$(ARCH)/gen
 TESTDIR	= build/$(ARCH)/tests
 
 # One module per concern (DESIGN §7); main.o stays out of the test links.
-LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/conf.o $(OBJDIR)/json.o \
-	   $(OBJDIR)/shopify.o $(OBJDIR)/graphql.o $(OBJDIR)/http.o \
-	   $(OBJDIR)/client.o $(OBJDIR)/state.o $(OBJDIR)/sync.o \
-	   $(OBJDIR)/engine.o $(OBJDIR)/report.o $(OBJDIR)/util.o
+LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/conf.o \
+	   $(OBJDIR)/json.o $(OBJDIR)/shopify.o $(OBJDIR)/graphql.o \
+	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/state.o \
+	   $(OBJDIR)/sync.o $(OBJDIR)/linkloc.o $(OBJDIR)/catalog.o \
+	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
+	   $(OBJDIR)/check.o
 OBJS	= $(OBJDIR)/main.o $(LIB_OBJS)
 
 GRAPHQL	= $(wildcard agent/graphql/*.graphql)
@@ -52,14 +55,16 @@ all: $(INVSYNC_BIN)
 $(INVSYNC_BIN): $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(OBJS) $(DEPS_LIBS)
 
-$(OBJDIR)/%.o: agent/%.c agent/*.h $(DEPS_STAMP) | $(OBJDIR)
+$(OBJDIR)/%.o: agent/%.c agent/*.h $(GEN)/graphql.h $(DEPS_STAMP) | $(OBJDIR)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(OBJDIR)/graphql.o: $(GEN)/graphql.c $(DEPS_STAMP) | $(OBJDIR)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
+# The script writes graphql.h beside graphql.c.
 $(GEN)/graphql.c: scripts/embed-graphql.sh $(GRAPHQL) | $(GEN)
 	sh scripts/embed-graphql.sh $@ $(GRAPHQL)
+$(GEN)/graphql.h: $(GEN)/graphql.c
 
 $(OBJDIR) $(GEN) $(TESTDIR):
 	mkdir -p $@

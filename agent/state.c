@@ -29,7 +29,7 @@
 
 struct state {
 	MDB_env	*env;
-	MDB_dbi	 links, levels, pending, meta, audit;
+	MDB_dbi	 links, levels, owed, pending, meta, audit;
 	size_t	 mapsize;
 	int	 readonly;
 };
@@ -67,6 +67,7 @@ open_tables(struct state *st)
 {
 	struct { const char *name; MDB_dbi *dbi; } t[] = {
 		{ "links", &st->links }, { "levels", &st->levels },
+		{ "owed", &st->owed },
 		{ "pending", &st->pending }, { "meta", &st->meta },
 		{ "audit", &st->audit }
 	};
@@ -92,6 +93,12 @@ open_tables(struct state *st)
 	if ((rc = mdb_txn_commit(txn)) != 0)
 		return lmdb_failed("commit", rc);
 	return 0;
+}
+
+const char *
+state_version(void)
+{
+	return mdb_version(NULL, NULL, NULL);
 }
 
 struct state *
@@ -315,6 +322,17 @@ level_key(unsigned char k[20], uint32_t store, uint64_t item, uint64_t loc)
 	be64(k + 12, loc);
 }
 
+/* The owed-index key: store, then the link key. */
+static size_t
+owed_key(unsigned char *k, uint32_t store, const char *key)
+{
+	size_t n = strlen(key);
+
+	be32(k, store);
+	memcpy(k + 4, key, n);
+	return n + 4;
+}
+
 static int
 link_decode(const MDB_val *k, const MDB_val *v, struct link *out)
 {
@@ -370,6 +388,13 @@ unindex(struct state_txn *t, const char *key)
 		if (del(t, t->st->levels, ik, sizeof(ik)) == -1)
 			return -1;
 	}
+	for (i = 0; i < old.nsides; i++) {
+		unsigned char ok[4 + LINK_KEY_MAX];
+
+		if (old.side[i].owed != 0 && del(t, t->st->owed, ok,
+		    owed_key(ok, (uint32_t)i, key)) == -1)
+			return -1;
+	}
 	return 0;
 }
 
@@ -397,6 +422,13 @@ state_link_put(struct state_txn *t, const struct link *l)
 		level_key(ik, (uint32_t)i, l->side[i].item,
 		    l->side[i].location);
 		if (put(t, t->st->levels, ik, sizeof(ik), l->key, klen) == -1)
+			return -1;
+	}
+	for (i = 0; i < l->nsides; i++) {
+		unsigned char ok[4 + LINK_KEY_MAX];
+
+		if (l->side[i].owed != 0 && put(t, t->st->owed, ok,
+		    owed_key(ok, (uint32_t)i, l->key), "", 0) == -1)
 			return -1;
 	}
 	return 0;
@@ -453,6 +485,47 @@ state_link_each(struct state_txn *t, int (*fn)(const struct link *, void *),
 			break;
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
+		r = lmdb_failed("cursor", rc);
+	mdb_cursor_close(c);
+	free(l);
+	return r;
+}
+
+int
+state_owed_each(struct state_txn *t, uint32_t s,
+    int (*fn)(const struct link *, void *), void *arg)
+{
+	unsigned char want[4];
+	char key[LINK_KEY_MAX];
+	struct link *l = xmalloc(sizeof(*l));
+	MDB_cursor *c;
+	MDB_val k, v;
+	int rc, r = 0;
+
+	be32(want, s);
+	if ((rc = mdb_cursor_open(t->txn, t->st->owed, &c)) != 0) {
+		free(l);
+		return lmdb_failed("cursor", rc);
+	}
+	k.mv_size = sizeof(want);
+	k.mv_data = want;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size <= 4 || memcmp(k.mv_data, want, 4) != 0 ||
+		    k.mv_size - 4 >= LINK_KEY_MAX)
+			break;
+		memcpy(key, (char *)k.mv_data + 4, k.mv_size - 4);
+		key[k.mv_size - 4] = '\0';
+		if ((r = state_link_get(t, key, l)) != 0) {
+			if (r == 1)
+				log_err("state: owed index names a missing link");
+			r = -1;
+			break;
+		}
+		if ((r = fn(l, arg)) != 0)
+			break;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND && r == 0)
 		r = lmdb_failed("cursor", rc);
 	mdb_cursor_close(c);
 	free(l);

@@ -6,6 +6,8 @@
  *   links    link key -> struct link (per store: ids, baseline, owed)
  *   levels   (store, item id, location id) -> link key (the index that maps
  *            a level read from a store back to its link)
+ *   owed     (store, link key) -> nothing: the links that owe that store a
+ *            change, so planning costs what changed, not the catalog
  *   pending  store index -> the write batch in flight to that store
  *   meta     small named values: cursors, paused flag, store list, errors
  *   audit    sequence -> one audit entry (bounded, oldest dropped)
@@ -40,8 +42,10 @@ enum side_status {
 struct link_side {
 	uint64_t	item;		/* numeric InventoryItem id */
 	uint64_t	location;	/* numeric Location id */
+	uint64_t	level;		/* numeric InventoryLevel id, 0 = not read yet */
 	int64_t		baseline;	/* L_i: what we believe the store holds */
 	int64_t		owed;		/* o_i: changes the store has not received */
+	uint32_t	catalog_gen;	/* full catalog load that last saw it */
 	uint8_t		has_baseline;
 	uint8_t		status;		/* enum side_status */
 };
@@ -56,6 +60,7 @@ struct pending_change {
 	char		link[LINK_KEY_MAX];
 	uint64_t	item;
 	uint64_t	location;
+	uint64_t	level;		/* for fresh reads by id */
 	int64_t		from;		/* changeFromQuantity */
 	int64_t		delta;
 };
@@ -97,6 +102,9 @@ struct audit_entry {
 struct state;
 struct state_txn;
 
+/* "LMDB 0.9.24: (July 24, 2019)", for `invsync version`. */
+const char	*state_version(void);
+
 /*
  * Opens (creating when needed) the environment in dir, which must exist.
  * Clears stale reader slots.  Returns NULL and logs why on failure.
@@ -107,10 +115,11 @@ void		 state_close(struct state *st);
 
 /*
  * Runs fn inside one write transaction and commits it durably when fn
- * returns 0; aborts when fn returns non-zero.  A full map is grown and fn
+ * returns 0; aborts when fn returns non-zero (STATE_ABORT: on purpose).  A full map is grown and fn
  * run again, so fn must not keep side effects outside the transaction.
  * Returns fn's result, or -1 on an LMDB error (logged).
  */
+#define STATE_ABORT	1	/* fn's "abort quietly" value (dry runs) */
 int	state_update(struct state *st,
 	    int (*fn)(struct state_txn *, void *), void *arg);
 /* The same with a read-only transaction. */
@@ -128,6 +137,12 @@ int	state_link_find(struct state_txn *t, uint32_t store, uint64_t item,
 	    uint64_t location, char *key);
 /* Calls fn for every link in key order; stops early when fn returns non-zero. */
 int	state_link_each(struct state_txn *t,
+	    int (*fn)(const struct link *, void *), void *arg);
+/*
+ * Calls fn for every link that owes store s a change (owed != 0), in key
+ * order, until fn returns non-zero.  Returns 0, fn's value, or -1.
+ */
+int	state_owed_each(struct state_txn *t, uint32_t s,
 	    int (*fn)(const struct link *, void *), void *arg);
 /* Number of links. */
 size_t	state_link_count(struct state_txn *t);

@@ -3,7 +3,47 @@
  * observations become owed changes, applied writes move owed into the
  * baseline, so our own writes are never seen as changes (no echo).
  */
+#include <inttypes.h>
+#include <stdio.h>
+
 #include "sync.h"
+
+int
+sync_link_key(enum match_key m, const char *handle, const char *sku,
+    const char *barcode, const char *options, uint64_t group, char *out,
+    size_t outsz)
+{
+	int n;
+
+	switch (m) {
+	case MATCH_HANDLE:
+		if (handle[0] == '\0')
+			return -1;
+		if (sku[0] != '\0')
+			n = snprintf(out, outsz, "h:%s/%s@%" PRIu64, handle, sku,
+			    group);
+		else if (options[0] != '\0')
+			n = snprintf(out, outsz, "h:%s/o:%s@%" PRIu64, handle,
+			    options, group);
+		else
+			n = snprintf(out, outsz, "h:%s/-@%" PRIu64, handle,
+			    group);
+		break;
+	case MATCH_SKU:
+		if (sku[0] == '\0')
+			return -1;
+		n = snprintf(out, outsz, "s:%s@%" PRIu64, sku, group);
+		break;
+	case MATCH_BARCODE:
+		if (barcode[0] == '\0')
+			return -1;
+		n = snprintf(out, outsz, "b:%s@%" PRIu64, barcode, group);
+		break;
+	default:
+		return -1;
+	}
+	return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
 
 int
 sync_side_active(const struct link *l, size_t s)

@@ -21,6 +21,17 @@ struct sync_policy {
 	enum direction		direction;
 };
 
+/*
+ * The link key of a variant at a location group (DESIGN §3): by handle
+ * ("h:HANDLE/SKU", else "h:HANDLE/o:OPTIONS", else "h:HANDLE/-"), by SKU
+ * ("s:SKU") or by barcode ("b:BARCODE"), then "@GROUP".  Writes it to out
+ * (outsz bytes) and returns 0, or -1 when the variant has no such key
+ * (an empty SKU under match = sku) or it does not fit.
+ */
+int	sync_link_key(enum match_key m, const char *handle, const char *sku,
+	    const char *barcode, const char *options, uint64_t group,
+	    char *out, size_t outsz);
+
 /* A side takes part in syncing: present in the store and syncable. */
 int	sync_side_active(const struct link *l, size_t s);
 

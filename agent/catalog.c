@@ -1,0 +1,320 @@
+/*
+ * catalog.c: owns linking (DESIGN §3): a store's product variants become
+ * sides of links, one per linked location group, keyed by handle (+ SKU or
+ * options), SKU or barcode.  A key twice in one store is refused for that
+ * store; a handle or SKU edit moves the side to its new link; a variant
+ * gone from a full load leaves its link.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "util.h"
+
+#define CATALOG_PAGE	100	/* variants linked per transaction */
+
+struct catalog_ctx {
+	struct engine		*e;
+	size_t			 i;
+	uint32_t		 gen;	/* 0 on incremental refreshes */
+	struct client_variant	*page;
+	size_t			 n;
+	size_t			 linked, relinked, duplicates;
+	int			 failed;
+	int			 new_sides;
+};
+
+static void
+audit_link(struct state_txn *t, enum audit_kind kind, size_t store,
+    const char *key, const char *note)
+{
+	struct audit_entry a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = kind;
+	a.store = (uint32_t)store;
+	snprintf(a.link, sizeof(a.link), "%s", key);
+	snprintf(a.note, sizeof(a.note), "%s", note);
+	(void)state_audit_append(t, &a);
+}
+
+/* Removes store i's side from link key; deletes a link left empty. */
+static int
+unlink_side(struct state_txn *t, size_t i, const char *key, const char *why)
+{
+	struct link l;
+	size_t s;
+	int r;
+
+	if ((r = state_link_get(t, key, &l)) != 0)
+		return r == 1 ? 0 : -1;
+	memset(&l.side[i], 0, sizeof(l.side[i]));
+	log_info("store side %zu left %s (%s)", i, key, why);
+	audit_link(t, AUDIT_UNLINKED, i, key, why);
+	for (s = 0; s < l.nsides; s++)
+		if (l.side[s].item != 0)
+			return state_link_put(t, &l);
+	return state_link_del(t, key);
+}
+
+static enum side_status
+variant_status(const struct client_variant *v)
+{
+	if (!v->tracked)
+		return SIDE_UNTRACKED;
+	if (v->bundle)
+		return SIDE_BUNDLE;
+	return SIDE_OK;
+}
+
+/* Links variant v of store x->i at group g.  Returns 0 or -1. */
+static int
+link_variant(struct state_txn *t, struct catalog_ctx *x,
+    const struct client_variant *v, size_t g)
+{
+	struct engine *e = x->e;
+	uint64_t loc = e->g[g].loc[x->i];
+	char key[LINK_KEY_MAX], old[LINK_KEY_MAX];
+	struct link_side *sd;
+	struct link l;
+	int r;
+
+	if (sync_link_key(e->c->match, v->handle, v->sku, v->barcode,
+	    v->options, e->g[g].loc[0], key,
+	    sizeof(key)) == -1)
+		return 0;	/* no key under this match: not linked */
+	if ((r = state_link_find(t, (uint32_t)x->i, v->item, loc, old)) == -1)
+		return -1;
+	if (r == 0 && strcmp(old, key) != 0) {
+		/* a handle or SKU edit: the side moves to its new key */
+		if (unlink_side(t, x->i, old, "re-linked") == -1)
+			return -1;
+		x->relinked++;
+		log_notice("store %s: %s re-linked as %s",
+		    e->c->stores[x->i].name, old, key);
+	}
+	if ((r = state_link_get(t, key, &l)) == -1)
+		return -1;
+	if (r == 1) {
+		memset(&l, 0, sizeof(l));
+		snprintf(l.key, sizeof(l.key), "%s", key);
+		l.nsides = e->nstores;
+	}
+	sd = &l.side[x->i];
+	if (sd->item != 0 && sd->item != v->item &&
+	    (x->gen == 0 || sd->catalog_gen == x->gen)) {
+		if (sd->status != SIDE_DUPLICATE) {
+			x->duplicates++;
+			log_warn("store %s: %s is not unique (items %" PRIu64
+			    " and %" PRIu64 "); not synced",
+			    e->c->stores[x->i].name, key, sd->item, v->item);
+		}
+		sd->status = SIDE_DUPLICATE;
+		return state_link_put(t, &l);
+	}
+	if (sd->item != v->item || sd->location != loc) {
+		memset(sd, 0, sizeof(*sd));
+		sd->item = v->item;
+		sd->location = loc;
+		x->linked++;
+		x->new_sides = 1;
+		audit_link(t, AUDIT_LINKED, x->i, key, "linked");
+	}
+	if (sd->status != SIDE_INACTIVE && sd->status != SIDE_MISSING)
+		sd->status = variant_status(v);
+	if (x->gen != 0)
+		sd->catalog_gen = x->gen;
+	return state_link_put(t, &l);
+}
+
+static int
+catalog_txn(struct state_txn *t, void *arg)
+{
+	struct catalog_ctx *x = arg;
+	size_t k, g;
+
+	for (k = 0; k < x->n; k++)
+		for (g = 0; g < x->e->ngroups; g++)
+			if (link_variant(t, x, &x->page[k], g) == -1)
+				return -1;
+	return x->e->dry_run ? STATE_ABORT : 0;
+}
+
+static int
+flush(struct catalog_ctx *x)
+{
+	int r = state_update(x->e->st, catalog_txn, x);
+
+	x->n = 0;
+	if (r != 0 && r != STATE_ABORT) {
+		x->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+on_variant(const struct client_variant *v, void *arg)
+{
+	struct catalog_ctx *x = arg;
+
+	x->page[x->n++] = *v;
+	if (x->n == CATALOG_PAGE)
+		return flush(x);
+	return 0;
+}
+
+/* After a full load: sides of store i this load did not see leave. */
+struct sweep_ctx {
+	size_t		i;
+	uint32_t	gen;
+	char		(*gone)[LINK_KEY_MAX];
+	size_t		n, cap;
+};
+
+static int
+collect_gone(const struct link *l, void *arg)
+{
+	struct sweep_ctx *w = arg;
+
+	if (l->side[w->i].item == 0 || l->side[w->i].catalog_gen == w->gen)
+		return 0;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->gone = xreallocarray(w->gone, w->cap, sizeof(*w->gone));
+	}
+	snprintf(w->gone[w->n++], LINK_KEY_MAX, "%s", l->key);
+	return 0;
+}
+
+static int
+sweep_txn(struct state_txn *t, void *arg)
+{
+	struct sweep_ctx *w = arg;
+	size_t k;
+
+	w->n = 0;
+	if (state_link_each(t, collect_gone, w) == -1)
+		return -1;
+	for (k = 0; k < w->n; k++)
+		if (unlink_side(t, w->i, w->gone[k], "gone from the store") == -1)
+			return -1;
+	return 0;
+}
+
+struct gen_ctx {
+	size_t		i;
+	uint32_t	gen;
+	int64_t		start;
+	int		full;
+};
+
+static int
+next_gen_txn(struct state_txn *t, void *arg)
+{
+	struct gen_ctx *g = arg;
+	int64_t v = 0;
+
+	if (state_meta_get_i64(t, "gen", &v) == -1)
+		return -1;
+	g->gen = (uint32_t)(v + 1);
+	if (g->gen == 0)
+		g->gen = 1;
+	return state_meta_put_i64(t, "gen", g->gen);
+}
+
+static int
+done_txn(struct state_txn *t, void *arg)
+{
+	struct gen_ctx *g = arg;
+	char name[32];
+
+	snprintf(name, sizeof(name), "catalog.%zu", g->i);
+	if (state_meta_put_i64(t, name, g->start) == -1)
+		return -1;
+	if (g->full) {
+		snprintf(name, sizeof(name), "catalogfull.%zu", g->i);
+		if (state_meta_put_i64(t, name, g->start) == -1)
+			return -1;
+		/* new sides need a first sighting: next poll reads all */
+		snprintf(name, sizeof(name), "reconcile.%zu", g->i);
+		return state_meta_put_i64(t, name, 0);
+	}
+	return 0;
+}
+
+static int
+new_sides_txn(struct state_txn *t, void *arg)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "reconcile.%zu", *(size_t *)arg);
+	return state_meta_put_i64(t, name, 0);
+}
+
+static int
+get_last(struct state_txn *t, void *arg)
+{
+	struct gen_ctx *g = arg;
+	char name[32];
+
+	snprintf(name, sizeof(name), "catalog.%zu", g->i);
+	g->start = 0;
+	return state_meta_get_i64(t, name, &g->start) == -1 ? -1 : 0;
+}
+
+int
+catalog_refresh(struct engine *e, size_t i, int full)
+{
+	struct catalog_ctx x;
+	struct gen_ctx g = { i, 0, 0, full };
+	struct sweep_ctx w = { i, 0, NULL, 0, 0 };
+	enum client_result cr;
+	int64_t since = 0;
+
+	memset(&x, 0, sizeof(x));
+	x.e = e;
+	x.i = i;
+	if (!full) {
+		if (state_view(e->st, get_last, &g) == -1)
+			return -1;
+		since = g.start - e->c->overlap_ms;
+	} else if (!e->dry_run && state_update(e->st, next_gen_txn, &g) != 0)
+		return -1;
+	x.gen = full ? (g.gen ? g.gen : 1) : 0;
+	g.start = util_now_ms();
+	x.page = xcalloc(CATALOG_PAGE, sizeof(*x.page));
+	cr = client_catalog(e->s[i].cl, since, on_variant, &x);
+	if (cr == CLIENT_OK && !x.failed && x.n > 0)
+		flush(&x);
+	free(x.page);
+	if (x.failed)
+		return -1;
+	if (cr != CLIENT_OK) {
+		engine_store_failed(e, i, "reading the catalog", cr);
+		return 0;	/* a store fault, not a state failure */
+	}
+	if (e->dry_run)
+		return 0;
+	if (full) {
+		w.gen = x.gen;
+		if (state_update(e->st, sweep_txn, &w) != 0) {
+			free(w.gone);
+			return -1;
+		}
+		free(w.gone);
+	}
+	if (state_update(e->st, done_txn, &g) != 0)
+		return -1;
+	if (x.new_sides && !full && state_update(e->st, new_sides_txn, &i) != 0)
+		return -1;
+	if (full || x.linked || x.relinked)
+		log_info("store %s: catalog %s: %zu new links, %zu re-linked, "
+		    "%zu duplicates, %zu gone", e->c->stores[i].name,
+		    full ? "loaded" : "refreshed", x.linked, x.relinked,
+		    x.duplicates, w.n);
+	return 0;
+}

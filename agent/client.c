@@ -1,0 +1,877 @@
+/*
+ * client.c: owns one store's conversation with the Admin API: endpoint,
+ * credentials (a token file, or the client-credentials grant refreshed
+ * ahead of expiry and once on a 401), the local cost bucket fed by
+ * extensions.cost (DESIGN §5), and retries of reads.  Writes are sent once;
+ * the engine decides about replays.  Tokens are never logged.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client.h"
+#include "http.h"
+#include "log.h"
+#include "shopify.h"
+#include "util.h"
+
+#define READ_TRIES		4	/* attempts of one read */
+#define THROTTLE_TRIES		8	/* THROTTLED answers of one read */
+#define RETRY_BASE_MS		250
+#define RETRY_CAP_MS		4000
+#define TOKEN_REFRESH_AHEAD_MS	(60 * 60 * 1000)	/* refresh 1 h early */
+#define LEVELS_FIRST_IDLE	25	/* first page of an incremental poll */
+#define LEVELS_FIRST		250
+#define CATALOG_FIRST		100
+#define LOCATIONS_FIRST		100
+#define URL_MAX			(CONF_PATH_MAX + 128)
+#define ADJUST_REASON		"correction"
+
+struct client {
+	const struct conf	*c;
+	const struct store_conf	*sc;
+	size_t			 idx;
+	struct http		*h;
+	volatile int		*stop;
+	char			 url_graphql[URL_MAX + 64];
+	char			 url_token[URL_MAX + 64];
+	char			 token[SHOPIFY_TOKEN_MAX];
+	int			 grant;		/* client-credentials */
+	int64_t			 token_expires;	/* wall ms */
+	int64_t			 token_lifetime;	/* ms, as granted */
+	/* the cost bucket as last reported, and when (monotonic ms) */
+	int			 bucket_known;
+	double			 available, maximum, restore;
+	int64_t			 bucket_at;
+	struct client_stats	 stats;
+};
+
+/* A parser adapter: the shopify_parse_* of one operation. */
+typedef enum shopify_result (*parse_fn)(const char *, size_t,
+    struct shopify_reply *, void *out, void *arg);
+
+const char *
+client_result_str(enum client_result r)
+{
+	switch (r) {
+	case CLIENT_OK:		return "ok";
+	case CLIENT_TRANSIENT:	return "temporary failure";
+	case CLIENT_UNKNOWN:	return "outcome unknown";
+	case CLIENT_AUTH:	return "access refused";
+	case CLIENT_BAD_REPLY:	return "bad reply";
+	case CLIENT_REFUSED:	return "request refused";
+	case CLIENT_STOPPED:	return "stopped";
+	}
+	return "?";
+}
+
+const char *
+client_name(const struct client *cl)
+{
+	return cl->sc->name;
+}
+
+const struct client_stats *
+client_stats(const struct client *cl)
+{
+	return &cl->stats;
+}
+
+static void
+set_error(struct client *cl, const char *fmt, const char *what)
+{
+	char safe[200];
+
+	log_safe(safe, sizeof(safe), what, strlen(what));
+	snprintf(cl->stats.last_error, sizeof(cl->stats.last_error), fmt, safe);
+}
+
+struct client *
+client_new(const struct conf *c, size_t i, volatile int *stop)
+{
+	struct client *cl = xcalloc(1, sizeof(*cl));
+	char why[256], base[URL_MAX];
+
+	cl->c = c;
+	cl->sc = &c->stores[i];
+	cl->idx = i;
+	cl->stop = stop;
+	if (cl->sc->url[0] != '\0')
+		snprintf(base, sizeof(base), "%s", cl->sc->url);
+	else
+		snprintf(base, sizeof(base), "https://%s", cl->sc->shop);
+	snprintf(cl->url_graphql, sizeof(cl->url_graphql),
+	    "%s/admin/api/%s/graphql.json", base, c->api_version);
+	snprintf(cl->url_token, sizeof(cl->url_token),
+	    "%s/admin/oauth/access_token", base);
+	cl->grant = cl->sc->token_file[0] == '\0';
+	if (!cl->grant && conf_read_secret(cl->sc->token_file, cl->token,
+	    sizeof(cl->token), why, sizeof(why)) == -1) {
+		log_err("store %s: %s", cl->sc->name, why);
+		free(cl);
+		return NULL;
+	}
+	if ((cl->h = http_new(c->ca_file, stop)) == NULL) {
+		client_free(cl);
+		return NULL;
+	}
+	return cl;
+}
+
+void
+client_free(struct client *cl)
+{
+	if (cl == NULL)
+		return;
+	http_free(cl->h);
+	memset(cl->token, 0, sizeof(cl->token));
+	free(cl);
+}
+
+/* ---- credentials -------------------------------------------------------- */
+
+/* Appends s to buf form-urlencoded (application/x-www-form-urlencoded). */
+static void
+form_append(char *buf, size_t bufsz, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(buf);
+
+	for (; *s != '\0' && n + 4 < bufsz; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL)
+			buf[n++] = (char)ch;
+		else {
+			buf[n++] = '%';
+			buf[n++] = hex[ch >> 4];
+			buf[n++] = hex[ch & 15];
+		}
+	}
+	buf[n] = '\0';
+}
+
+/* Runs the client-credentials grant (API-NOTES §5).  CLIENT_OK or why not. */
+static enum client_result
+fetch_token(struct client *cl)
+{
+	char secret[SHOPIFY_TOKEN_MAX], why[256], body[2048];
+	struct http_request req;
+	struct http_reply rep;
+	struct shopify_reply sr;
+	struct shopify_token tok;
+	enum http_result hr;
+
+	if (conf_read_secret(cl->sc->client_secret_file, secret,
+	    sizeof(secret), why, sizeof(why)) == -1) {
+		set_error(cl, "%s", why);
+		return CLIENT_AUTH;
+	}
+	snprintf(body, sizeof(body), "grant_type=client_credentials&client_id=");
+	form_append(body, sizeof(body), cl->sc->client_id);
+	strncat(body, "&client_secret=", sizeof(body) - strlen(body) - 1);
+	form_append(body, sizeof(body), secret);
+	memset(secret, 0, sizeof(secret));
+	memset(&req, 0, sizeof(req));
+	req.url = cl->url_token;
+	req.content_type = "application/x-www-form-urlencoded";
+	req.body = body;
+	req.len = strlen(body);
+	hr = http_post(cl->h, &req, &rep);
+	memset(body, 0, sizeof(body));
+	cl->stats.requests++;
+	if (hr != HTTP_OK) {
+		set_error(cl, "token request: %s", rep.error);
+		http_reply_free(&rep);
+		return hr == HTTP_ERR_ABORTED ? CLIENT_STOPPED : CLIENT_TRANSIENT;
+	}
+	if (rep.status != 200) {
+		char st[32];
+
+		snprintf(st, sizeof(st), "%ld", rep.status);
+		set_error(cl, "token request answered HTTP %s", st);
+		http_reply_free(&rep);
+		return rep.status >= 500 ? CLIENT_TRANSIENT : CLIENT_AUTH;
+	}
+	if (shopify_parse_token(rep.body, rep.len, &sr, &tok) != SHOPIFY_OK) {
+		set_error(cl, "token reply: %s", sr.message);
+		http_reply_free(&rep);
+		return CLIENT_BAD_REPLY;
+	}
+	http_reply_free(&rep);
+	snprintf(cl->token, sizeof(cl->token), "%s", tok.token);
+	cl->token_lifetime = tok.expires_in * 1000;
+	cl->token_expires = util_now_ms() + cl->token_lifetime;
+	shopify_token_free(&tok);
+	log_info("store %s: new access token, valid %" PRId64 " s",
+	    cl->sc->name, (cl->token_expires - util_now_ms()) / 1000);
+	return CLIENT_OK;
+}
+
+/*
+ * Makes sure a usable token is at hand: refreshed an hour before it
+ * expires, or at the last tenth of a shorter lifetime.
+ */
+static enum client_result
+ensure_token(struct client *cl)
+{
+	int64_t left = cl->token_expires - util_now_ms();
+	int64_t ahead = cl->token_lifetime / 10;
+
+	if (!cl->grant)
+		return CLIENT_OK;
+	if (ahead > TOKEN_REFRESH_AHEAD_MS)
+		ahead = TOKEN_REFRESH_AHEAD_MS;
+	if (cl->token[0] != '\0' && left > ahead)
+		return CLIENT_OK;
+	return fetch_token(cl);
+}
+
+/* ---- the cost bucket ---------------------------------------------------- */
+
+static void
+bucket_update(struct client *cl, const struct shopify_cost *cost)
+{
+	if (!cost->present)
+		return;
+	cl->bucket_known = 1;
+	cl->available = cost->available;
+	cl->maximum = cost->maximum;
+	cl->restore = cost->restore_rate;
+	cl->bucket_at = util_mono_ms();
+	cl->stats.available = cost->available;
+	cl->stats.maximum = cost->maximum;
+	cl->stats.restore = cost->restore_rate;
+	if (cost->has_actual) {
+		cl->stats.cost_actual += cost->actual;
+		cl->stats.last_cost = cost->actual;
+	}
+}
+
+/*
+ * Waits until the bucket should hold cost points, instead of being refused
+ * (DESIGN §5).  Returns 0, or -1 when stopped.
+ */
+static int
+bucket_wait(struct client *cl, double cost)
+{
+	double now_avail, need;
+	int64_t ms;
+
+	if (!cl->bucket_known || cl->restore <= 0)
+		return 0;
+	if (cost > cl->maximum)
+		cost = cl->maximum;
+	now_avail = cl->available +
+	    cl->restore * (double)(util_mono_ms() - cl->bucket_at) / 1000.0;
+	if (now_avail >= cost)
+		return 0;
+	need = cost - now_avail;
+	ms = (int64_t)(need / cl->restore * 1000.0) + 1;
+	log_debug("store %s: waiting %" PRId64 " ms for %.0f cost points",
+	    cl->sc->name, ms, cost);
+	return util_sleep_ms(ms, cl->stop) ? -1 : 0;
+}
+
+/* Wait after THROTTLED: (requested - available) / restoreRate, >= 1 s. */
+static int64_t
+throttle_wait_ms(const struct shopify_cost *c)
+{
+	double ms = 1000;
+
+	if (c->present && c->restore_rate > 0)
+		ms = ((double)c->requested - c->available) / c->restore_rate *
+		    1000.0;
+	return ms < 1000 ? 1000 : ms > 60000 ? 60000 : (int64_t)ms;
+}
+
+/* ---- one GraphQL exchange ----------------------------------------------- */
+
+struct call {
+	const char	*op;		/* for logs */
+	const char	*body;
+	size_t		 len;
+	int		 write;		/* a mutation: sent at most once */
+	double		 cost;		/* requested-cost estimate */
+	parse_fn	 parse;
+	void		*out;
+	void		*arg;
+	int		(*on_send)(void *);
+	void		*send_arg;
+	struct shopify_reply reply;	/* the last parsed envelope */
+};
+
+/* What a failed transport means: for a write, whether it may have applied. */
+static enum client_result
+transport_failed(struct client *cl, struct call *k, enum http_result hr,
+    const struct http_reply *rep)
+{
+	set_error(cl, "%s", rep->error[0] ? rep->error : http_result_str(hr));
+	if (hr == HTTP_ERR_ABORTED && *cl->stop)
+		return k->write && rep->sent ? CLIENT_UNKNOWN : CLIENT_STOPPED;
+	if (k->write)
+		return rep->sent ? CLIENT_UNKNOWN : CLIENT_TRANSIENT;
+	return CLIENT_TRANSIENT;
+}
+
+/*
+ * Classifies an HTTP reply that is not 200.  Returns the result, or -1 to
+ * say "retry now" (after a token refresh).
+ */
+static int
+status_failed(struct client *cl, struct call *k, struct http_reply *rep,
+    int *refreshed)
+{
+	char st[64];
+
+	snprintf(st, sizeof(st), "HTTP %ld", rep->status);
+	set_error(cl, "%s", st);
+	if (rep->status == 401 && cl->grant && !*refreshed) {
+		*refreshed = 1;
+		cl->token[0] = '\0';	/* the grant runs again */
+		return -1;
+	}
+	if (rep->status == 401 || rep->status == 403) {
+		set_error(cl, "%s: check the token and the app's scopes", st);
+		return CLIENT_AUTH;
+	}
+	if (k->write)
+		return CLIENT_UNKNOWN;
+	return rep->status == 429 || rep->status >= 500 ? CLIENT_TRANSIENT :
+	    CLIENT_BAD_REPLY;
+}
+
+/* Maps a parsed envelope to a result; -1: throttled, wait and retry. */
+static int
+reply_failed(struct client *cl, struct call *k)
+{
+	struct shopify_reply *sr = &k->reply;
+
+	switch (sr->result) {
+	case SHOPIFY_OK:
+	case SHOPIFY_USER_ERRORS:
+		return CLIENT_OK;
+	case SHOPIFY_THROTTLED:
+		cl->stats.throttled++;
+		set_error(cl, "%s", "throttled");
+		return k->write ? CLIENT_UNKNOWN : -1;
+	case SHOPIFY_ACCESS_DENIED:
+		set_error(cl, "access denied: %s", sr->message);
+		return CLIENT_AUTH;
+	case SHOPIFY_SERVER_ERROR:
+		set_error(cl, "server error: %s", sr->message);
+		return k->write ? CLIENT_UNKNOWN : CLIENT_TRANSIENT;
+	case SHOPIFY_MALFORMED:
+		set_error(cl, "%s", sr->message);
+		return k->write ? CLIENT_UNKNOWN : CLIENT_BAD_REPLY;
+	case SHOPIFY_NOT_FOUND:
+		set_error(cl, "%s", sr->message);
+		return CLIENT_BAD_REPLY;
+	default:
+		set_error(cl, "%s", sr->message);
+		return CLIENT_REFUSED;
+	}
+}
+
+static enum client_result
+call(struct client *cl, struct call *k)
+{
+	struct http_request req;
+	struct http_reply rep;
+	char auth[SHOPIFY_TOKEN_MAX + 40];
+	enum http_result hr;
+	unsigned tries = 0, throttles = 0;
+	int refreshed = 0, r;
+
+	for (;;) {
+		if (*cl->stop)
+			return CLIENT_STOPPED;
+		if ((r = ensure_token(cl)) != CLIENT_OK)
+			return r;
+		if (bucket_wait(cl, k->cost) == -1)
+			return CLIENT_STOPPED;
+		memset(&req, 0, sizeof(req));
+		snprintf(auth, sizeof(auth), "X-Shopify-Access-Token: %s",
+		    cl->token);
+		req.url = cl->url_graphql;
+		req.content_type = "application/json";
+		req.headers[0] = auth;
+		req.body = k->body;
+		req.len = k->len;
+		req.on_send = k->on_send;
+		req.arg = k->send_arg;
+		hr = http_post(cl->h, &req, &rep);
+		memset(auth, 0, sizeof(auth));
+		cl->stats.requests++;
+		if (hr != HTTP_OK)
+			r = transport_failed(cl, k, hr, &rep);
+		else if (rep.status != 200)
+			r = status_failed(cl, k, &rep, &refreshed);
+		else {
+			k->parse(rep.body, rep.len, &k->reply, k->out, k->arg);
+			bucket_update(cl, &k->reply.cost);
+			r = reply_failed(cl, k);
+		}
+		if (r == -1 && k->reply.result == SHOPIFY_THROTTLED &&
+		    hr == HTTP_OK && rep.status == 200) {
+			int64_t wait = throttle_wait_ms(&k->reply.cost);
+
+			http_reply_free(&rep);
+			if (++throttles > THROTTLE_TRIES)
+				return CLIENT_TRANSIENT;
+			log_info("store %s: %s throttled; waiting %" PRId64
+			    " ms", cl->sc->name, k->op, wait);
+			if (util_sleep_ms(wait, cl->stop))
+				return CLIENT_STOPPED;
+			continue;
+		}
+		if (r == -1) {	/* a fresh token: once */
+			http_reply_free(&rep);
+			continue;
+		}
+		if (r == CLIENT_TRANSIENT && !k->write && ++tries < READ_TRIES) {
+			int64_t wait = rep.retry_after_ms >= 0 ?
+			    rep.retry_after_ms :
+			    http_backoff_ms(tries, RETRY_BASE_MS, RETRY_CAP_MS);
+
+			http_reply_free(&rep);
+			log_debug("store %s: %s: %s; retry in %" PRId64 " ms",
+			    cl->sc->name, k->op, cl->stats.last_error, wait);
+			if (util_sleep_ms(wait, cl->stop))
+				return CLIENT_STOPPED;
+			continue;
+		}
+		http_reply_free(&rep);
+		if (r == CLIENT_OK)
+			cl->stats.last_error[0] = '\0';
+		return r;
+	}
+}
+
+/* ---- parser adapters ---------------------------------------------------- */
+
+static enum shopify_result
+p_check(const char *b, size_t n, struct shopify_reply *r, void *o, void *a)
+{
+	(void)a;
+	return shopify_parse_check(b, n, r, o);
+}
+
+static enum shopify_result
+p_locations(const char *b, size_t n, struct shopify_reply *r, void *o, void *a)
+{
+	(void)a;
+	return shopify_parse_locations(b, n, r, o);
+}
+
+static enum shopify_result
+p_catalog(const char *b, size_t n, struct shopify_reply *r, void *o, void *a)
+{
+	(void)a;
+	return shopify_parse_catalog(b, n, r, o);
+}
+
+static enum shopify_result
+p_levels(const char *b, size_t n, struct shopify_reply *r, void *o, void *a)
+{
+	(void)a;
+	return shopify_parse_levels(b, n, r, o);
+}
+
+struct ids {
+	const char *const	*v;
+	size_t			 n;
+};
+
+static enum shopify_result
+p_levels_by_id(const char *b, size_t n, struct shopify_reply *r, void *o,
+    void *a)
+{
+	struct ids *ids = a;
+
+	return shopify_parse_levels_by_id(b, n, ids->v, ids->n, r, o);
+}
+
+static enum shopify_result
+p_adjust(const char *b, size_t n, struct shopify_reply *r, void *o, void *a)
+{
+	(void)a;
+	return shopify_parse_adjust(b, n, r, o);
+}
+
+/* ---- operations --------------------------------------------------------- */
+
+static void
+join(char *buf, size_t bufsz, const char *s)
+{
+	if (buf[0] != '\0')
+		strncat(buf, ",", bufsz - strlen(buf) - 1);
+	strncat(buf, s, bufsz - strlen(buf) - 1);
+}
+
+enum client_result
+client_info(struct client *cl, struct client_info *out)
+{
+	struct shopify_check chk;
+	struct call k;
+	enum client_result r;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	memset(&k, 0, sizeof(k));
+	k.op = "check";
+	k.body = shopify_build_check(&k.len);
+	k.cost = 5;
+	k.parse = p_check;
+	k.out = &chk;
+	r = call(cl, &k);
+	free((char *)k.body);
+	if (r != CLIENT_OK)
+		return r;
+	snprintf(out->shop_name, sizeof(out->shop_name), "%s", chk.shop_name);
+	for (i = 0; i < chk.nversions; i++) {
+		if (!chk.versions[i].supported)
+			continue;
+		join(out->versions, sizeof(out->versions),
+		    chk.versions[i].handle);
+		if (strcmp(chk.versions[i].handle, cl->c->api_version) == 0)
+			out->version_supported = 1;
+	}
+	for (i = 0; i < chk.nscopes; i++)
+		join(out->scopes, sizeof(out->scopes), chk.scopes[i].handle);
+	shopify_check_free(&chk);
+	return CLIENT_OK;
+}
+
+enum client_result
+client_locations(struct client *cl, struct client_location **out, size_t *n)
+{
+	struct shopify_locations page;
+	char after[SHOPIFY_CURSOR_MAX] = "";
+	struct call k;
+	enum client_result r;
+	size_t i, cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	do {
+		memset(&k, 0, sizeof(k));
+		k.op = "locations";
+		k.body = shopify_build_locations(LOCATIONS_FIRST,
+		    after[0] ? after : NULL, &k.len);
+		k.cost = LOCATIONS_FIRST + 2;
+		k.parse = p_locations;
+		k.out = &page;
+		r = call(cl, &k);
+		free((char *)k.body);
+		if (r != CLIENT_OK) {
+			free(*out);
+			*out = NULL;
+			*n = 0;
+			return r;
+		}
+		for (i = 0; i < page.n; i++) {
+			struct client_location *l;
+			int64_t id = shopify_gid_id(page.v[i].id, "Location");
+
+			if (!page.v[i].active || id <= 0)
+				continue;
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 8;
+				*out = xreallocarray(*out, cap, sizeof(**out));
+			}
+			l = &(*out)[(*n)++];
+			l->id = (uint64_t)id;
+			l->active = 1;
+			snprintf(l->name, sizeof(l->name), "%s", page.v[i].name);
+		}
+		snprintf(after, sizeof(after), "%s", page.page.end_cursor);
+		i = page.page.has_next && after[0] != '\0';
+		shopify_locations_free(&page);
+	} while (i);
+	return CLIENT_OK;
+}
+
+static void
+to_variant(const struct shopify_variant *v, struct client_variant *cv)
+{
+	size_t i;
+
+	memset(cv, 0, sizeof(*cv));
+	cv->variant = (uint64_t)shopify_gid_id(v->id, "ProductVariant");
+	cv->item = (uint64_t)shopify_gid_id(v->item_id, "InventoryItem");
+	cv->product = (uint64_t)shopify_gid_id(v->product_id, "Product");
+	snprintf(cv->handle, sizeof(cv->handle), "%s", v->handle);
+	if (v->has_sku)
+		snprintf(cv->sku, sizeof(cv->sku), "%s", v->sku);
+	if (v->has_barcode)
+		snprintf(cv->barcode, sizeof(cv->barcode), "%s", v->barcode);
+	for (i = 0; i < v->noptions; i++) {
+		char opt[2 * SHOPIFY_STR_MAX + 2];
+
+		snprintf(opt, sizeof(opt), "%s=%s", v->options[i].name,
+		    v->options[i].value);
+		join(cv->options, sizeof(cv->options), opt);
+	}
+	snprintf(cv->status, sizeof(cv->status), "%s",
+	    shopify_product_status_name(v->status));
+	cv->tracked = v->tracked;
+	cv->bundle = v->requires_components;
+}
+
+enum client_result
+client_catalog(struct client *cl, int64_t since_ms,
+    int (*fn)(const struct client_variant *, void *), void *arg)
+{
+	struct shopify_catalog page;
+	struct client_variant cv;
+	char after[SHOPIFY_CURSOR_MAX] = "";
+	struct call k;
+	enum client_result r;
+	size_t i;
+	int more, stop = 0;
+
+	do {
+		memset(&k, 0, sizeof(k));
+		k.op = "catalog";
+		k.body = shopify_build_catalog(CATALOG_FIRST,
+		    after[0] ? after : NULL,
+		    since_ms > 0 ? since_ms / 1000 : -1, &k.len);
+		k.cost = CATALOG_FIRST * 4 + 2;
+		k.parse = p_catalog;
+		k.out = &page;
+		r = call(cl, &k);
+		free((char *)k.body);
+		if (r != CLIENT_OK)
+			return r;
+		for (i = 0; i < page.n && !stop; i++) {
+			to_variant(&page.v[i], &cv);
+			if (cv.variant > 0 && cv.item > 0)
+				stop = fn(&cv, arg);
+		}
+		snprintf(after, sizeof(after), "%s", page.page.end_cursor);
+		more = page.page.has_next && after[0] != '\0' && !stop;
+		shopify_catalog_free(&page);
+	} while (more);
+	return CLIENT_OK;
+}
+
+enum client_result
+client_levels(struct client *cl, uint64_t location, int64_t since_ms,
+    int (*fn)(const struct client_level *, void *), void *arg)
+{
+	struct shopify_levels page;
+	struct client_level lv;
+	char gid[SHOPIFY_GID_MAX], after[SHOPIFY_CURSOR_MAX] = "";
+	struct call k;
+	enum client_result r;
+	size_t i;
+	int first, more, stop = 0;
+
+	snprintf(gid, sizeof(gid), "gid://shopify/Location/%" PRIu64, location);
+	/* an idle incremental poll must cost a few points (DESIGN §9) */
+	first = since_ms > 0 ? LEVELS_FIRST_IDLE : LEVELS_FIRST;
+	do {
+		memset(&k, 0, sizeof(k));
+		k.op = "levels";
+		k.body = shopify_build_levels(gid, first,
+		    after[0] ? after : NULL,
+		    since_ms > 0 ? since_ms / 1000 : -1, &k.len);
+		k.cost = first * 3 + 3;
+		k.parse = p_levels;
+		k.out = &page;
+		r = call(cl, &k);
+		free((char *)k.body);
+		if (r != CLIENT_OK)
+			return r;
+		for (i = 0; i < page.n && !stop; i++) {
+			int64_t item = shopify_gid_id(page.v[i].item_id,
+			    "InventoryItem");
+			int64_t level = shopify_gid_id(page.v[i].id,
+			    "InventoryLevel");
+
+			if (item <= 0)
+				continue;
+			memset(&lv, 0, sizeof(lv));
+			lv.level = level > 0 ? (uint64_t)level : 0;
+			lv.item = (uint64_t)item;
+			lv.location = location;
+			lv.available = page.v[i].available;
+			lv.active = page.v[i].active;
+			lv.found = 1;
+			stop = fn(&lv, arg);
+		}
+		snprintf(after, sizeof(after), "%s", page.page.end_cursor);
+		more = page.page.has_next && after[0] != '\0' && !stop;
+		shopify_levels_free(&page);
+		first = LEVELS_FIRST;
+	} while (more);
+	return CLIENT_OK;
+}
+
+enum client_result
+client_read_levels(struct client *cl, struct client_level *lv, size_t n)
+{
+	char (*gids)[SHOPIFY_GID_MAX];
+	const char **ids;
+	struct shopify_level_reads out;
+	struct ids a;
+	struct call k;
+	enum client_result r;
+	size_t i;
+
+	if (n == 0)
+		return CLIENT_OK;
+	if (n > SHOPIFY_PAGE_MAX)
+		fatal("client_read_levels: %zu levels", n);
+	gids = xcalloc(n, sizeof(*gids));
+	ids = xcalloc(n, sizeof(*ids));
+	for (i = 0; i < n; i++) {
+		snprintf(gids[i], sizeof(gids[i]),
+		    "gid://shopify/InventoryLevel/%" PRIu64
+		    "?inventory_item_id=%" PRIu64, lv[i].level, lv[i].item);
+		ids[i] = gids[i];
+	}
+	a.v = ids;
+	a.n = n;
+	memset(&k, 0, sizeof(k));
+	k.op = "levels by id";
+	k.body = shopify_build_levels_by_id(ids, n, &k.len);
+	k.cost = (double)n * 3 + 1;
+	k.parse = p_levels_by_id;
+	k.out = &out;
+	k.arg = &a;
+	r = k.body == NULL ? CLIENT_REFUSED : call(cl, &k);
+	free((char *)k.body);
+	if (r == CLIENT_OK) {
+		for (i = 0; i < n && i < out.n; i++) {
+			lv[i].found = out.v[i].found;
+			lv[i].active = out.v[i].active;
+			lv[i].available = out.v[i].available;
+		}
+		shopify_level_reads_free(&out);
+	}
+	free(gids);
+	free(ids);
+	return r;
+}
+
+/* Maps the first userError of an adjust reply to an outcome. */
+static void
+adjust_outcome(const struct shopify_adjust *a, struct adjust_result *res)
+{
+	const struct shopify_user_error *ue;
+
+	memset(res, 0, sizeof(*res));
+	res->bad_index = -1;
+	if (a->nerrors == 0) {
+		res->outcome = ADJUST_APPLIED;
+		return;
+	}
+	ue = &a->errors[0];
+	snprintf(res->code, sizeof(res->code), "%s",
+	    ue->code_text[0] ? ue->code_text : "UNKNOWN");
+	snprintf(res->message, sizeof(res->message), "%s", ue->message);
+	res->bad_index = ue->change;
+	switch (ue->code) {
+	case SHOPIFY_UE_CHANGE_FROM_QUANTITY_STALE:
+		res->outcome = ADJUST_STALE;
+		break;
+	case SHOPIFY_UE_IDEMPOTENCY_CONCURRENT_REQUEST:
+		res->outcome = ADJUST_CONCURRENT;
+		break;
+	case SHOPIFY_UE_IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED:
+		res->outcome = ADJUST_PREVIOUS_FAILED;
+		break;
+	case SHOPIFY_UE_IDEMPOTENCY_KEY_PARAMETER_MISMATCH:
+		res->outcome = ADJUST_KEY_MISMATCH;
+		break;
+	default:
+		res->outcome = ADJUST_REFUSED;
+	}
+}
+
+/* Sends one adjust of n changes under key.  CLIENT_OK: *res is definitive. */
+static enum client_result
+adjust(struct client *cl, const char *key, const struct shopify_change_in *ch,
+    size_t n, int (*on_send)(void *), void *arg, struct adjust_result *res)
+{
+	struct shopify_adjust out;
+	char uri[80];
+	struct call k;
+	enum client_result r;
+
+	snprintf(uri, sizeof(uri), "gid://invsync/Batch/%s", key);
+	memset(&k, 0, sizeof(k));
+	k.op = "adjust";
+	k.write = 1;
+	k.body = shopify_build_adjust(key, ADJUST_REASON, uri, ch, n, &k.len);
+	if (k.body == NULL) {
+		set_error(cl, "%s", "adjust: invalid batch");
+		return CLIENT_REFUSED;
+	}
+	k.cost = 10;
+	k.parse = p_adjust;
+	k.out = &out;
+	k.on_send = on_send;
+	k.send_arg = arg;
+	r = call(cl, &k);
+	free((char *)k.body);
+	if (r != CLIENT_OK)
+		return r;
+	adjust_outcome(&out, res);
+	shopify_adjust_free(&out);
+	return CLIENT_OK;
+}
+
+enum client_result
+client_adjust(struct client *cl, const struct pending *p,
+    int (*on_send)(void *), void *arg, struct adjust_result *res)
+{
+	struct shopify_change_in *ch = xcalloc(p->n, sizeof(*ch));
+	enum client_result r;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		snprintf(ch[i].item_id, sizeof(ch[i].item_id),
+		    "gid://shopify/InventoryItem/%" PRIu64, p->ch[i].item);
+		snprintf(ch[i].location_id, sizeof(ch[i].location_id),
+		    "gid://shopify/Location/%" PRIu64, p->ch[i].location);
+		ch[i].delta = p->ch[i].delta;
+		ch[i].has_from = 1;	/* compare-and-set, always */
+		ch[i].from = p->ch[i].from;
+	}
+	r = adjust(cl, p->key, ch, p->n, on_send, arg, res);
+	free(ch);
+	return r;
+}
+
+enum client_result
+client_probe_key(struct client *cl, const char *key, uint64_t item,
+    uint64_t location, int *seen)
+{
+	struct shopify_change_in ch;
+	struct adjust_result res;
+	enum client_result r;
+
+	memset(&ch, 0, sizeof(ch));
+	snprintf(ch.item_id, sizeof(ch.item_id),
+	    "gid://shopify/InventoryItem/%" PRIu64, item);
+	snprintf(ch.location_id, sizeof(ch.location_id),
+	    "gid://shopify/Location/%" PRIu64, location);
+	ch.delta = 0;
+	ch.has_from = 0;	/* a zero delta needs no compare-and-set */
+	*seen = -1;
+	r = adjust(cl, key, &ch, 1, NULL, NULL, &res);
+	if (r != CLIENT_OK)
+		return r;
+	if (res.outcome == ADJUST_KEY_MISMATCH)
+		*seen = 1;
+	else if (res.outcome == ADJUST_APPLIED)
+		*seen = 0;
+	log_info("store %s: key %.8s probed: %s", cl->sc->name, key,
+	    *seen == 1 ? "seen" : *seen == 0 ? "unseen" : res.code);
+	return CLIENT_OK;
+}

@@ -1,0 +1,156 @@
+/*
+ * client.h: one store's Shopify Admin API client: endpoint, credentials,
+ * rate-limit bucket, and the operations the engine needs, built on http.c
+ * (transport) and shopify.c (documents and reply parsing).
+ *
+ * Every function returns an enum client_result.  Reads retry transient
+ * faults a few times with backoff; the adjust mutation is sent exactly once
+ * per call (the engine owns replays, DESIGN §4).
+ */
+#ifndef CLIENT_H
+#define CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "state.h"
+
+enum client_result {
+	CLIENT_OK = 0,
+	CLIENT_TRANSIENT,	/* network, 5xx, throttled: try later */
+	CLIENT_UNKNOWN,		/* a write may or may not have applied */
+	CLIENT_AUTH,		/* 401/403, ACCESS_DENIED: credentials or scopes */
+	CLIENT_BAD_REPLY,	/* a reply we refuse to trust */
+	CLIENT_REFUSED,		/* a top-level GraphQL error (BAD_REQUEST ...) */
+	CLIENT_STOPPED		/* the stop flag was raised */
+};
+
+#define CLIENT_NAME_MAX	256
+
+struct client_location {
+	uint64_t	id;
+	char		name[CLIENT_NAME_MAX];
+	int		active;
+};
+
+struct client_variant {
+	uint64_t	variant;
+	uint64_t	item;		/* InventoryItem id */
+	uint64_t	product;
+	char		handle[CLIENT_NAME_MAX];
+	char		sku[CLIENT_NAME_MAX];
+	char		barcode[CLIENT_NAME_MAX];
+	char		options[CLIENT_NAME_MAX];	/* "Size=M,Color=Blue" */
+	char		status[16];			/* ACTIVE, DRAFT ... */
+	int		tracked;
+	int		bundle;				/* requiresComponents */
+};
+
+struct client_level {
+	uint64_t	level;		/* InventoryLevel id (reads by id need it) */
+	uint64_t	item;
+	uint64_t	location;
+	int64_t		available;
+	int		active;
+	int		found;		/* for reads by id: 0 = the level is gone */
+};
+
+/* What a store said about one adjust batch. */
+enum adjust_outcome {
+	ADJUST_APPLIED,		/* definitive success */
+	ADJUST_STALE,		/* CHANGE_FROM_QUANTITY_STALE */
+	ADJUST_CONCURRENT,	/* IDEMPOTENCY_CONCURRENT_REQUEST: resend same key */
+	ADJUST_PREVIOUS_FAILED,	/* IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED */
+	ADJUST_KEY_MISMATCH,	/* IDEMPOTENCY_KEY_PARAMETER_MISMATCH */
+	ADJUST_REFUSED		/* any other userError: definitive failure */
+};
+
+struct adjust_result {
+	enum adjust_outcome	outcome;
+	int			bad_index;	/* change the error names, -1 */
+	char			code[64];	/* userError code */
+	char			message[256];	/* sanitised */
+};
+
+struct client_stats {
+	int64_t		requests;
+	int64_t		cost_actual;	/* sum of actualQueryCost */
+	int64_t		last_cost;	/* actualQueryCost of the last reply */
+	int64_t		throttled;
+	double		available;	/* bucket: currentlyAvailable */
+	double		maximum;
+	double		restore;
+	char		last_error[256];
+};
+
+struct client;
+
+/*
+ * A client for store index i of c.  Reads the store's credentials (token
+ * file, or client id + secret for the client-credentials grant).  Returns
+ * NULL (logged) on failure.  Free with client_free().
+ */
+struct client	*client_new(const struct conf *c, size_t i, volatile int *stop);
+void		 client_free(struct client *);
+const char	*client_name(const struct client *);
+const struct client_stats *client_stats(const struct client *);
+const char	*client_result_str(enum client_result);
+
+/* API version support and granted scopes (for check). */
+struct client_info {
+	char	shop_name[CLIENT_NAME_MAX];
+	int	version_supported;	/* configured version is served */
+	char	versions[256];		/* supported versions, comma-separated */
+	char	scopes[512];		/* granted, comma-separated */
+};
+enum client_result client_info(struct client *, struct client_info *out);
+
+/* All active locations; *out is allocated, the caller frees it. */
+enum client_result client_locations(struct client *,
+	    struct client_location **out, size_t *n);
+
+/*
+ * Every product variant (since_ms == 0) or those updated at or after
+ * since_ms; fn is called per variant and may stop the walk by returning
+ * non-zero (then CLIENT_OK is still returned).
+ */
+enum client_result client_catalog(struct client *, int64_t since_ms,
+	    int (*fn)(const struct client_variant *, void *), void *arg);
+
+/*
+ * The levels of one location: all of them (since_ms == 0), or those
+ * updated at or after since_ms (the search index may lag: callers use an
+ * overlap).  fn is called per level with its available quantity.
+ */
+enum client_result client_levels(struct client *, uint64_t location,
+	    int64_t since_ms,
+	    int (*fn)(const struct client_level *, void *), void *arg);
+
+/*
+ * Reads the given levels (level, item, location) by id, fresh from the store;
+ * fills available/active/found of each.  n <= BATCH_MAX.
+ */
+enum client_result client_read_levels(struct client *,
+	    struct client_level *levels, size_t n);
+
+/*
+ * Sends batch p once as one inventoryAdjustQuantities under its key, with
+ * changeFromQuantity on every change.  on_send runs just before the body
+ * leaves (to journal "sent"); its non-zero return cancels the send.  CLIENT_OK means *res holds the store's
+ * definitive answer; CLIENT_UNKNOWN means the write may have applied.
+ */
+enum client_result client_adjust(struct client *, const struct pending *p,
+	    int (*on_send)(void *), void *arg, struct adjust_result *res);
+
+/*
+ * Asks whether the store has seen idempotency key: sends one zero-delta
+ * change (changeFromQuantity null) under key for (item, location).  A key
+ * the store has seen answers IDEMPOTENCY_KEY_PARAMETER_MISMATCH; an unseen
+ * one executes as a harmless no-op (DESIGN §4).  Sets *seen to 1, 0, or -1
+ * when the answer is neither.
+ */
+enum client_result client_probe_key(struct client *, const char *key,
+	    uint64_t item, uint64_t location, int *seen);
+
+#endif

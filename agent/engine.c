@@ -1,0 +1,600 @@
+/*
+ * engine.c: owns the sync cycle and level polling (DESIGN §3, §5, §6):
+ * locations are resolved into groups once, then every cycle each store is
+ * polled (incrementally with an overlap, fully every `reconcile`), the
+ * observed changes move into owed amounts, and the owed changes are written.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "engine.h"
+#include "http.h"
+#include "log.h"
+#include "util.h"
+
+/* ---- per-store health -------------------------------------------------- */
+
+int
+engine_store_ok(struct engine *e, size_t i)
+{
+	return util_mono_ms() >= e->s[i].retry_at;
+}
+
+struct meta_err {
+	size_t		 i;
+	const char	*text;
+};
+
+static int
+put_store_error(struct state_txn *t, void *arg)
+{
+	struct meta_err *m = arg;
+	char name[64];
+	int64_t n = 0;
+
+	snprintf(name, sizeof(name), "errcount.%zu", m->i);
+	if (state_meta_get_i64(t, name, &n) == -1)
+		return -1;
+	if (state_meta_put_i64(t, name, n + 1) == -1)
+		return -1;
+	snprintf(name, sizeof(name), "errtime.%zu", m->i);
+	if (state_meta_put_i64(t, name, util_now_ms()) == -1)
+		return -1;
+	snprintf(name, sizeof(name), "err.%zu", m->i);
+	return state_meta_put_str(t, name, m->text);
+}
+
+void
+engine_store_failed(struct engine *e, size_t i, const char *what,
+    enum client_result r)
+{
+	struct store_rt *s = &e->s[i];
+	const struct client_stats *cs = client_stats(s->cl);
+	char text[META_STR_MAX];
+	struct meta_err m = { i, text };
+	int64_t wait;
+
+	if (r == CLIENT_STOPPED)
+		return;
+	wait = http_backoff_ms(s->failures, BACKOFF_BASE_MS,
+	    r == CLIENT_AUTH ? BACKOFF_CAP_MS : BACKOFF_CAP_MS / 5);
+	if (r == CLIENT_AUTH && wait < 60000)
+		wait = 60000;	/* credentials do not fix themselves quickly */
+	s->failures++;
+	s->retry_at = util_mono_ms() + wait;
+	snprintf(text, sizeof(text), "%s: %s%s%s", what, client_result_str(r),
+	    cs->last_error[0] ? ": " : "", cs->last_error);
+	log_warn("store %s: %s; retrying in %" PRId64 " ms",
+	    e->c->stores[i].name, text, wait);
+	if (!e->dry_run)
+		(void)state_update(e->st, put_store_error, &m);
+}
+
+static int
+put_store_ok(struct state_txn *t, void *arg)
+{
+	size_t i = *(size_t *)arg;
+	char name[64];
+
+	snprintf(name, sizeof(name), "ok.%zu", i);
+	return state_meta_put_i64(t, name, util_now_ms());
+}
+
+void
+engine_store_succeeded(struct engine *e, size_t i)
+{
+	e->s[i].failures = 0;
+	e->s[i].retry_at = 0;
+	if (!e->dry_run)
+		(void)state_update(e->st, put_store_ok, &i);
+}
+
+struct paused_q {
+	char	*why;
+	size_t	 whysz;
+	int	 paused;
+};
+
+static int
+get_paused(struct state_txn *t, void *arg)
+{
+	struct paused_q *q = arg;
+	int r = state_meta_get_str(t, "paused", q->why, q->whysz);
+
+	if (r == -1)
+		return -1;
+	q->paused = r == 0;
+	return 0;
+}
+
+int
+engine_paused(struct engine *e, char *why, size_t whysz)
+{
+	struct paused_q q = { why, whysz, 0 };
+
+	why[0] = '\0';
+	if (state_view(e->st, get_paused, &q) == -1)
+		return 1;	/* cannot tell: do not write */
+	return q.paused;
+}
+
+/* ---- locations ---------------------------------------------------------- */
+
+/* Fetches every store's locations and links them.  0, or -1 to retry. */
+static int
+resolve_locations(struct engine *e)
+{
+	struct client_location *loc[CONF_MAX_STORES] = { NULL };
+	size_t n[CONF_MAX_STORES] = { 0 }, i;
+	char err[1024];
+	int r = -1;
+
+	for (i = 0; i < e->nstores; i++) {
+		enum client_result cr = client_locations(e->s[i].cl, &loc[i],
+		    &n[i]);
+
+		if (cr != CLIENT_OK) {
+			engine_store_failed(e, i, "reading locations", cr);
+			goto out;
+		}
+	}
+	if ((r = link_locations(e->c, loc, n, e->g, &e->ngroups, err,
+	    sizeof(err))) == -1)
+		log_err("%s", err);
+	for (i = 0; r == 0 && i < e->ngroups; i++)
+		log_info("linked location group '%s'", e->g[i].name);
+out:
+	for (i = 0; i < e->nstores; i++)
+		free(loc[i]);
+	return r;
+}
+
+/* ---- observing levels --------------------------------------------------- */
+
+struct observe_ctx {
+	struct engine			*e;
+	size_t				 i;
+	const struct client_level	*lv;
+	size_t				 n;
+};
+
+static void
+audit_observed(struct state_txn *t, struct engine *e, size_t i,
+    const struct link *l, int64_t from, int64_t d)
+{
+	struct audit_entry a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = AUDIT_OBSERVED;
+	a.store = (uint32_t)i;
+	a.from = from;
+	a.delta = d;
+	snprintf(a.link, sizeof(a.link), "%s", l->key);
+	(void)e;
+	(void)state_audit_append(t, &a);
+}
+
+/* Logs what a dry run would write for link l after an observation. */
+static void
+dry_run_report(struct engine *e, const struct link *l)
+{
+	int64_t from, delta;
+	size_t j;
+
+	for (j = 0; j < l->nsides; j++)
+		if (sync_planned(l, j, &from, &delta))
+			log_notice("dry run: would adjust %s %s by %+" PRId64
+			    " (from %" PRId64 ")", e->c->stores[j].name,
+			    l->key, delta, from);
+}
+
+/* Applies one observed level to its link.  Returns 0 or -1. */
+static int
+observe_one(struct state_txn *t, struct observe_ctx *x,
+    const struct client_level *lv)
+{
+	char key[LINK_KEY_MAX];
+	struct link l;
+	struct link_side *sd;
+	int64_t before, d;
+	int r;
+
+	if ((r = state_link_find(t, (uint32_t)x->i, lv->item, lv->location,
+	    key)) != 0)
+		return r == 1 ? 0 : -1;		/* a level nobody links */
+	if (state_link_get(t, key, &l) != 0)
+		return -1;
+	sd = &l.side[x->i];
+	if (lv->level != 0)
+		sd->level = lv->level;
+	if (!lv->found || !lv->active) {
+		if (sd->status == SIDE_OK) {
+			sd->status = lv->found ? SIDE_INACTIVE : SIDE_MISSING;
+			sd->has_baseline = 0;
+			log_warn("store %s: %s is %s; not synced",
+			    x->e->c->stores[x->i].name, key,
+			    lv->found ? "inactive" : "not stocked");
+		}
+		return state_link_put(t, &l);
+	}
+	if (sd->status == SIDE_INACTIVE || sd->status == SIDE_MISSING) {
+		sd->status = SIDE_OK;	/* active again: a fresh first sighting */
+		sd->has_baseline = 0;
+	}
+	before = sd->baseline;
+	d = sync_observe(&l, x->i, lv->available, &x->e->pol);
+	if (d != 0) {
+		x->e->changed++;
+		log_info("store %s: %s changed by %+" PRId64 " (%" PRId64
+		    " -> %" PRId64 ")", x->e->c->stores[x->i].name, key, d,
+		    before, lv->available);
+		audit_observed(t, x->e, x->i, &l, before, d);
+	}
+	if (x->e->dry_run)
+		dry_run_report(x->e, &l);
+	return state_link_put(t, &l);
+}
+
+static int
+observe_txn(struct state_txn *t, void *arg)
+{
+	struct observe_ctx *x = arg;
+	size_t k;
+
+	for (k = 0; k < x->n; k++)
+		if (observe_one(t, x, &x->lv[k]) == -1)
+			return -1;
+	return x->e->dry_run ? STATE_ABORT : 0;
+}
+
+int
+engine_observe_levels(struct engine *e, size_t i,
+    const struct client_level *lv, size_t n)
+{
+	struct observe_ctx x = { e, i, lv, n };
+	size_t changed = e->changed;
+	int r;
+
+	if (n == 0)
+		return 0;
+	r = state_update(e->st, observe_txn, &x);
+	if (r == STATE_ABORT)
+		return 0;
+	if (r != 0)
+		e->changed = changed;
+	return r;
+}
+
+/* Collects levels of a poll into pages, applied one transaction a page. */
+struct poll_ctx {
+	struct engine		*e;
+	size_t			 i;
+	struct client_level	 page[LEVEL_PAGE];
+	size_t			 n;
+	int			 failed;
+};
+
+static int
+on_level(const struct client_level *lv, void *arg)
+{
+	struct poll_ctx *p = arg;
+
+	p->page[p->n++] = *lv;
+	if (p->n < LEVEL_PAGE)
+		return 0;
+	if (engine_observe_levels(p->e, p->i, p->page, p->n) == -1)
+		p->failed = 1;
+	p->n = 0;
+	return p->failed;
+}
+
+static int
+get_i64(struct state_txn *t, void *arg)
+{
+	struct { const char *name; int64_t v; } *q = arg;
+
+	q->v = 0;
+	return state_meta_get_i64(t, q->name, &q->v) == -1 ? -1 : 0;
+}
+
+/* Reads meta name as an integer; 0 when absent or unreadable. */
+static int64_t
+meta_i64(struct engine *e, const char *name)
+{
+	struct { const char *name; int64_t v; } q = { name, 0 };
+
+	if (state_view(e->st, get_i64, &q) == -1)
+		return 0;
+	return q.v;
+}
+
+struct meta_set {
+	const char	*name;
+	int64_t		 v;
+};
+
+static int
+set_i64(struct state_txn *t, void *arg)
+{
+	struct meta_set *m = arg;
+
+	return state_meta_put_i64(t, m->name, m->v);
+}
+
+static int
+meta_set_i64(struct engine *e, const char *name, int64_t v)
+{
+	struct meta_set m = { name, v };
+
+	if (e->dry_run)
+		return 0;
+	return state_update(e->st, set_i64, &m);
+}
+
+/*
+ * Polls store i: every linked location's levels updated since the last
+ * poll minus the overlap, or all of them when a reconciliation is due.
+ * Returns 0, 1 when the store failed (it is backed off), -1 when the
+ * state failed.
+ */
+static int
+poll_store(struct engine *e, size_t i)
+{
+	char kpoll[32], krec[32];
+	struct poll_ctx *p = xcalloc(1, sizeof(*p));
+	int64_t start = util_now_ms(), last, lastrec, since;
+	int full;
+	size_t k;
+	int r = 0;
+
+	snprintf(kpoll, sizeof(kpoll), "poll.%zu", i);
+	snprintf(krec, sizeof(krec), "reconcile.%zu", i);
+	last = meta_i64(e, kpoll);
+	lastrec = meta_i64(e, krec);
+	full = last == 0 || lastrec == 0 ||
+	    start - lastrec >= e->c->reconcile_ms;
+	since = full ? 0 : last - e->c->overlap_ms;
+	p->e = e;
+	p->i = i;
+	for (k = 0; k < e->ngroups && r == 0; k++) {
+		enum client_result cr = client_levels(e->s[i].cl, e->g[k].loc[i],
+		    since, on_level, p);
+
+		if (p->failed)
+			r = -1;
+		else if (cr != CLIENT_OK) {
+			engine_store_failed(e, i, "polling levels", cr);
+			r = 1;
+		}
+	}
+	if (r == 0 && p->n > 0 &&
+	    engine_observe_levels(e, i, p->page, p->n) == -1)
+		r = -1;
+	free(p);
+	if (r == 0) {
+		engine_store_succeeded(e, i);
+		if (meta_set_i64(e, kpoll, start) == -1 ||
+		    (full && meta_set_i64(e, krec, start) == -1))
+			return -1;
+		if (full)
+			log_info("store %s: full level pass done",
+			    e->c->stores[i].name);
+	}
+	return r;
+}
+
+/* ---- the cycle ---------------------------------------------------------- */
+
+static int
+pause_txn(struct state_txn *t, void *arg)
+{
+	const char *why = arg;
+	struct audit_entry a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = AUDIT_PAUSED;
+	snprintf(a.note, sizeof(a.note), "%s", why);
+	if (state_meta_put_str(t, "paused", why) == -1)
+		return -1;
+	return state_audit_append(t, &a);
+}
+
+static int
+count_links(struct state_txn *t, void *arg)
+{
+	*(size_t *)arg = state_link_count(t);
+	return 0;
+}
+
+/* The absurd-change guard (DESIGN §6): pause before anything propagates. */
+static void
+check_guard(struct engine *e)
+{
+	char why[META_STR_MAX];
+	size_t total = 0;
+
+	if (state_view(e->st, count_links, &total) == -1)
+		return;
+	if (!sync_guard_trips(e->changed, total, e->c->guard_percent))
+		return;
+	snprintf(why, sizeof(why), "guard: %zu of %zu links changed in one "
+	    "cycle (more than %d%%); check the stores, then run "
+	    "'invsync resume'", e->changed, total, e->c->guard_percent);
+	log_err("pausing: %s", why);
+	e->guard_tripped = 1;
+	if (!e->dry_run)
+		(void)state_update(e->st, pause_txn, why);
+}
+
+static int
+catalog_due(struct engine *e, size_t i, int *full)
+{
+	char name[48];
+	int64_t now = util_now_ms(), last, lastfull;
+
+	snprintf(name, sizeof(name), "catalog.%zu", i);
+	last = meta_i64(e, name);
+	snprintf(name, sizeof(name), "catalogfull.%zu", i);
+	lastfull = meta_i64(e, name);
+	*full = lastfull == 0 || now - lastfull >= e->c->reconcile_ms ||
+	    e->dry_run;
+	return *full || now - last >= e->c->catalog_ms;
+}
+
+/* One cycle over every store.  Returns 0, or -1 on a state failure. */
+static int
+cycle(struct engine *e)
+{
+	int resolved[CONF_MAX_STORES] = { 0 };
+	char why[META_STR_MAX];
+	int full;
+	size_t i;
+
+	e->changed = e->written = 0;
+	if (!e->ready) {
+		if (resolve_locations(e) == -1)
+			return 0;
+		e->ready = 1;
+	}
+	for (i = 0; i < e->nstores; i++)
+		if (engine_store_ok(e, i) && catalog_due(e, i, &full) &&
+		    catalog_refresh(e, i, full) == -1)
+			return -1;
+	/* a pending batch is resolved before anything else (DESIGN §4) */
+	for (i = 0; i < e->nstores; i++)
+		if (engine_store_ok(e, i))
+			resolved[i] = writes_resolve(e, i);
+	for (i = 0; i < e->nstores; i++)
+		if (resolved[i] && engine_store_ok(e, i) &&
+		    poll_store(e, i) == -1)
+			return -1;
+	check_guard(e);
+	if (engine_paused(e, why, sizeof(why))) {
+		log_info("paused (%s): not writing", why);
+		return 0;
+	}
+	if (e->dry_run)
+		return 0;
+	if (writes_plan(e) == -1)
+		return -1;
+	for (i = 0; i < e->nstores && !*e->stop; i++)
+		if (resolved[i] && engine_store_ok(e, i))
+			writes_send(e, i);
+	return 0;
+}
+
+static int
+summary_txn(struct state_txn *t, void *arg)
+{
+	return state_meta_put_str(t, "cycle", arg);
+}
+
+/* Records the store list; refuses a state made for other stores. */
+static int
+stores_txn(struct state_txn *t, void *arg)
+{
+	struct engine *e = arg;
+	char want[META_STR_MAX] = "", have[META_STR_MAX];
+	size_t i;
+	int r;
+
+	for (i = 0; i < e->nstores; i++) {
+		strncat(want, e->c->stores[i].name,
+		    sizeof(want) - strlen(want) - 2);
+		strcat(want, ",");
+	}
+	if ((r = state_meta_get_str(t, "stores", have, sizeof(have))) == -1)
+		return -1;
+	if (r == 0 && strcmp(have, want) != 0) {
+		log_err("state in %s was made for stores '%s', the config "
+		    "names '%s': restore that order, or use a new state_dir",
+		    e->c->state_dir, have, want);
+		return 2;
+	}
+	return state_meta_put_str(t, "stores", want);
+}
+
+static int
+engine_open(struct engine *e, const struct conf *c,
+    const struct engine_opts *o, volatile int *stop)
+{
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	e->c = c;
+	e->stop = stop;
+	e->dry_run = o->dry_run;
+	e->nstores = c->nstores;
+	e->pol.initial = c->initial;
+	e->pol.direction = c->direction;
+	if (mkdir(c->state_dir, 0700) == -1 && errno != EEXIST) {
+		log_err("state_dir %s: %s", c->state_dir, strerror(errno));
+		return -1;
+	}
+	if ((e->st = state_open(c->state_dir, 0)) == NULL)
+		return -1;
+	if (state_update(e->st, stores_txn, e) != 0)
+		return -1;
+	if (http_global_init() == -1)
+		return -1;
+	for (i = 0; i < e->nstores; i++)
+		if ((e->s[i].cl = client_new(c, i, stop)) == NULL)
+			return -1;
+	if (!e->dry_run && writes_drop_unsent(e) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+engine_close(struct engine *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nstores; i++)
+		client_free(e->s[i].cl);
+	state_close(e->st);
+}
+
+int
+engine_run(const struct conf *c, const struct engine_opts *o,
+    volatile int *stop)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	char summary[META_STR_MAX];
+	int rc = 0;
+
+	if (engine_open(e, c, o, stop) == -1) {
+		engine_close(e);
+		free(e);
+		return 1;
+	}
+	log_notice("invsync %s: syncing %zu stores every %" PRId64 " ms%s",
+	    INVSYNC_VERSION, c->nstores, c->interval_ms,
+	    o->dry_run ? " (dry run)" : "");
+	while (!*stop) {
+		int64_t start = util_mono_ms(), took;
+
+		if (cycle(e) == -1) {
+			log_err("state failure: stopping so that the service "
+			    "manager restarts invsync");
+			rc = 1;
+			break;
+		}
+		took = util_mono_ms() - start;
+		snprintf(summary, sizeof(summary), "%zu changes seen, %zu "
+		    "written in %" PRId64 " ms", e->changed, e->written, took);
+		log_debug("cycle: %s", summary);
+		if (!e->dry_run)
+			(void)state_update(e->st, summary_txn, summary);
+		if (o->once)
+			break;
+		util_sleep_ms(c->interval_ms - took, stop);
+	}
+	engine_close(e);
+	free(e);
+	return rc;
+}

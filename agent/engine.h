@@ -1,0 +1,82 @@
+/*
+ * engine.h: the sync cycle (DESIGN §3-6): poll every store, plan in one
+ * LMDB transaction, write each store's batch, settle.
+ *
+ * engine.c runs the cycle and the polling, catalog.c turns store catalogs
+ * into links, writes.c journals, sends and settles write batches.  The
+ * struct is shared by those three files only.
+ */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "conf.h"
+#include "linkloc.h"
+#include "state.h"
+#include "sync.h"
+
+#define BACKOFF_BASE_MS		1000
+#define BACKOFF_CAP_MS		300000	/* 5 min */
+#define LEVEL_PAGE		250	/* levels applied per transaction */
+
+struct engine_opts {
+	int	once;		/* one cycle, then return */
+	int	dry_run;	/* plan and log; write nothing, keep state */
+};
+
+struct store_rt {
+	struct client	*cl;
+	int64_t		 retry_at;	/* monotonic ms: backed off until */
+	unsigned	 failures;	/* consecutive, for the backoff */
+};
+
+struct engine {
+	const struct conf	*c;
+	struct state		*st;
+	struct sync_policy	 pol;
+	volatile int		*stop;
+	int			 dry_run;
+	size_t			 nstores;
+	struct store_rt		 s[CONF_MAX_STORES];
+	struct group		 g[CONF_MAX_LOCLINKS];
+	size_t			 ngroups;
+	int			 ready;		/* locations resolved */
+	/* this cycle */
+	size_t			 changed;	/* links seen changing */
+	size_t			 written;	/* changes applied */
+	int			 guard_tripped;
+};
+
+/*
+ * Runs cycles until *stop (or one with opts->once).  Returns the process
+ * exit status: 0, or 1 on a runtime failure (state I/O).
+ */
+int	engine_run(const struct conf *c, const struct engine_opts *opts,
+	    volatile int *stop);
+
+/* engine.c, for catalog.c and writes.c */
+int	engine_store_ok(struct engine *e, size_t i);
+void	engine_store_failed(struct engine *e, size_t i, const char *what,
+	    enum client_result r);
+void	engine_store_succeeded(struct engine *e, size_t i);
+int	engine_paused(struct engine *e, char *why, size_t whysz);
+int	engine_observe_levels(struct engine *e, size_t i,
+	    const struct client_level *lv, size_t n);
+
+/* catalog.c: loads or refreshes store i's catalog into links. 0 or -1. */
+int	catalog_refresh(struct engine *e, size_t i, int full);
+
+/* writes.c */
+/* Resolves store i's pending batch first (DESIGN §4). 1 when none is left. */
+int	writes_resolve(struct engine *e, size_t i);
+/* Journals every store's owed changes as pending batches in one txn. */
+int	writes_plan(struct engine *e);
+/* Sends store i's freshly planned batch and settles it. */
+void	writes_send(struct engine *e, size_t i);
+/* On start: drops batches that never left the machine. */
+int	writes_drop_unsent(struct engine *e);
+
+#endif

@@ -1,0 +1,377 @@
+/*
+ * report.c: owns the commands that read or flip state while `run` runs:
+ * status, log, pause and resume (short LMDB transactions, DESIGN §2).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "log.h"
+#include "report.h"
+#include "state.h"
+#include "sync.h"
+#include "util.h"
+
+struct store_status {
+	int64_t		ok_ms, err_ms, errcount;
+	char		err[META_STR_MAX];
+	int		has_pending;
+	struct pending	pending;
+};
+
+struct status {
+	const struct conf	*c;
+	char			 paused[META_STR_MAX];
+	int			 is_paused;
+	char			 cycle[META_STR_MAX];
+	int64_t			 uncertain;
+	size_t			 links, in_step, waiting, not_synced;
+	struct store_status	 s[CONF_MAX_STORES];
+};
+
+static int
+count_link(const struct link *l, void *arg)
+{
+	struct status *st = arg;
+	size_t i, sides = 0;
+
+	st->links++;
+	for (i = 0; i < l->nsides; i++)
+		sides += sync_side_active(l, i);
+	if (sides < 2)
+		st->not_synced++;
+	else if (sync_in_step(l))
+		st->in_step++;
+	else
+		st->waiting++;
+	return 0;
+}
+
+static int
+meta_store_i64(struct state_txn *t, const char *what, size_t i, int64_t *v)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s.%zu", what, i);
+	*v = 0;
+	return state_meta_get_i64(t, name, v) == -1 ? -1 : 0;
+}
+
+static int
+read_status(struct state_txn *t, void *arg)
+{
+	struct status *st = arg;
+	char name[64];
+	size_t i;
+	int r;
+
+	if ((r = state_meta_get_str(t, "paused", st->paused,
+	    sizeof(st->paused))) == -1)
+		return -1;
+	st->is_paused = r == 0;
+	if (state_meta_get_str(t, "cycle", st->cycle, sizeof(st->cycle)) == -1)
+		return -1;
+	if (state_meta_get_i64(t, "uncertain", &st->uncertain) == -1)
+		return -1;
+	for (i = 0; i < st->c->nstores; i++) {
+		struct store_status *ss = &st->s[i];
+
+		if (meta_store_i64(t, "ok", i, &ss->ok_ms) == -1 ||
+		    meta_store_i64(t, "errtime", i, &ss->err_ms) == -1 ||
+		    meta_store_i64(t, "errcount", i, &ss->errcount) == -1)
+			return -1;
+		snprintf(name, sizeof(name), "err.%zu", i);
+		if (state_meta_get_str(t, name, ss->err, sizeof(ss->err)) == -1)
+			return -1;
+		if ((r = state_pending_get(t, (uint32_t)i, &ss->pending)) == -1)
+			return -1;
+		ss->has_pending = r == 0;
+	}
+	return state_link_each(t, count_link, st);
+}
+
+/* "3s ago", "5m ago", "never" */
+static const char *
+ago(int64_t ms, char *buf, size_t bufsz)
+{
+	int64_t d = (util_now_ms() - ms) / 1000;
+
+	if (ms == 0)
+		snprintf(buf, bufsz, "never");
+	else if (d < 120)
+		snprintf(buf, bufsz, "%" PRId64 "s ago", d < 0 ? 0 : d);
+	else if (d < 7200)
+		snprintf(buf, bufsz, "%" PRId64 "m ago", d / 60);
+	else
+		snprintf(buf, bufsz, "%" PRId64 "h ago", d / 3600);
+	return buf;
+}
+
+static void
+print_text(const struct status *st)
+{
+	char a[32], b[32];
+	size_t i;
+
+	if (st->is_paused)
+		printf("PAUSED: %s\n", st->paused);
+	else if (st->waiting == 0)
+		printf("in step: every linked level agrees\n");
+	else
+		printf("syncing: %zu link(s) waiting for writes\n", st->waiting);
+	printf("links: %zu (%zu in step, %zu waiting, %zu not synced)\n",
+	    st->links, st->in_step, st->waiting, st->not_synced);
+	for (i = 0; i < st->c->nstores; i++) {
+		const struct store_status *ss = &st->s[i];
+
+		printf("store %s: last good poll %s", st->c->stores[i].name,
+		    ago(ss->ok_ms, a, sizeof(a)));
+		if (ss->err_ms > ss->ok_ms)
+			printf("; FAILING since %s: %s", ago(ss->err_ms, b,
+			    sizeof(b)), ss->err);
+		else if (ss->errcount > 0)
+			printf("; %" PRId64 " error(s), last %s: %s",
+			    ss->errcount, ago(ss->err_ms, b, sizeof(b)), ss->err);
+		if (ss->has_pending)
+			printf("; write in flight: %zu change(s)%s",
+			    ss->pending.n, ss->pending.sent ?
+			    ", awaiting confirmation" : "");
+		printf("\n");
+	}
+	if (st->uncertain > 0)
+		printf("uncertain writes: %" PRId64 " (see 'invsync log')\n",
+		    st->uncertain);
+	if (st->cycle[0] != '\0')
+		printf("last cycle: %s\n", st->cycle);
+}
+
+static void
+print_json(const struct status *st)
+{
+	struct json_writer w;
+	size_t i;
+	char *out;
+
+	jw_init(&w);
+	jw_object_begin(&w);
+	jw_key(&w, "paused");
+	jw_bool(&w, st->is_paused);
+	jw_key(&w, "paused_reason");
+	if (st->is_paused)
+		jw_string(&w, st->paused);
+	else
+		jw_null(&w);
+	jw_key(&w, "in_step");
+	jw_bool(&w, !st->is_paused && st->waiting == 0);
+	jw_key(&w, "links");
+	jw_int64(&w, (int64_t)st->links);
+	jw_key(&w, "links_in_step");
+	jw_int64(&w, (int64_t)st->in_step);
+	jw_key(&w, "links_waiting");
+	jw_int64(&w, (int64_t)st->waiting);
+	jw_key(&w, "links_not_synced");
+	jw_int64(&w, (int64_t)st->not_synced);
+	jw_key(&w, "uncertain");
+	jw_int64(&w, st->uncertain);
+	jw_key(&w, "last_cycle");
+	jw_string(&w, st->cycle);
+	jw_key(&w, "stores");
+	jw_array_begin(&w);
+	for (i = 0; i < st->c->nstores; i++) {
+		const struct store_status *ss = &st->s[i];
+
+		jw_object_begin(&w);
+		jw_key(&w, "name");
+		jw_string(&w, st->c->stores[i].name);
+		jw_key(&w, "last_ok_ms");
+		jw_int64(&w, ss->ok_ms);
+		jw_key(&w, "errors");
+		jw_int64(&w, ss->errcount);
+		jw_key(&w, "last_error");
+		jw_string(&w, ss->err);
+		jw_key(&w, "last_error_ms");
+		jw_int64(&w, ss->err_ms);
+		jw_key(&w, "failing");
+		jw_bool(&w, ss->err_ms > ss->ok_ms);
+		jw_key(&w, "pending_changes");
+		jw_int64(&w, ss->has_pending ? (int64_t)ss->pending.n : 0);
+		jw_key(&w, "pending_sent");
+		jw_bool(&w, ss->has_pending && ss->pending.sent);
+		jw_object_end(&w);
+	}
+	jw_array_end(&w);
+	jw_object_end(&w);
+	if ((out = jw_finish(&w, NULL)) == NULL)
+		fatal("status: JSON writer failed");
+	printf("%s\n", out);
+	free(out);
+}
+
+int
+report_status(const struct conf *c, int json)
+{
+	struct state *st = state_open(c->state_dir, 1);
+	struct status *s;
+	int r;
+
+	if (st == NULL)
+		return 1;
+	s = xcalloc(1, sizeof(*s));
+	s->c = c;
+	r = state_view(st, read_status, s);
+	state_close(st);
+	if (r == 0) {
+		if (json)
+			print_json(s);
+		else
+			print_text(s);
+	}
+	free(s);
+	return r == 0 ? 0 : 1;
+}
+
+/* ---- log ---------------------------------------------------------------- */
+
+static const char *
+kind_name(uint32_t k)
+{
+	switch (k) {
+	case AUDIT_APPLIED:	return "applied";
+	case AUDIT_UNCERTAIN:	return "uncertain";
+	case AUDIT_OBSERVED:	return "observed";
+	case AUDIT_LINKED:	return "linked";
+	case AUDIT_UNLINKED:	return "unlinked";
+	case AUDIT_PAUSED:	return "paused";
+	case AUDIT_RESUMED:	return "resumed";
+	case AUDIT_DROPPED:	return "dropped";
+	}
+	return "?";
+}
+
+struct log_ctx {
+	const struct conf	*c;
+	int			 json;
+};
+
+static const char *
+store_name(const struct conf *c, uint32_t i)
+{
+	return i < c->nstores ? c->stores[i].name : "?";
+}
+
+static int
+print_entry(const struct audit_entry *e, void *arg)
+{
+	struct log_ctx *x = arg;
+	char when[32];
+
+	util_iso_time(e->time_ms, when, sizeof(when));
+	if (x->json) {
+		struct json_writer w;
+		char *out;
+
+		jw_init(&w);
+		jw_object_begin(&w);
+		jw_key(&w, "seq");
+		jw_int64(&w, (int64_t)e->seq);
+		jw_key(&w, "time");
+		jw_string(&w, when);
+		jw_key(&w, "kind");
+		jw_string(&w, kind_name(e->kind));
+		jw_key(&w, "store");
+		jw_string(&w, store_name(x->c, e->store));
+		jw_key(&w, "link");
+		jw_string(&w, e->link);
+		jw_key(&w, "from");
+		jw_int64(&w, e->from);
+		jw_key(&w, "delta");
+		jw_int64(&w, e->delta);
+		jw_key(&w, "batch");
+		jw_string(&w, e->batch);
+		jw_key(&w, "note");
+		jw_string(&w, e->note);
+		jw_object_end(&w);
+		if ((out = jw_finish(&w, NULL)) == NULL)
+			return 0;	/* a record that is not UTF-8: skip */
+		printf("%s\n", out);
+		free(out);
+		return 0;
+	}
+	printf("%s %-9s %-12s", when, kind_name(e->kind),
+	    store_name(x->c, e->store));
+	if (e->kind == AUDIT_APPLIED || e->kind == AUDIT_UNCERTAIN ||
+	    e->kind == AUDIT_OBSERVED)
+		printf(" %s %+" PRId64 " (%" PRId64 " -> %" PRId64 ")", e->link,
+		    e->delta, e->from, e->from + e->delta);
+	else if (e->link[0] != '\0')
+		printf(" %s", e->link);
+	if (e->note[0] != '\0' && e->kind != AUDIT_APPLIED &&
+	    e->kind != AUDIT_OBSERVED)
+		printf(": %s", e->note);
+	printf("\n");
+	return 0;
+}
+
+struct log_q {
+	size_t		n;
+	struct log_ctx	x;
+};
+
+static int
+read_log(struct state_txn *t, void *arg)
+{
+	struct log_q *q = arg;
+
+	return state_audit_last(t, q->n, print_entry, &q->x);
+}
+
+int
+report_log(const struct conf *c, size_t n, int json)
+{
+	struct state *st = state_open(c->state_dir, 1);
+	struct log_q q = { n, { c, json } };
+	int r;
+
+	if (st == NULL)
+		return 1;
+	r = state_view(st, read_log, &q);
+	state_close(st);
+	return r == 0 ? 0 : 1;
+}
+
+/* ---- pause / resume ----------------------------------------------------- */
+
+static int
+set_paused(struct state_txn *t, void *arg)
+{
+	const char *why = arg;
+	struct audit_entry a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = why != NULL ? AUDIT_PAUSED : AUDIT_RESUMED;
+	snprintf(a.note, sizeof(a.note), "%s", why ? why : "by the operator");
+	if (why != NULL && state_meta_put_str(t, "paused", why) == -1)
+		return -1;
+	if (why == NULL && state_meta_del(t, "paused") == -1)
+		return -1;
+	return state_audit_append(t, &a);
+}
+
+int
+report_pause(const struct conf *c, int pause)
+{
+	struct state *st = state_open(c->state_dir, 0);
+	int r;
+
+	if (st == NULL)
+		return 1;
+	r = state_update(st, set_paused, pause ? (void *)"paused by the "
+	    "operator ('invsync resume' continues)" : NULL);
+	state_close(st);
+	if (r == 0)
+		printf("%s\n", pause ? "paused: no writes until 'invsync "
+		    "resume'" : "resumed");
+	return r == 0 ? 0 : 1;
+}

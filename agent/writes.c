@@ -1,0 +1,468 @@
+/*
+ * writes.c: owns the write protocol of DESIGN §4.
+ *
+ *   plan     one transaction journals each store's owed changes as a
+ *            pending batch under a fresh idempotency key;
+ *   send     the batch is marked `sent` from curl's read callback, just
+ *            before its first byte leaves, then posted once;
+ *   settle   a definitive answer moves owed into the baseline (applied) or
+ *            drops the batch (refused: re-read, re-plan); an unknown outcome
+ *            keeps the batch, and it is replayed, same key, before anything
+ *            else touches that store.
+ * A batch never marked sent is dropped, never replayed: its replay could be
+ * answered CHANGE_FROM_QUANTITY_STALE and be taken for applied.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "util.h"
+
+#define CONCURRENT_WAIT_MS	1000	/* IDEMPOTENCY_CONCURRENT_REQUEST */
+
+/* ---- plan --------------------------------------------------------------- */
+
+struct plan_ctx {
+	size_t		 store;
+	struct pending	*p;
+};
+
+static int
+collect_owed(const struct link *l, void *arg)
+{
+	struct plan_ctx *x = arg;
+	struct pending_change *ch;
+	int64_t from, delta;
+
+	if (x->p->n == BATCH_MAX)
+		return 1;	/* the rest goes in the next cycle's batch */
+	if (!sync_planned(l, x->store, &from, &delta))
+		return 0;
+	ch = &x->p->ch[x->p->n++];
+	snprintf(ch->link, sizeof(ch->link), "%s", l->key);
+	ch->item = l->side[x->store].item;
+	ch->location = l->side[x->store].location;
+	ch->level = l->side[x->store].level;
+	ch->from = from;
+	ch->delta = delta;
+	return 0;
+}
+
+static int
+plan_txn(struct state_txn *t, void *arg)
+{
+	struct engine *e = arg;
+	struct pending *p = xmalloc(sizeof(*p));
+	struct plan_ctx x = { 0, p };
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < e->nstores && r == 0; i++) {
+		if (!engine_store_ok(e, i))
+			continue;
+		if ((r = state_pending_get(t, (uint32_t)i, p)) == -1)
+			break;
+		if (r == 0)
+			continue;	/* still in flight: resolved first */
+		memset(p, 0, offsetof(struct pending, ch));
+		if (util_random_key(p->key) == -1)
+			fatal("no randomness for idempotency keys");
+		p->store = (uint32_t)i;
+		p->created_ms = util_now_ms();
+		x.store = i;
+		if ((r = state_owed_each(t, (uint32_t)i, collect_owed, &x)) == -1)
+			break;
+		r = p->n > 0 ? state_pending_put(t, p) : 0;
+	}
+	free(p);
+	return r;
+}
+
+int
+writes_plan(struct engine *e)
+{
+	return state_update(e->st, plan_txn, e);
+}
+
+/* ---- settle ------------------------------------------------------------- */
+
+struct settle_ctx {
+	struct engine		*e;
+	const struct pending	*p;
+	enum audit_kind		 kind;	/* APPLIED, UNCERTAIN or DROPPED */
+	const char		*note;
+};
+
+/* Applies change ch of an applied batch to its link, if still linked. */
+static int
+settle_change(struct state_txn *t, struct settle_ctx *x,
+    const struct pending_change *ch)
+{
+	struct audit_entry a;
+	struct link l;
+	size_t i = x->p->store;
+	int r;
+
+	if ((r = state_link_get(t, ch->link, &l)) == -1)
+		return -1;
+	if (r == 0 && l.side[i].item == ch->item &&
+	    l.side[i].location == ch->location) {
+		sync_applied(&l, i, ch->delta);
+		if (state_link_put(t, &l) == -1)
+			return -1;
+	}
+	memset(&a, 0, sizeof(a));
+	a.kind = x->kind;
+	a.store = (uint32_t)i;
+	a.from = ch->from;
+	a.delta = ch->delta;
+	memcpy(a.batch, x->p->key, sizeof(a.batch));
+	snprintf(a.link, sizeof(a.link), "%s", ch->link);
+	snprintf(a.note, sizeof(a.note), "%s", x->note);
+	return state_audit_append(t, &a);
+}
+
+static int
+settle_txn(struct state_txn *t, void *arg)
+{
+	struct settle_ctx *x = arg;
+	struct audit_entry a;
+	int64_t n = 0;
+	size_t k;
+
+	if (x->kind == AUDIT_DROPPED) {
+		memset(&a, 0, sizeof(a));
+		a.kind = AUDIT_DROPPED;
+		a.store = x->p->store;
+		memcpy(a.batch, x->p->key, sizeof(a.batch));
+		snprintf(a.note, sizeof(a.note), "%s", x->note);
+		if (state_audit_append(t, &a) == -1)
+			return -1;
+		return state_pending_del(t, x->p->store);
+	}
+	for (k = 0; k < x->p->n; k++)
+		if (settle_change(t, x, &x->p->ch[k]) == -1)
+			return -1;
+	if (x->kind == AUDIT_UNCERTAIN) {
+		if (state_meta_get_i64(t, "uncertain", &n) == -1 ||
+		    state_meta_put_i64(t, "uncertain", n + 1) == -1)
+			return -1;
+	}
+	return state_pending_del(t, x->p->store);
+}
+
+/* Ends batch p: applied, uncertain (taken as applied) or dropped. */
+static int
+settle(struct engine *e, const struct pending *p, enum audit_kind kind,
+    const char *note)
+{
+	struct settle_ctx x = { e, p, kind, note };
+	const char *store = e->c->stores[p->store].name;
+
+	if (state_update(e->st, settle_txn, &x) != 0)
+		return -1;
+	if (kind == AUDIT_APPLIED) {
+		e->written += p->n;
+		log_info("store %s: batch %.8s applied (%zu changes)", store,
+		    p->key, p->n);
+	} else if (kind == AUDIT_UNCERTAIN)
+		log_warn("store %s: batch %.8s: %s; taken as applied",
+		    store, p->key, note);
+	else
+		log_notice("store %s: batch %.8s dropped: %s", store, p->key,
+		    note);
+	return 0;
+}
+
+/* ---- re-reading the levels of a batch ----------------------------------- */
+
+/*
+ * Reads the levels of batch p fresh from its store into lv (p->n entries).
+ * Returns 0, or -1 when the store could not be read (backed off).
+ */
+static int
+read_batch_levels(struct engine *e, const struct pending *p,
+    struct client_level *lv)
+{
+	enum client_result r;
+	size_t k;
+
+	for (k = 0; k < p->n; k++) {
+		memset(&lv[k], 0, sizeof(lv[k]));
+		lv[k].item = p->ch[k].item;
+		lv[k].location = p->ch[k].location;
+		lv[k].level = p->ch[k].level;
+	}
+	r = client_read_levels(e->s[p->store].cl, lv, p->n);
+	if (r != CLIENT_OK) {
+		engine_store_failed(e, p->store, "re-reading levels", r);
+		return -1;
+	}
+	return 0;
+}
+
+/* Drops batch p as not applied, then observes its levels afresh. */
+static int
+drop_and_reread(struct engine *e, const struct pending *p, const char *why)
+{
+	struct client_level *lv = xcalloc(p->n, sizeof(*lv));
+	int r = -1;
+
+	if (settle(e, p, AUDIT_DROPPED, why) == -1)
+		goto out;
+	r = 0;
+	if (read_batch_levels(e, p, lv) == 0)
+		r = engine_observe_levels(e, p->store, lv, p->n);
+out:
+	free(lv);
+	return r;
+}
+
+/*
+ * A replayed batch was answered CHANGE_FROM_QUANTITY_STALE (or a key
+ * mismatch): Shopify answers so to a replay of a write that DID apply.  A
+ * level at from + delta means applied; otherwise ask the store whether it
+ * has seen the key (a zero-delta probe); if it cannot tell, take the batch
+ * as applied and record it as uncertain (DESIGN §4).
+ */
+static int
+verify_replay(struct engine *e, const struct pending *p, int may_probe)
+{
+	struct client_level *lv = xcalloc(p->n, sizeof(*lv));
+	enum audit_kind kind = AUDIT_APPLIED;
+	const char *note = "applied (verified by re-reading)";
+	int seen = -1, r = 0;
+	size_t k;
+
+	if (read_batch_levels(e, p, lv) == -1)
+		goto out;	/* the batch stays; replayed next time */
+	for (k = 0; k < p->n; k++)
+		if (!lv[k].found || lv[k].available != p->ch[k].from +
+		    p->ch[k].delta)
+			break;
+	if (k < p->n) {
+		if (may_probe &&
+		    client_probe_key(e->s[p->store].cl, p->key, p->ch[0].item,
+		    p->ch[0].location, &seen) != CLIENT_OK)
+			seen = -1;
+		if (seen == 1)
+			note = "applied (the store has seen its key)";
+		else if (seen == 0) {
+			kind = AUDIT_DROPPED;
+			note = "never reached the store (its key is unseen)";
+		} else {
+			kind = AUDIT_UNCERTAIN;
+			note = "replay answered stale and levels moved since";
+		}
+	}
+	if ((r = settle(e, p, kind, note)) == 0)
+		r = engine_observe_levels(e, p->store, lv, p->n);
+out:
+	free(lv);
+	return r;
+}
+
+/* ---- send --------------------------------------------------------------- */
+
+struct send_ctx {
+	struct engine	*e;
+	uint32_t	 store;
+	int		 marked;
+};
+
+static int
+mark_sent_txn(struct state_txn *t, void *arg)
+{
+	struct send_ctx *x = arg;
+	struct pending *p = xmalloc(sizeof(*p));
+	int r;
+
+	if ((r = state_pending_get(t, x->store, p)) == 0) {
+		p->sent = 1;
+		p->attempts++;
+		r = state_pending_put(t, p);
+	}
+	free(p);
+	return r == 0 ? 0 : -1;
+}
+
+/* curl's read callback point: journal `sent` or refuse to send. */
+static int
+on_send(void *arg)
+{
+	struct send_ctx *x = arg;
+
+	x->marked = state_update(x->e->st, mark_sent_txn, x) == 0;
+	return !x->marked;
+}
+
+/* Marks side i of the change an error names as not syncable. */
+static int
+mark_bad_side_txn(struct state_txn *t, void *arg)
+{
+	const struct pending_change *ch = ((void **)arg)[0];
+	const struct adjust_result *ar = ((void **)arg)[1];
+	size_t i = *(const size_t *)((void **)arg)[2];
+	struct link l;
+	int r;
+
+	if ((r = state_link_get(t, ch->link, &l)) != 0)
+		return r == 1 ? 0 : -1;
+	if (strcmp(ar->code, "NON_MUTABLE_INVENTORY_ITEM") == 0)
+		l.side[i].status = SIDE_BUNDLE;
+	else
+		l.side[i].status = SIDE_MISSING;
+	l.side[i].has_baseline = 0;
+	return state_link_put(t, &l);
+}
+
+static int
+refused(struct engine *e, const struct pending *p,
+    const struct adjust_result *ar)
+{
+	char why[META_STR_MAX];
+	size_t i = p->store;
+
+	snprintf(why, sizeof(why), "refused: %s: %s", ar->code, ar->message);
+	if (ar->bad_index >= 0 && (size_t)ar->bad_index < p->n &&
+	    (strcmp(ar->code, "NON_MUTABLE_INVENTORY_ITEM") == 0 ||
+	    strcmp(ar->code, "ITEM_NOT_STOCKED_AT_LOCATION") == 0 ||
+	    strcmp(ar->code, "INVALID_INVENTORY_ITEM") == 0 ||
+	    strcmp(ar->code, "INVALID_LOCATION") == 0)) {
+		void *args[3] = { (void *)&p->ch[ar->bad_index], (void *)ar, &i };
+
+		log_warn("store %s: %s: %s; that level is no longer synced",
+		    e->c->stores[i].name, p->ch[ar->bad_index].link, ar->code);
+		if (state_update(e->st, mark_bad_side_txn, args) != 0)
+			return -1;
+	} else
+		engine_store_failed(e, i, why, CLIENT_REFUSED);
+	return drop_and_reread(e, p, why);
+}
+
+/* Acts on the store's definitive answer to batch p. */
+static int
+answered(struct engine *e, const struct pending *p, int replay,
+    const struct adjust_result *ar)
+{
+	switch (ar->outcome) {
+	case ADJUST_APPLIED:
+		return settle(e, p, AUDIT_APPLIED, "applied");
+	case ADJUST_STALE:
+		if (replay)
+			return verify_replay(e, p, 1);
+		return drop_and_reread(e, p, "the level changed meanwhile "
+		    "(CHANGE_FROM_QUANTITY_STALE)");
+	case ADJUST_KEY_MISMATCH:
+		if (replay)
+			return verify_replay(e, p, 0);
+		return drop_and_reread(e, p, "IDEMPOTENCY_KEY_PARAMETER_MISMATCH");
+	case ADJUST_CONCURRENT:
+		e->s[p->store].retry_at = util_mono_ms() + CONCURRENT_WAIT_MS;
+		return 0;	/* the same key again shortly */
+	case ADJUST_PREVIOUS_FAILED:
+		return drop_and_reread(e, p, "the earlier attempt failed");
+	case ADJUST_REFUSED:
+		return refused(e, p, ar);
+	}
+	return 0;
+}
+
+/*
+ * Sends batch p once and settles what can be settled.  replay: p may
+ * already have reached the store.  Returns 0, or -1 on a state failure.
+ */
+static int
+send_batch(struct engine *e, struct pending *p)
+{
+	struct send_ctx x = { e, p->store, 0 };
+	struct adjust_result ar;
+	enum client_result r;
+	int replay = p->sent;
+
+	if (replay)
+		log_info("store %s: replaying batch %.8s (attempt %d)",
+		    e->c->stores[p->store].name, p->key, p->attempts + 1);
+	r = client_adjust(e->s[p->store].cl, p, on_send, &x, &ar);
+	if (r == CLIENT_OK) {
+		engine_store_succeeded(e, p->store);
+		return answered(e, p, replay, &ar);
+	}
+	if (!replay && !x.marked && r != CLIENT_STOPPED) {
+		/* nothing left the machine: forget it, plan again */
+		engine_store_failed(e, p->store, "writing", r);
+		return settle(e, p, AUDIT_DROPPED, "not sent");
+	}
+	/* unknown outcome: the batch stays and is replayed, same key */
+	engine_store_failed(e, p->store, "writing (outcome unknown)", r);
+	return 0;
+}
+
+static int
+get_pending(struct state_txn *t, void *arg)
+{
+	struct pending *p = arg;
+
+	return state_pending_get(t, p->store, p);
+}
+
+int
+writes_resolve(struct engine *e, size_t i)
+{
+	struct pending *p = xmalloc(sizeof(*p));
+	int r;
+
+	p->store = (uint32_t)i;
+	r = state_view(e->st, get_pending, p);
+	if (r == 1) {
+		free(p);
+		return 1;
+	}
+	if (r == 0 && !p->sent)
+		r = settle(e, p, AUDIT_DROPPED, "never sent; re-planned");
+	else if (r == 0)
+		r = send_batch(e, p);
+	free(p);
+	if (r == -1)
+		return 0;
+	p = xmalloc(sizeof(*p));
+	p->store = (uint32_t)i;
+	r = state_view(e->st, get_pending, p);
+	free(p);
+	return r == 1;
+}
+
+void
+writes_send(struct engine *e, size_t i)
+{
+	struct pending *p = xmalloc(sizeof(*p));
+
+	p->store = (uint32_t)i;
+	if (state_view(e->st, get_pending, p) == 0 && !p->sent)
+		(void)send_batch(e, p);
+	free(p);
+}
+
+int
+writes_drop_unsent(struct engine *e)
+{
+	struct pending *p = xmalloc(sizeof(*p));
+	size_t i;
+	int r = 0;
+
+	for (i = 0; i < e->nstores && r == 0; i++) {
+		p->store = (uint32_t)i;
+		if ((r = state_view(e->st, get_pending, p)) == 1) {
+			r = 0;
+			continue;
+		}
+		if (r == 0 && !p->sent)
+			r = settle(e, p, AUDIT_DROPPED, "never sent before a "
+			    "restart; re-planned");
+	}
+	free(p);
+	return r;
+}
