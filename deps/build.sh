@@ -37,11 +37,19 @@ esac
 
 out=$top/build/$arch
 stamp=$out/deps.stamp
-if [ -f "$stamp" ] && [ -z "$(find "$deps/SHA256SUMS" "$deps/versions" \
-    "$deps/patches" "$deps/fetch.sh" "$deps/build.sh" "$deps/toolchain.sh" \
-    "$top/build/toolchain/$arch.stamp" -newer "$stamp" 2>/dev/null)" ]; then
-	exit 0
-fi
+# fresh: true when the stamp exists and is newer than every input
+fresh() {
+	[ -f "$stamp" ] && [ -z "$(find "$deps/SHA256SUMS" "$deps/versions" \
+	    "$deps/patches" "$deps/fetch.sh" "$deps/build.sh" \
+	    "$deps/toolchain.sh" "$top/build/toolchain/$arch.stamp" \
+	    -newer "$stamp" 2>/dev/null)" ]
+}
+fresh && exit 0
+# one build per ARCH at a time; a run that waited finds the work done
+mkdir -p "$out"
+exec 9>"$out/deps.lock"
+flock 9
+fresh && exit 0
 
 "$deps/fetch.sh"
 "$deps/toolchain.sh" "$arch"

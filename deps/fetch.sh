@@ -35,6 +35,13 @@ all_cached() {
 if [ $pin = no ] && all_cached; then
 	exit 0
 fi
+# one fetch at a time (make ARCH=a & make ARCH=b share build/apt and build/src)
+mkdir -p "$top/build"
+exec 9>"$top/build/fetch.lock"
+flock 9
+if [ $pin = no ] && all_cached; then
+	exit 0
+fi
 [ $pin = yes ] || [ -s "$sums" ] || die "$sums is missing (run with --pin once)"
 
 # gen_sources: writes, on stdout, deb822 stanzas built from the system's
