@@ -1,0 +1,275 @@
+/*
+ * test_sync.c: the sync arithmetic of DESIGN §3 (sync.c), by tables and by
+ * a randomised model: stores that sell and restock while writes race them,
+ * checked for conservation and the two-way invariant.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "sync.h"
+
+static const struct sync_policy two_way = { INITIAL_PRIMARY, DIRECTION_TWO_WAY };
+
+static void
+new_link(struct link *l, size_t nstores)
+{
+	size_t i;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(l->key, sizeof(l->key), "h:jacket/M@1");
+	l->nsides = nstores;
+	for (i = 0; i < nstores; i++) {
+		l->side[i].item = 100 + i;
+		l->side[i].location = 1;
+	}
+}
+
+static void
+test_seed_scenarios(void)
+{
+	struct link l;
+	int64_t from, delta;
+
+	new_link(&l, 2);
+	sync_observe(&l, 0, 50, &two_way);
+	sync_observe(&l, 1, 50, &two_way);
+	CHECK("seed: 50/50 is in step", sync_in_step(&l));
+	/* a customer buys 5 in the destination */
+	CHECK_INT("seed: sale seen as -5", sync_observe(&l, 1, 45, &two_way), -5);
+	CHECK("seed: source owes -5", sync_planned(&l, 0, &from, &delta));
+	CHECK_INT("seed: from is 50", from, 50);
+	CHECK_INT("seed: delta is -5", delta, -5);
+	CHECK("seed: destination owes nothing", !sync_planned(&l, 1, &from, &delta));
+	sync_applied(&l, 0, -5);
+	CHECK("seed: 45/45 in step", sync_in_step(&l));
+	/* our own write is no change when read back (no echo) */
+	CHECK_INT("seed: no echo", sync_observe(&l, 0, 45, &two_way), 0);
+	/* the merchant restocks 10 in the source */
+	sync_observe(&l, 0, 55, &two_way);
+	CHECK("seed: destination owes +10", sync_planned(&l, 1, &from, &delta) &&
+	    from == 45 && delta == 10);
+	sync_applied(&l, 1, 10);
+	CHECK("seed: 55/55 in step", sync_in_step(&l) && sync_consistent(&l));
+}
+
+static void
+test_concurrent_both_sides(void)
+{
+	struct link l;
+	int64_t from, delta;
+
+	new_link(&l, 2);
+	sync_observe(&l, 0, 50, &two_way);
+	sync_observe(&l, 1, 50, &two_way);
+	/* sales on both sides while the agent was down: both kept */
+	sync_observe(&l, 0, 47, &two_way);
+	sync_observe(&l, 1, 44, &two_way);
+	CHECK("both: source owes -6", sync_planned(&l, 0, &from, &delta) &&
+	    from == 47 && delta == -6);
+	CHECK("both: destination owes -3", sync_planned(&l, 1, &from, &delta) &&
+	    from == 44 && delta == -3);
+	sync_applied(&l, 0, -6);
+	sync_applied(&l, 1, -3);
+	CHECK("both: 41/41", l.side[0].baseline == 41 && l.side[1].baseline == 41 &&
+	    sync_in_step(&l));
+}
+
+static void
+test_initial_policies(void)
+{
+	struct sync_policy p = two_way;
+	struct link l;
+	int64_t from, delta;
+
+	new_link(&l, 3);
+	sync_observe(&l, 0, 10, &p);
+	sync_observe(&l, 1, 7, &p);
+	sync_observe(&l, 2, 12, &p);
+	CHECK("primary: store 1 owes +3", sync_planned(&l, 1, &from, &delta) &&
+	    delta == 3);
+	CHECK("primary: store 2 owes -2", sync_planned(&l, 2, &from, &delta) &&
+	    delta == -2);
+	CHECK("primary: consistent", sync_consistent(&l));
+
+	/* the primary seen last still wins */
+	new_link(&l, 2);
+	sync_observe(&l, 1, 7, &p);
+	sync_observe(&l, 0, 10, &p);
+	CHECK("primary late: store 1 owes +3", sync_planned(&l, 1, &from, &delta) &&
+	    from == 7 && delta == 3);
+	CHECK("primary late: primary owes nothing", !sync_planned(&l, 0, &from,
+	    &delta));
+
+	p.initial = INITIAL_KEEP;
+	new_link(&l, 2);
+	sync_observe(&l, 0, 10, &p);
+	sync_observe(&l, 1, 7, &p);
+	CHECK("keep: nothing owed", sync_in_step(&l));
+
+	p.initial = INITIAL_MIN;
+	new_link(&l, 3);
+	sync_observe(&l, 0, 10, &p);
+	sync_observe(&l, 1, 7, &p);
+	sync_observe(&l, 2, 12, &p);
+	CHECK("min: store 0 owes -3", sync_planned(&l, 0, &from, &delta) &&
+	    delta == -3);
+	CHECK("min: store 1 owes 0", !sync_planned(&l, 1, &from, &delta));
+	CHECK("min: store 2 owes -5", sync_planned(&l, 2, &from, &delta) &&
+	    delta == -5);
+}
+
+static void
+test_one_way_and_inactive(void)
+{
+	struct sync_policy p = { INITIAL_KEEP, DIRECTION_ONE_WAY };
+	struct link l;
+	int64_t from, delta;
+
+	new_link(&l, 2);
+	sync_observe(&l, 0, 20, &p);
+	sync_observe(&l, 1, 20, &p);
+	sync_observe(&l, 1, 18, &p);	/* a local sale stays local */
+	CHECK("one-way: source owes nothing", !sync_planned(&l, 0, &from, &delta));
+	sync_observe(&l, 0, 25, &p);
+	CHECK("one-way: destination owes +5 from 18",
+	    sync_planned(&l, 1, &from, &delta) && from == 18 && delta == 5);
+
+	new_link(&l, 2);
+	l.side[1].status = SIDE_UNTRACKED;
+	sync_observe(&l, 0, 20, &two_way);
+	CHECK_INT("untracked: not observed", sync_observe(&l, 1, 5, &two_way), 0);
+	sync_observe(&l, 0, 15, &two_way);
+	CHECK("untracked: nothing owed to it", !sync_planned(&l, 1, &from, &delta));
+
+	new_link(&l, 2);
+	l.side[1].item = 0;	/* the product is in one store only */
+	CHECK_INT("absent side: reference is store 0", sync_reference(&l), 0);
+	l.side[0].item = 0;
+	CHECK_INT("no side: no reference", sync_reference(&l), -1);
+}
+
+static void
+test_keys_and_guard(void)
+{
+	char k[LINK_KEY_MAX];
+
+	CHECK("key: handle+sku", sync_link_key(MATCH_HANDLE, "jacket", "J-M", "",
+	    "Size=M", 7, k, sizeof(k)) == 0 && strcmp(k, "h:jacket/J-M@7") == 0);
+	CHECK("key: handle+options", sync_link_key(MATCH_HANDLE, "jacket", "", "",
+	    "Size=M", 7, k, sizeof(k)) == 0 &&
+	    strcmp(k, "h:jacket/o:Size=M@7") == 0);
+	CHECK("key: handle only", sync_link_key(MATCH_HANDLE, "jacket", "", "", "",
+	    7, k, sizeof(k)) == 0 && strcmp(k, "h:jacket/-@7") == 0);
+	CHECK("key: no sku under match=sku", sync_link_key(MATCH_SKU, "jacket",
+	    "", "", "", 7, k, sizeof(k)) == -1);
+	CHECK("key: barcode", sync_link_key(MATCH_BARCODE, "jacket", "J", "123",
+	    "", 7, k, sizeof(k)) == 0 && strcmp(k, "b:123@7") == 0);
+	CHECK("key: too long refused", sync_link_key(MATCH_SKU, "", "x", "", "",
+	    7, k, 4) == -1);
+	CHECK("guard: 9 of 10 is below the minimum", !sync_guard_trips(9, 10, 50));
+	CHECK("guard: 11 of 20 trips at 50%", sync_guard_trips(11, 20, 50));
+	CHECK("guard: 10 of 20 does not", !sync_guard_trips(10, 20, 50));
+	CHECK("guard: 0% disables", !sync_guard_trips(100, 100, 0));
+}
+
+/*
+ * The model: nstores stores hold q[i]; customers change them at random;
+ * the agent observes some stores, plans, and writes with compare-and-set,
+ * and some writes fail.  Afterwards the agent runs until in step, and every
+ * store must hold the initial quantity plus every external change.
+ */
+static uint64_t rng = 88172645463325252ULL;
+
+static unsigned
+rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+static int
+model_run(unsigned seed, size_t nstores)
+{
+	struct link l;
+	int64_t q[CONF_MAX_STORES], total = 0, from, delta;
+	size_t i, step;
+	int inconsistent = 0;
+
+	rng = seed * 2654435761ULL + 1;
+	new_link(&l, nstores);
+	for (i = 0; i < nstores; i++)
+		q[i] = 100;
+	for (i = 0; i < nstores; i++)
+		sync_observe(&l, i, q[i], &two_way);
+	for (step = 0; step < 2000; step++) {
+		i = rnd((unsigned)nstores);
+		switch (rnd(4)) {
+		case 0: {	/* a sale, restock or refund */
+			int64_t d = (int64_t)rnd(7) - 3;
+
+			q[i] += d;
+			total += d;
+			break;
+		}
+		case 1:
+			sync_observe(&l, i, q[i], &two_way);
+			break;
+		default:	/* a write, which may fail or go stale */
+			if (!sync_planned(&l, i, &from, &delta) || rnd(4) == 0)
+				break;
+			if (from != q[i])
+				break;	/* CHANGE_FROM_QUANTITY_STALE */
+			q[i] += delta;
+			sync_applied(&l, i, delta);
+		}
+		inconsistent += !sync_consistent(&l);
+	}
+	/* quiesce: observe every store, write what is owed, until in step */
+	for (step = 0; step < 10; step++) {
+		for (i = 0; i < nstores; i++)
+			sync_observe(&l, i, q[i], &two_way);
+		if (sync_in_step(&l))
+			break;
+		for (i = 0; i < nstores; i++)
+			if (sync_planned(&l, i, &from, &delta) && from == q[i]) {
+				q[i] += delta;
+				sync_applied(&l, i, delta);
+			}
+	}
+	for (i = 0; i < nstores; i++)
+		if (q[i] != 100 + total)
+			return -1;
+	return inconsistent == 0 && sync_in_step(&l) ? 0 : -1;
+}
+
+static void
+test_model(void)
+{
+	char name[64];
+	unsigned seed;
+	size_t n;
+
+	for (n = 2; n <= 4; n++)
+		for (seed = 1; seed <= 50; seed++) {
+			snprintf(name, sizeof(name), "model: %zu stores, seed %u",
+			    n, seed);
+			CHECK(name, model_run(seed, n) == 0);
+		}
+}
+
+int
+main(void)
+{
+	test_seed_scenarios();
+	test_concurrent_both_sides();
+	test_initial_policies();
+	test_one_way_and_inactive();
+	test_keys_and_guard();
+	test_model();
+	return check_exit();
+}
