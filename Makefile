@@ -41,7 +41,7 @@ LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/state.o \
 	   $(OBJDIR)/sync.o $(OBJDIR)/linkloc.o $(OBJDIR)/catalog.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
-	   $(OBJDIR)/check.o
+	   $(OBJDIR)/check.o $(OBJDIR)/notify.o
 OBJS	= $(OBJDIR)/main.o $(LIB_OBJS)
 
 GRAPHQL	= $(wildcard agent/graphql/*.graphql)
