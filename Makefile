@@ -15,6 +15,14 @@ ARCH	?= x86_64
 
 .DEFAULT_GOAL := all
 include deps/deps.mk
+# glibc builds (SANITIZE=1: ASan+UBSan; GLIBC=1: plain, for valgrind),
+# fuzzing, lint, valgrind: mk/*.mk
+ifeq ($(SANITIZE),1)
+include mk/sanitize.mk
+else ifeq ($(GLIBC),1)
+include mk/sanitize.mk
+endif
+include mk/fuzz.mk mk/lint.mk mk/valgrind.mk
 
 OPT	?= -Os
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -81,6 +89,7 @@ unit: $(UNIT_BINS)
 SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "python3 tests/graphql/validate.py" \
 	 "python3 tests/fakeshop/test_fakeshop.py" \
+	 "python3 tests/e2e/test_demo.py --bin $(INVSYNC_BIN)" \
 	 "python3 tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)"
 
 test: $(INVSYNC_BIN) $(UNIT_BINS)
