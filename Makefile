@@ -15,6 +15,8 @@ ARCH	?= x86_64
 
 .DEFAULT_GOAL := all
 include deps/deps.mk
+# the pinned source package versions, for `invsync version`
+include deps/versions
 # glibc builds (SANITIZE=1: ASan+UBSan; GLIBC=1: plain, for valgrind),
 # fuzzing, lint, valgrind: mk/*.mk
 ifeq ($(SANITIZE),1)
@@ -30,7 +32,8 @@ WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CFLAGS	?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -ffunction-sections \
 	  -fdata-sections $(CFLAGS) -Iagent -I$(GEN) $(DEPS_CFLAGS) \
-	  -DINVSYNC_VERSION='"$(VERSION)"' -DINVSYNC_ARCH='"$(ARCH)"'
+	  -DINVSYNC_VERSION='"$(VERSION)"' -DINVSYNC_ARCH='"$(ARCH)"' \
+	  -DINVSYNC_DEPS='"curl $(CURL_VERSION), bearssl $(BEARSSL_VERSION), lmdb $(LMDB_VERSION), musl $(MUSL_VERSION)"'
 LDFLAGS	?=
 ALL_LDFLAGS = -static -Wl,--gc-sections $(LDFLAGS)
 

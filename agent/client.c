@@ -112,7 +112,7 @@ client_new(const struct conf *c, size_t i, volatile int *stop)
 		free(cl);
 		return NULL;
 	}
-	if ((cl->h = http_new(c->ca_file, stop)) == NULL) {
+	if ((cl->h = http_new(c->ca_file, c->timeout_ms, stop)) == NULL) {
 		client_free(cl);
 		return NULL;
 	}

@@ -38,6 +38,7 @@ enum section {
 enum sync_key {
 	SK_INTERVAL, SK_STATE_DIR, SK_MATCH, SK_INITIAL, SK_DIRECTION,
 	SK_API_VERSION, SK_CA_FILE, SK_OVERLAP, SK_RECONCILE, SK_CATALOG,
+	SK_TIMEOUT,
 	SK_GUARD, SK_COUNT
 };
 
@@ -133,6 +134,7 @@ conf_defaults(struct conf *c)
 	c->overlap_ms = 60 * MS_SECOND;
 	c->reconcile_ms = 15 * MS_MINUTE;
 	c->catalog_ms = 5 * MS_MINUTE;
+	c->timeout_ms = 30 * MS_SECOND;
 	c->guard_percent = 50;
 }
 
@@ -373,6 +375,15 @@ key_catalog(struct parser *p, int k, const char *val)
 		p->syncbad[k] = 1;
 }
 
+/* timeout: the longest one request to a store may take, 1s..5m. */
+static void
+key_timeout(struct parser *p, int k, const char *val)
+{
+	if (set_duration(p, "timeout", val, MS_SECOND, 5 * MS_MINUTE,
+	    &p->c->timeout_ms) == -1)
+		p->syncbad[k] = 1;
+}
+
 /* state_dir: an absolute path. */
 static void
 key_state_dir(struct parser *p, int k, const char *val)
@@ -493,6 +504,7 @@ static const struct key_def sync_keys[SK_COUNT] = {
 	[SK_OVERLAP] = { "overlap", key_overlap },
 	[SK_RECONCILE] = { "reconcile", key_reconcile },
 	[SK_CATALOG] = { "catalog_refresh", key_catalog },
+	[SK_TIMEOUT] = { "timeout", key_timeout },
 	[SK_GUARD] = { "guard", key_guard },
 };
 
@@ -1422,6 +1434,7 @@ print_sync(const struct conf *c, FILE *f)
 	print_duration(f, "overlap", c->overlap_ms);
 	print_duration(f, "reconcile", c->reconcile_ms);
 	print_duration(f, "catalog_refresh", c->catalog_ms);
+	print_duration(f, "timeout", c->timeout_ms);
 	fprintf(f, "guard = %d\n", c->guard_percent);
 }
 

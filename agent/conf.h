@@ -80,6 +80,7 @@ struct conf {
 	int64_t			overlap_ms;		/* 60s */
 	int64_t			reconcile_ms;		/* 15m */
 	int64_t			catalog_ms;		/* 5m: catalog refresh */
+	int64_t			timeout_ms;		/* 30s: one request */
 	int			guard_percent;		/* 50; 0 disables */
 	struct store_conf	stores[CONF_MAX_STORES];
 	size_t			nstores;

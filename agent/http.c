@@ -22,6 +22,7 @@
 struct http {
 	CURL		*curl;
 	char		 ca[1024];
+	int64_t		 timeout_ms;
 	volatile int	*stop;
 };
 
@@ -81,7 +82,7 @@ http_version(void)
 }
 
 struct http *
-http_new(const char *ca_file, volatile int *stop)
+http_new(const char *ca_file, int64_t timeout_ms, volatile int *stop)
 {
 	const char *ca = http_find_ca(ca_file);
 	struct http *h;
@@ -97,6 +98,7 @@ http_new(const char *ca_file, volatile int *stop)
 	if ((h->curl = curl_easy_init()) == NULL)
 		fatal("http: curl_easy_init failed");
 	h->stop = stop;
+	h->timeout_ms = timeout_ms > 0 ? timeout_ms : HTTP_TOTAL_TIMEOUT_MS;
 	return h;
 }
 
@@ -252,9 +254,9 @@ set_options(struct http *h, struct transfer *x, struct curl_slist *hdrs,
 	/* proxies only when configured in the environment on purpose */
 	if (getenv("INVSYNC_USE_PROXY") == NULL)
 		curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
-	    (long)HTTP_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)HTTP_TOTAL_TIMEOUT_MS);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(h->timeout_ms <
+	    HTTP_CONNECT_TIMEOUT_MS ? h->timeout_ms : HTTP_CONNECT_TIMEOUT_MS));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, (long)HTTP_LOW_SPEED_BYTES);
 	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)HTTP_LOW_SPEED_SECS);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);

@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #define HTTP_CONNECT_TIMEOUT_MS	10000	/* TCP + TLS handshake */
-#define HTTP_TOTAL_TIMEOUT_MS	30000	/* one whole request */
+#define HTTP_TOTAL_TIMEOUT_MS	30000	/* one whole request, by default */
 #define HTTP_LOW_SPEED_BYTES	16	/* abort below this many bytes/s ... */
 #define HTTP_LOW_SPEED_SECS	15	/* ... for this long */
 #define HTTP_MAX_BODY		(8u << 20)	/* largest reply accepted */
@@ -61,10 +61,12 @@ int	 http_global_init(void);
 /*
  * A client for one store.  ca_file: a PEM bundle to trust, or NULL for the
  * search list of http_find_ca().  stop: the process's stop flag; a set flag
- * aborts a transfer in flight.  Returns NULL (logged) when no CA bundle can
+ * aborts a transfer in flight.  timeout_ms bounds one whole request
+ * (0: HTTP_TOTAL_TIMEOUT_MS).  Returns NULL (logged) when no CA bundle can
  * be found.  Free with http_free().
  */
-struct http	*http_new(const char *ca_file, volatile int *stop);
+struct http	*http_new(const char *ca_file, int64_t timeout_ms,
+		    volatile int *stop);
 void		 http_free(struct http *h);
 
 /*

@@ -93,7 +93,8 @@ cmd_version(void)
 	printf("invsync %s (%s, static)\n", INVSYNC_VERSION, INVSYNC_ARCH);
 	printf("%s\n", http_version());
 	printf("%s\n", state_version());
-	printf("jsmn 1.1.0 (strict)\n");
+	printf("BearSSL 0.6, jsmn 1.1.0 (strict)\n");
+	printf("built from Debian source packages: %s\n", INVSYNC_DEPS);
 	return 0;
 }
 

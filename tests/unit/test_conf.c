@@ -326,7 +326,7 @@ test_good(void)
 #define E(n)	"t.conf:" #n ": "
 #define SYNC_ALLOWED	"allowed: interval, state_dir, match, initial, " \
 	"direction, api_version, ca_file, overlap, reconcile, " \
-	"catalog_refresh, guard"
+	"catalog_refresh, timeout, guard"
 #define URL_MUST	"url must be https://HOST[:PORT][/PATH], not "
 #define NEEDS_AUTH	"has no credentials; add token_file, or client_id " \
 	"and client_secret_file"
@@ -439,6 +439,11 @@ static const struct bad_case bad[] = {
 	  "not '50.5'" },
 	{ "overlap too long", "[sync]\noverlap = 2h\n" STORES, 0,
 	  E(2) "overlap must be between 0s and 1h, not '2h'" },
+	{ "timeout too short", "[sync]\ntimeout = 500ms\n" STORES, 0,
+	  E(2) "timeout must be between 1s and 5m, not '500ms'" },
+	{ "timeout without a unit", "[sync]\ntimeout = 30\n" STORES, 0,
+	  E(2) "timeout must be a duration such as 500ms, 2s, 1m or 1h, "
+	  "not '30'" },
 	{ "catalog_refresh too short", "[sync]\ncatalog_refresh = 1s\n"
 	  STORES, 0,
 	  E(2) "catalog_refresh must be between 10s and 24h, not '1s'" },
@@ -915,6 +920,7 @@ static const char print_defaults[] =
 	"overlap = 1m\n"
 	"reconcile = 15m\n"
 	"catalog_refresh = 5m\n"
+	"timeout = 30s\n"
 	"guard = 50\n"
 	"\n"
 	"[store a]\n"
@@ -940,6 +946,7 @@ static const char print_full_in[] =
 	"[sync]\n"
 	"guard = 0%\n"
 	"catalog_refresh = 120s\n"
+	"timeout = 2500ms\n"
 	"reconcile = 7200000ms\n"
 	"overlap = 90s\n"
 	"interval = 1500ms\n"
@@ -962,6 +969,7 @@ static const char print_full[] =
 	"overlap = 90s\n"
 	"reconcile = 2h\n"
 	"catalog_refresh = 2m\n"
+	"timeout = 2500ms\n"
 	"guard = 0\n"
 	"\n"
 	"[store src]\n"
