@@ -130,7 +130,6 @@ cd "$work/curl"
     --disable-unix-sockets --disable-manual --disable-libcurl-option \
     --disable-netrc --disable-progress-meter --disable-mime --disable-doh \
     --disable-get-easy-options --disable-crypto-auth --disable-tls-srp \
-    --disable-aws \
     --enable-proxy --enable-threaded-resolver --enable-ipv6 \
     --without-ca-bundle --without-ca-path --disable-dependency-tracking \
     >"$work/curl-configure.log" 2>&1 ||

@@ -55,7 +55,7 @@ gen_sources() {
 			[ -f "$f" ] || continue
 			awk '
 			/^[ \t]*(#|$)/ { next }
-			$1 != "deb" && $1 != "deb-src" { next }
+			$1 != "deb" { next }
 			{
 				i = 2; sb = ""
 				if ($2 ~ /^\[/) {
@@ -97,11 +97,15 @@ gen_sources() {
 			END { flush() }' "$f"
 		done
 	} | awk '
-	# split multi-suite stanzas so each suite gets its own Types line
+	# split multi-suite stanzas so each suite gets its own Types line;
+	# the first entry for a URI and suite wins (apt refuses two entries
+	# for one source with different Signed-By)
 	function emit(   n, s, k, types) {
 		if (uris == "") return
 		n = split(suites, s, " ")
 		for (k = 1; k <= n; k++) {
+			if (seen[uris " " s[k]]++)
+				continue
 			types = (s[k] ~ /-security$|\/updates$/) ? "deb-src" : "deb deb-src"
 			printf "Types: %s\nURIs: %s\nSuites: %s\n%s\n", types, uris, s[k], rest
 		}
@@ -111,10 +115,7 @@ gen_sources() {
 	/^URIs:/ { uris = $0; sub(/^URIs:[ \t]*/, "", uris); next }
 	/^Suites:/ { suites = $0; sub(/^Suites:[ \t]*/, "", suites); next }
 	{ rest = rest $0 "\n" }
-	END { emit() }' | awk '
-	# drop exact duplicate stanzas
-	BEGIN { RS = ""; ORS = "\n\n" }
-	!seen[$0]++'
+	END { emit() }'
 }
 
 mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$srcdir"
