@@ -13,6 +13,7 @@
 #include "client.h"
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "shopify.h"
 #include "util.h"
 
@@ -392,6 +393,7 @@ call(struct client *cl, struct call *k)
 			return r;
 		if (bucket_wait(cl, k->cost) == -1)
 			return CLIENT_STOPPED;
+		notify_watchdog();	/* a long cycle is still alive */
 		memset(&req, 0, sizeof(req));
 		snprintf(auth, sizeof(auth), "X-Shopify-Access-Token: %s",
 		    cl->token);

@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "http.h"
 #include "log.h"
+#include "notify.h"
 #include "util.h"
 
 /* ---- per-store health -------------------------------------------------- */
@@ -549,6 +550,24 @@ engine_open(struct engine *e, const struct conf *c,
 	return 0;
 }
 
+/*
+ * Sleeps ms between cycles, waking for a stop or a reload, and keeps the
+ * service manager's watchdog fed meanwhile.
+ */
+static void
+nap(int64_t ms, volatile int *stop, volatile int *reload)
+{
+	int64_t step = notify_watchdog_ms() > 0 ? 1000 : 100;
+
+	while (ms > 0 && !*stop && !(reload != NULL && *reload)) {
+		if (util_sleep_ms(ms < step ? ms : step, stop))
+			break;
+		ms -= step;
+		if (step == 1000)
+			notify_watchdog();
+	}
+}
+
 static void
 engine_close(struct engine *e)
 {
@@ -575,6 +594,7 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 	log_notice("invsync %s: syncing %zu stores every %" PRId64 " ms%s",
 	    INVSYNC_VERSION, c->nstores, c->interval_ms,
 	    o->dry_run ? " (dry run)" : "");
+	notify_ready();
 	while (!*stop) {
 		int64_t start = util_mono_ms(), took;
 
@@ -590,10 +610,22 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 		log_debug("cycle: %s", summary);
 		if (!e->dry_run)
 			(void)state_update(e->st, summary_txn, summary);
+		notify_watchdog();
+		notify_status("%s", summary);
 		if (o->once)
 			break;
-		util_sleep_ms(c->interval_ms - took, stop);
+		if (o->reload != NULL && *o->reload) {
+			rc = ENGINE_RELOAD;
+			break;
+		}
+		nap(c->interval_ms - took, stop, o->reload);
+		if (o->reload != NULL && *o->reload) {
+			rc = ENGINE_RELOAD;
+			break;
+		}
 	}
+	if (*stop)
+		notify_stopping();
 	engine_close(e);
 	free(e);
 	return rc;

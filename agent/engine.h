@@ -23,9 +23,12 @@
 #define LEVEL_PAGE		250	/* levels applied per transaction */
 
 struct engine_opts {
-	int	once;		/* one cycle, then return */
-	int	dry_run;	/* plan and log; write nothing, keep state */
+	int		 once;		/* one cycle, then return */
+	int		 dry_run;	/* plan and log; write nothing, keep state */
+	volatile int	*reload;	/* SIGHUP: return ENGINE_RELOAD */
 };
+
+#define ENGINE_RELOAD	(-2)
 
 struct store_rt {
 	struct client	*cl;
@@ -52,7 +55,8 @@ struct engine {
 
 /*
  * Runs cycles until *stop (or one with opts->once).  Returns the process
- * exit status: 0, or 1 on a runtime failure (state I/O).
+ * exit status: 0, or 1 on a runtime failure (state I/O); or ENGINE_RELOAD
+ * after the cycle in flight when *opts->reload was raised.
  */
 int	engine_run(const struct conf *c, const struct engine_opts *opts,
 	    volatile int *stop);

@@ -23,7 +23,7 @@
 #define DEFAULT_CONFIG	"/etc/invsync/invsync.conf"
 #define LOG_DEFAULT_N	20
 
-static volatile int stop;
+static volatile int stop, reload;
 
 static const char usage_text[] =
 "usage: invsync [-c FILE] [-v|-q] COMMAND [ARGS]\n"
@@ -49,8 +49,10 @@ usage(void)
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
 }
 
 static void
@@ -63,13 +65,14 @@ set_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* Loads the configuration; every error is printed and exits 78. */
+/* Reads the configuration; prints every error and returns NULL on any. */
 static struct conf *
-load_conf(const char *path)
+read_conf(const char *path)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
 	struct conf_errors *errs = xcalloc(1, sizeof(*errs));
@@ -81,9 +84,21 @@ load_conf(const char *path)
 		if (errs->total > errs->n)
 			fprintf(stderr, "%s: %zu more error(s) not shown\n",
 			    path, errs->total - errs->n);
-		exit(EXIT_CONFIG);
+		free(c);
+		c = NULL;
 	}
 	free(errs);
+	return c;
+}
+
+/* Loads the configuration, or exits 78 after printing every error. */
+static struct conf *
+load_conf(const char *path)
+{
+	struct conf *c = read_conf(path);
+
+	if (c == NULL)
+		exit(EXIT_CONFIG);
 	return c;
 }
 
@@ -113,15 +128,26 @@ cmd_check(const char *path)
 	return r;
 }
 
+/* run and once.  SIGHUP reloads the configuration between cycles. */
 static int
 cmd_sync(const char *path, int once, int dry_run)
 {
-	struct conf *c = load_conf(path);
-	struct engine_opts o = { once, dry_run };
+	struct conf *c = load_conf(path), *n;
+	struct engine_opts o = { once, dry_run, &reload };
 	int r;
 
 	set_signals();
-	r = engine_run(c, &o, &stop);
+	while ((r = engine_run(c, &o, &stop)) == ENGINE_RELOAD) {
+		reload = 0;
+		if ((n = read_conf(path)) == NULL) {
+			log_err("%s has errors (above): keeping the running "
+			    "configuration", path);
+			continue;
+		}
+		free(c);
+		c = n;
+		log_notice("configuration reloaded from %s", path);
+	}
 	free(c);
 	return r;
 }
