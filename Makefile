@@ -93,7 +93,8 @@ SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "python3 tests/graphql/validate.py" \
 	 "python3 tests/fakeshop/test_fakeshop.py" \
 	 "python3 tests/e2e/test_demo.py --bin $(INVSYNC_BIN)" \
-	 "python3 tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)"
+	 "python3 tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)" \
+	 "bash tests/install/test_install.sh"
 
 test: $(INVSYNC_BIN) $(UNIT_BINS)
 	@bash tests/run $(SUITES)
@@ -101,9 +102,20 @@ test: $(INVSYNC_BIN) $(UNIT_BINS)
 demo: $(INVSYNC_BIN)
 	@python3 tests/e2e/demo.py --bin $(INVSYNC_BIN)
 
+# The binary and the man pages only; the service, its user, config and
+# state directory come from install.sh (which also upgrades and removes).
 install: $(INVSYNC_BIN)
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 755 $(INVSYNC_BIN) $(DESTDIR)$(PREFIX)/bin/invsync
+	install -m 644 man/invsync.8 $(DESTDIR)$(PREFIX)/share/man/man8/invsync.8
+	install -m 644 man/invsync.conf.5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5/invsync.conf.5
+
+# dist/invsync-$(VERSION).tar.gz: every ARCH, stripped (scripts/dist.sh).
+.PHONY: dist
+dist:
+	sh scripts/dist.sh $(VERSION)
 
 clean:
 	rm -rf build/$(ARCH)/obj build/$(ARCH)/gen build/$(ARCH)/tests \

@@ -1,0 +1,78 @@
+#!/bin/sh
+# scripts/dist.sh: builds the release tarball dist/invsync-VERSION.tar.gz
+# (what "make dist" runs): stripped static binaries for every ARCH as
+# bin/invsync-ARCH, install.sh, conf/, man/, README.md, LICENSES/ and
+# SHA256SUMS of every file, under one top directory invsync-VERSION/.
+#
+#   sh scripts/dist.sh [VERSION]      (default: VERSION of the Makefile)
+#
+# Each ARCH is built with "make ARCH=..." (its libraries are built on first
+# use, about a minute each).  The tarball is reproducible for one commit:
+# sorted names, owner 0, mtime of the last commit, gzip -n.
+# Run from the repository root.  Exit status 0, or 1 with a message.
+set -eu
+
+ARCHES="x86_64 aarch64 armhf armel"
+
+die() {
+	printf 'dist.sh: error: %s\n' "$*" >&2
+	exit 1
+}
+
+if [ ! -f Makefile ] || [ ! -f install.sh ]; then
+	die "run from the repository root"
+fi
+VERSION=${1:-$(sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' Makefile)}
+[ -n "$VERSION" ] || die "no VERSION"
+NAME=invsync-$VERSION
+STAGE=dist/$NAME
+TARBALL=dist/$NAME.tar.gz
+
+# Prints the value of make variable $2 for ARCH $1 (as deps.mk sets it).
+make_var() {
+	# shellcheck disable=SC2016 # $(...) is make syntax, not shell
+	printf 'print-var:\n\t@echo $(%s)\n' "$2" |
+	    make --no-print-directory -s ARCH="$1" -f Makefile -f - print-var
+}
+
+rm -rf "$STAGE" "$TARBALL"
+mkdir -p "$STAGE/bin"
+
+for a in $ARCHES; do
+	echo "dist: building $a" >&2
+	make ARCH="$a" >&2 || die "make ARCH=$a failed"
+	if [ "$a" = x86_64 ]; then src=build/invsync; else src=build/$a/invsync; fi
+	strip=$(make_var "$a" STRIP) || die "cannot find STRIP for $a"
+	[ -n "$strip" ] || die "STRIP is empty for $a"
+	out=$STAGE/bin/invsync-$a
+	"$strip" -o "$out" "$src" || die "$strip failed on $src"
+	chmod 755 "$out"
+	if readelf -l "$out" | grep -q INTERP; then
+		die "$out is not static (has a program interpreter)"
+	fi
+done
+
+cp install.sh "$STAGE/"
+chmod 755 "$STAGE/install.sh"
+mkdir -p "$STAGE/conf" "$STAGE/man" "$STAGE/LICENSES"
+cp conf/invsync.conf.example conf/invsync.service "$STAGE/conf/"
+cp man/invsync.8 man/invsync.conf.5 "$STAGE/man/"
+cp LICENSES/* "$STAGE/LICENSES/"
+[ -f README.md ] && cp README.md "$STAGE/"
+find "$STAGE" -type f ! -name install.sh ! -path "*/bin/*" \
+    -exec chmod 644 {} +
+
+(cd "$STAGE" && find . -type f | sed 's|^\./||' | LC_ALL=C sort |
+    xargs sha256sum >"../$NAME.sums" && mv "../$NAME.sums" SHA256SUMS)
+
+mtime=$(git log -1 --format=%ct 2>/dev/null || date +%s)
+tar -C dist --sort=name --owner=0 --group=0 --numeric-owner \
+    --mtime="@$mtime" -cf - "$NAME" | gzip -n -9 >"$TARBALL"
+
+echo "binaries (stripped, static):"
+for a in $ARCHES; do
+	printf '  %-28s %9d bytes\n' "bin/invsync-$a" \
+	    "$(wc -c <"$STAGE/bin/invsync-$a")"
+done
+printf '%s: %d bytes, %d files\n' "$TARBALL" "$(wc -c <"$TARBALL")" \
+    "$(tar -tzf "$TARBALL" | grep -vc '/$')"
