@@ -6,9 +6,12 @@
 #
 #   sh scripts/dist.sh [VERSION]      (default: VERSION of the Makefile)
 #
-# Each ARCH is built with "make ARCH=..." (its libraries are built on first
-# use, about a minute each).  The tarball is reproducible for one commit:
-# sorted names, owner 0, mtime of the last commit, gzip -n.
+# The sources are the committed HEAD, exported into build/dist/src (so
+# that edits in progress in the working tree never ship); DIST_TREE=. uses
+# the working tree instead.  Each ARCH is built there with "make ARCH=...",
+# sharing the dependency cache of build/ (libraries are built on first use,
+# about a minute each).  The tarball is reproducible for one commit: sorted
+# names, owner 0, mtime of the commit, gzip -n.
 # Run from the repository root.  Exit status 0, or 1 with a message.
 set -eu
 
@@ -37,11 +40,35 @@ make_var() {
 
 rm -rf "$STAGE" "$TARBALL"
 mkdir -p "$STAGE/bin"
+TOP=$(pwd)
+
+# The tree to build: HEAD exported, its build/ cache entries linked to ours.
+if [ "${DIST_TREE:-}" = . ]; then
+	TREE=.
+else
+	TREE=build/dist/src
+	rm -rf "$TREE"
+	mkdir -p "$TREE/build"
+	git archive --format=tar HEAD | tar -xf - -C "$TREE" ||
+		die "git archive HEAD failed"
+	mkdir -p build/apt build/src build/toolchain
+	for d in apt src toolchain; do
+		ln -s "$TOP/build/$d" "$TREE/build/$d"
+	done
+	for a in $ARCHES; do
+		mkdir -p "build/$a/sysroot" "build/$a/deps" "$TREE/build/$a"
+		for d in sysroot deps deps.stamp deps.lock; do
+			ln -s "$TOP/build/$a/$d" "$TREE/build/$a/$d"
+		done
+	done
+	echo "dist: building $(git rev-parse --short HEAD) in $TREE" >&2
+fi
 
 for a in $ARCHES; do
 	echo "dist: building $a" >&2
-	make ARCH="$a" >&2 || die "make ARCH=$a failed"
+	make -C "$TREE" ARCH="$a" >&2 || die "make ARCH=$a failed"
 	if [ "$a" = x86_64 ]; then src=build/invsync; else src=build/$a/invsync; fi
+	src=$TREE/$src
 	strip=$(make_var "$a" STRIP) || die "cannot find STRIP for $a"
 	[ -n "$strip" ] || die "STRIP is empty for $a"
 	out=$STAGE/bin/invsync-$a
@@ -52,13 +79,14 @@ for a in $ARCHES; do
 	fi
 done
 
-cp install.sh "$STAGE/"
+cp "$TREE/install.sh" "$STAGE/"
 chmod 755 "$STAGE/install.sh"
 mkdir -p "$STAGE/conf" "$STAGE/man" "$STAGE/LICENSES"
-cp conf/invsync.conf.example conf/invsync.service "$STAGE/conf/"
-cp man/invsync.8 man/invsync.conf.5 "$STAGE/man/"
-cp LICENSES/* "$STAGE/LICENSES/"
-[ -f README.md ] && cp README.md "$STAGE/"
+cp "$TREE/conf/invsync.conf.example" "$TREE/conf/invsync.service" \
+    "$STAGE/conf/"
+cp "$TREE/man/invsync.8" "$TREE/man/invsync.conf.5" "$STAGE/man/"
+cp "$TREE/LICENSES/"* "$STAGE/LICENSES/"
+if [ -f "$TREE/README.md" ]; then cp "$TREE/README.md" "$STAGE/"; fi
 find "$STAGE" -type f ! -name install.sh ! -path "*/bin/*" \
     -exec chmod 644 {} +
 
