@@ -1,0 +1,1 @@
+# mk/lint.mk: make lint (cppcheck, clang-tidy): see scripts/lint.sh

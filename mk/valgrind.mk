@@ -1,0 +1,1 @@
+# mk/valgrind.mk: make valgrind (filled in by the next commit)
