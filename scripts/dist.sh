@@ -8,7 +8,7 @@
 #
 # The sources are the committed HEAD, exported into build/dist/src (so
 # that edits in progress in the working tree never ship); DIST_TREE=. uses
-# the working tree instead.  Each ARCH is built there with "make ARCH=...",
+# the working tree instead (DIST_TREE=DIR: a tree prepared there).  Each ARCH is built there with "make ARCH=...",
 # sharing the dependency cache of build/ (libraries are built on first use,
 # about a minute each).  The tarball is reproducible for one commit: sorted
 # names, owner 0, mtime of the commit, gzip -n.
@@ -43,14 +43,21 @@ mkdir -p "$STAGE/bin"
 TOP=$(pwd)
 
 # The tree to build: HEAD exported, its build/ cache entries linked to ours.
-if [ "${DIST_TREE:-}" = . ]; then
-	TREE=.
+if [ -n "${DIST_TREE:-}" ]; then
+	TREE=$DIST_TREE
 else
+	# the shared cache is built here, by this tree, never by the export
+	for a in $ARCHES; do
+		make --no-print-directory -f deps/deps.mk ARCH="$a" deps >&2 ||
+			die "building the libraries for $a failed"
+	done
 	TREE=build/dist/src
 	rm -rf "$TREE"
 	mkdir -p "$TREE/build"
 	git archive --format=tar HEAD | tar -xf - -C "$TREE" ||
 		die "git archive HEAD failed"
+	# older than the cache's stamps: the export never rebuilds the cache
+	find "$TREE" -exec touch -h -d @946684800 {} +
 	mkdir -p build/apt build/src build/toolchain
 	for d in apt src toolchain; do
 		ln -s "$TOP/build/$d" "$TREE/build/$d"
