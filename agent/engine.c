@@ -193,6 +193,68 @@ dry_run_report(struct engine *e, const struct link *l)
 			    l->key, delta, from);
 }
 
+/*
+ * The links seen changing in this cycle, as a set of key hashes, so that
+ * e->changed counts links (what the guard compares with the number of
+ * links), not observations: a link that moves in two stores, or twice in
+ * one cycle (a poll and a re-read), counts once.
+ */
+static struct {
+	uint64_t	*h;	/* open addressing, 0 = empty */
+	size_t		 n, cap;
+} seen;
+
+static void
+seen_clear(void)
+{
+	if (seen.h != NULL)
+		memset(seen.h, 0, seen.cap * sizeof(*seen.h));
+	seen.n = 0;
+}
+
+static uint64_t
+key_hash(const char *k)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *k != '\0'; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Adds key to the set; 1 when it was not there yet. */
+static int
+seen_add(const char *key)
+{
+	uint64_t h = key_hash(key);
+	size_t k;
+
+	if (2 * (seen.n + 1) > seen.cap) {
+		uint64_t *old = seen.h;
+		size_t oldcap = seen.cap;
+
+		seen.cap = seen.cap ? seen.cap * 2 : 256;
+		seen.h = xcalloc(seen.cap, sizeof(*seen.h));
+		seen.n = 0;
+		for (k = 0; k < oldcap; k++)
+			if (old[k] != 0) {
+				size_t j = old[k] & (seen.cap - 1);
+
+				while (seen.h[j] != 0)
+					j = (j + 1) & (seen.cap - 1);
+				seen.h[j] = old[k];
+				seen.n++;
+			}
+		free(old);
+	}
+	for (k = h & (seen.cap - 1); seen.h[k] != 0; k = (k + 1) & (seen.cap - 1))
+		if (seen.h[k] == h)
+			return 0;
+	seen.h[k] = h;
+	seen.n++;
+	return 1;
+}
+
 /* Applies one observed level to its link.  Returns 0 or -1. */
 static int
 observe_one(struct state_txn *t, struct observe_ctx *x,
@@ -229,7 +291,8 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	before = sd->baseline;
 	d = sync_observe(&l, x->i, lv->available, &x->e->pol);
 	if (d != 0) {
-		x->e->changed++;
+		if (seen_add(key))
+			x->e->changed++;
 		log_info("store %s: %s changed by %+" PRId64 " (%" PRId64
 		    " -> %" PRId64 ")", x->e->c->stores[x->i].name, key, d,
 		    before, lv->available);
@@ -456,6 +519,7 @@ cycle(struct engine *e)
 	size_t i;
 
 	e->changed = e->written = 0;
+	seen_clear();
 	if (!e->ready) {
 		if (resolve_locations(e) == -1)
 			return 0;
