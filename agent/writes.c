@@ -222,19 +222,21 @@ out:
 }
 
 /*
- * A replayed batch was answered CHANGE_FROM_QUANTITY_STALE (or a key
- * mismatch): Shopify answers so to a replay of a write that DID apply.  A
- * level at from + delta means applied; otherwise ask the store whether it
- * has seen the key (a zero-delta probe); if it cannot tell, take the batch
- * as applied and record it as uncertain (DESIGN §4).
+ * A replayed batch was answered CHANGE_FROM_QUANTITY_STALE and no probe
+ * could tell whether the store had seen its key before: Shopify answers so
+ * to a replay of a write that DID apply, and also to a first arrival that
+ * found the level moved.  A level at from + delta means applied; any other
+ * value is ambiguous: taken as applied and recorded as uncertain (DESIGN §4).
+ * (Probing the key after the replay would tell nothing: the replay itself
+ * made the key seen.)
  */
 static int
-verify_replay(struct engine *e, const struct pending *p, int may_probe)
+verify_replay(struct engine *e, const struct pending *p)
 {
 	struct client_level *lv = xcalloc(p->n, sizeof(*lv));
 	enum audit_kind kind = AUDIT_APPLIED;
 	const char *note = "applied (verified by re-reading)";
-	int seen = -1, r = 0;
+	int r = 0;
 	size_t k;
 
 	if (read_batch_levels(e, p, lv) == -1)
@@ -244,19 +246,8 @@ verify_replay(struct engine *e, const struct pending *p, int may_probe)
 		    p->ch[k].delta)
 			break;
 	if (k < p->n) {
-		if (may_probe &&
-		    client_probe_key(e->s[p->store].cl, p->key, p->ch[0].item,
-		    p->ch[0].location, &seen) != CLIENT_OK)
-			seen = -1;
-		if (seen == 1)
-			note = "applied (the store has seen its key)";
-		else if (seen == 0) {
-			kind = AUDIT_DROPPED;
-			note = "never reached the store (its key is unseen)";
-		} else {
-			kind = AUDIT_UNCERTAIN;
-			note = "replay answered stale and levels moved since";
-		}
+		kind = AUDIT_UNCERTAIN;
+		note = "replay answered stale and levels moved since";
 	}
 	if ((r = settle(e, p, kind, note)) == 0)
 		r = engine_observe_levels(e, p->store, lv, p->n);
@@ -343,23 +334,35 @@ refused(struct engine *e, const struct pending *p,
 	return drop_and_reread(e, p, why);
 }
 
-/* Acts on the store's definitive answer to batch p. */
+/*
+ * Acts on the store's definitive answer to batch p.  replay: p may have
+ * reached the store before; seen: what the probe before this replay said
+ * (1 the store has the key, -1 it could not tell; 0 is never replayed).
+ */
 static int
-answered(struct engine *e, const struct pending *p, int replay,
+answered(struct engine *e, const struct pending *p, int replay, int seen,
     const struct adjust_result *ar)
 {
 	switch (ar->outcome) {
 	case ADJUST_APPLIED:
 		return settle(e, p, AUDIT_APPLIED, "applied");
 	case ADJUST_STALE:
+		if (replay && seen == 1)	/* a replay of an applied write */
+			return settle(e, p, AUDIT_APPLIED, "applied (the store "
+			    "had seen its key)");
 		if (replay)
-			return verify_replay(e, p, 1);
+			return verify_replay(e, p);
 		return drop_and_reread(e, p, "the level changed meanwhile "
 		    "(CHANGE_FROM_QUANTITY_STALE)");
 	case ADJUST_KEY_MISMATCH:
-		if (replay)
-			return verify_replay(e, p, 0);
-		return drop_and_reread(e, p, "IDEMPOTENCY_KEY_PARAMETER_MISMATCH");
+		/*
+		 * The same request under the same key is never a mismatch:
+		 * the key was taken by a probe whose answer was lost, so the
+		 * batch never applied (and now never will).
+		 */
+		return drop_and_reread(e, p, replay ? "its key was taken by a "
+		    "probe: never applied" :
+		    "IDEMPOTENCY_KEY_PARAMETER_MISMATCH");
 	case ADJUST_CONCURRENT:
 		e->s[p->store].retry_at = util_mono_ms() + CONCURRENT_WAIT_MS;
 		return 0;	/* the same key again shortly */
@@ -381,15 +384,32 @@ send_batch(struct engine *e, struct pending *p)
 	struct send_ctx x = { e, p->store, 0 };
 	struct adjust_result ar;
 	enum client_result r;
-	int replay = p->sent;
+	int replay = p->sent, seen = -1;
 
-	if (replay)
+	if (replay) {
+		/*
+		 * Before the replay, ask whether the store has the key: an
+		 * unseen key is taken by the zero-delta probe, so the lost
+		 * original can never apply later and the batch is re-planned;
+		 * a seen key makes a stale answer to the replay mean applied.
+		 * After the replay the probe would tell nothing (DESIGN §4).
+		 */
+		r = client_probe_key(e->s[p->store].cl, p->key, p->ch[0].item,
+		    p->ch[0].location, &seen);
+		if (r != CLIENT_OK) {
+			engine_store_failed(e, p->store, "probing a key", r);
+			return 0;	/* the batch stays */
+		}
+		if (seen == 0)
+			return drop_and_reread(e, p, "never reached the store "
+			    "(its key was unseen)");
 		log_info("store %s: replaying batch %.8s (attempt %d)",
 		    e->c->stores[p->store].name, p->key, p->attempts + 1);
+	}
 	r = client_adjust(e->s[p->store].cl, p, on_send, &x, &ar);
 	if (r == CLIENT_OK) {
 		engine_store_succeeded(e, p->store);
-		return answered(e, p, replay, &ar);
+		return answered(e, p, replay, seen, &ar);
 	}
 	if (!replay && !x.marked && r != CLIENT_STOPPED) {
 		/* nothing left the machine: forget it, plan again */
