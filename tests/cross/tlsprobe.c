@@ -3,7 +3,9 @@
  * architecture (make cross-test): an HTTPS POST with libcurl over BearSSL,
  * verified against the CA file given on the command line; the JSON reply
  * parsed with jsmn (JSMN_STRICT); its "token" string stored in LMDB and read
- * back.  It prints one line per step.
+ * back.  It prints one line per step, and the handshake timing with the count
+ * of "blind" waits (see perform()): more than 0 means the BearSSL handshake
+ * stall of curl 7.88.1 (build-notes 7.1) is back.
  *
  * Usage: tlsprobe URL CAFILE DBDIR
  * Exit: 0 all steps passed; 1 usage or setup; 3 curl failed (the line
@@ -37,6 +39,7 @@ struct body {
 };
 
 static size_t	on_write(char *, size_t, size_t, void *);
+static CURLcode	perform(CURL *, int *);
 static double	cpu_seconds(void);
 static double	wall_seconds(void);
 static int	json_token(const char *, size_t, char *, size_t);
@@ -55,6 +58,53 @@ on_write(char *p, size_t sz, size_t n, void *arg)
 	b->len += len;
 	b->buf[b->len] = '\0';
 	return len;
+}
+
+/*
+ * Runs the transfer on a multi handle, waiting the way curl_easy_perform()
+ * does, and counts blind waits: the TLS handshake is not finished and curl
+ * names no socket to wait on, so the wait can only end by its timeout.
+ * (curl 7.88.1's BearSSL backend did this on every handshake round trip.)
+ * Returns the transfer's result; *blind gets the count.
+ */
+static CURLcode
+perform(CURL *h, int *blind)
+{
+	CURLM *m;
+	CURLMsg *msg;
+	CURLcode rc = CURLE_FAILED_INIT;
+	fd_set r, w, e;
+	double app;
+	int running = 1, left, maxfd;
+
+	*blind = 0;
+	if ((m = curl_multi_init()) == NULL)
+		return CURLE_OUT_OF_MEMORY;
+	if (curl_multi_add_handle(m, h) != CURLM_OK) {
+		curl_multi_cleanup(m);
+		return CURLE_FAILED_INIT;
+	}
+	for (;;) {
+		if (curl_multi_perform(m, &running) != CURLM_OK || !running)
+			break;
+		FD_ZERO(&r);
+		FD_ZERO(&w);
+		FD_ZERO(&e);
+		maxfd = -1;
+		app = 0;
+		curl_multi_fdset(m, &r, &w, &e, &maxfd);
+		curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME, &app);
+		if (maxfd == -1 && app == 0)
+			(*blind)++;
+		if (curl_multi_wait(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	}
+	while ((msg = curl_multi_info_read(m, &left)) != NULL)
+		if (msg->msg == CURLMSG_DONE)
+			rc = msg->data.result;
+	curl_multi_remove_handle(m, h);
+	curl_multi_cleanup(m);
+	return rc;
 }
 
 /* CPU seconds used by this process so far (all threads). */
@@ -186,6 +236,7 @@ main(int argc, char *argv[])
 	CURLcode rc;
 	long status = 0;
 	double appconnect = 0, total = 0, wall, cpu;
+	int blind;
 
 	if (argc != 4) {
 		fprintf(stderr, "usage: tlsprobe URL CAFILE DBDIR\n");
@@ -210,7 +261,7 @@ main(int argc, char *argv[])
 
 	wall = wall_seconds();
 	cpu = cpu_seconds();
-	rc = curl_easy_perform(h);
+	rc = perform(h, &blind);
 	wall = wall_seconds() - wall;
 	cpu = cpu_seconds() - cpu;
 	curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME, &appconnect);
@@ -220,7 +271,7 @@ main(int argc, char *argv[])
 	   the peer or the scheduler); the BearSSL polling stall of curl 7.88.1
 	   shows up here as 0.2 s or more */
 	printf("tlsprobe: timing: appconnect=%.3f total=%.3f cpu=%.3f "
-	    "idle=%.3f\n", appconnect, total, cpu, wall - cpu);
+	    "idle=%.3f blind=%d\n", appconnect, total, cpu, wall - cpu, blind);
 	if (rc != CURLE_OK) {
 		printf("tlsprobe: curl error %d: %s\n", (int)rc,
 		    errbuf[0] ? errbuf : curl_easy_strerror(rc));
