@@ -92,6 +92,7 @@ unit: $(UNIT_BINS)
 SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "python3 tests/graphql/validate.py" \
 	 "python3 tests/fakeshop/test_fakeshop.py" \
+	 "python3 tests/e2e/test_client.py --bin $(INVSYNC_BIN)" \
 	 "python3 tests/e2e/test_demo.py --bin $(INVSYNC_BIN)" \
 	 "python3 tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)" \
 	 "bash tests/install/test_install.sh"

@@ -27,6 +27,11 @@
 #define CATALOG_FIRST		100
 #define LOCATIONS_FIRST		100
 #define URL_MAX			(CONF_PATH_MAX + 128)
+#define COST_MARGIN		10	/* points kept free when sizing pages */
+#define QUERY_COST_MAX		1000	/* Shopify's single-query limit (API-NOTES §4) */
+
+/* The paged operations, for the per-node cost learned from replies. */
+enum paged_op { OP_LOCATIONS, OP_CATALOG, OP_LEVELS, OP_COUNT };
 #define ADJUST_REASON		"correction"
 
 struct client {
@@ -45,6 +50,7 @@ struct client {
 	int			 bucket_known;
 	double			 available, maximum, restore;
 	int64_t			 bucket_at;
+	double			 node_cost[OP_COUNT];	/* requested / first */
 	struct client_stats	 stats;
 };
 
@@ -107,6 +113,10 @@ client_new(const struct conf *c, size_t i, volatile int *stop)
 	snprintf(cl->url_token, sizeof(cl->url_token),
 	    "%s/admin/oauth/access_token", base);
 	cl->grant = cl->sc->token_file[0] == '\0';
+	/* estimates until the first replies tell the real per-node costs */
+	cl->node_cost[OP_LOCATIONS] = 2;
+	cl->node_cost[OP_CATALOG] = 5;
+	cl->node_cost[OP_LEVELS] = 4;
 	if (!cl->grant && conf_read_secret(cl->sc->token_file, cl->token,
 	    sizeof(cl->token), why, sizeof(why)) == -1) {
 		log_err("store %s: %s", cl->sc->name, why);
@@ -276,6 +286,25 @@ bucket_wait(struct client *cl, double cost)
 	return util_sleep_ms(ms, cl->stop) ? -1 : 0;
 }
 
+/*
+ * The page size for a paged operation: want, or fewer so that one request
+ * fits in the bucket and under the single-query limit (a page that can
+ * never fit would be refused forever).
+ */
+static int
+fit_first(struct client *cl, enum paged_op op, int want)
+{
+	double per = cl->node_cost[op], room = QUERY_COST_MAX;
+	int n;
+
+	if (cl->bucket_known && cl->maximum < room)
+		room = cl->maximum;
+	if (per <= 0 || room <= COST_MARGIN)
+		return want;
+	n = (int)((room - COST_MARGIN) / per);
+	return n < 1 ? 1 : n < want ? n : want;
+}
+
 /* Wait after THROTTLED: (requested - available) / restoreRate, >= 1 s. */
 static int64_t
 throttle_wait_ms(const struct shopify_cost *c)
@@ -292,6 +321,8 @@ throttle_wait_ms(const struct shopify_cost *c)
 
 struct call {
 	const char	*op;		/* for logs */
+	int		 paged;		/* enum paged_op, or -1 */
+	int		 first;		/* nodes asked for when paged */
 	const char	*body;
 	size_t		 len;
 	int		 write;		/* a mutation: sent at most once */
@@ -301,6 +332,7 @@ struct call {
 	void		*arg;
 	int		(*on_send)(void *);
 	void		*send_arg;
+	int		 too_big;	/* a page that can never fit: resize */
 	struct shopify_reply reply;	/* the last parsed envelope */
 };
 
@@ -376,6 +408,16 @@ reply_failed(struct client *cl, struct call *k)
 	}
 }
 
+/* Learns what one node of a paged operation costs from requestedQueryCost. */
+static void
+learn_node_cost(struct client *cl, const struct call *k)
+{
+	if (k->paged < 0 || k->first <= 0 || !k->reply.cost.present ||
+	    k->reply.cost.requested <= 0)
+		return;
+	cl->node_cost[k->paged] = (double)k->reply.cost.requested / k->first;
+}
+
 static enum client_result
 call(struct client *cl, struct call *k)
 {
@@ -414,7 +456,21 @@ call(struct client *cl, struct call *k)
 		else {
 			k->parse(rep.body, rep.len, &k->reply, k->out, k->arg);
 			bucket_update(cl, &k->reply.cost);
+			learn_node_cost(cl, k);
 			r = reply_failed(cl, k);
+		}
+		if ((r == -1 || r == CLIENT_REFUSED) && k->paged >= 0 &&
+		    (k->reply.result == SHOPIFY_MAX_COST ||
+		    (k->reply.cost.present &&
+		    k->reply.cost.requested > k->reply.cost.maximum))) {
+			/* asking for less is the only way through */
+			if (k->reply.result == SHOPIFY_MAX_COST &&
+			    !k->reply.cost.present)
+				cl->node_cost[k->paged] = 2.0 * QUERY_COST_MAX /
+				    k->first;
+			http_reply_free(&rep);
+			k->too_big = 1;
+			return CLIENT_TRANSIENT;
 		}
 		if (r == -1 && k->reply.result == SHOPIFY_THROTTLED &&
 		    hr == HTTP_OK && rep.status == 200) {
@@ -524,6 +580,7 @@ client_info(struct client *cl, struct client_info *out)
 	memset(out, 0, sizeof(*out));
 	memset(&k, 0, sizeof(k));
 	k.op = "check";
+	k.paged = -1;
 	k.body = shopify_build_check(&k.len);
 	k.cost = 5;
 	k.parse = p_check;
@@ -547,28 +604,90 @@ client_info(struct client *cl, struct client_info *out)
 	return CLIENT_OK;
 }
 
+/* What a page request needs besides its size. */
+struct page_args {
+	const char	*gid;		/* levels: the location */
+	const char	*after;		/* NULL: the first page */
+	int64_t		 since;		/* unix seconds, < 0: no filter */
+};
+
+static char *
+build_locations(int first, const struct page_args *a, size_t *lenp)
+{
+	return shopify_build_locations(first, a->after, lenp);
+}
+
+static char *
+build_catalog(int first, const struct page_args *a, size_t *lenp)
+{
+	return shopify_build_catalog(first, a->after, a->since, lenp);
+}
+
+static char *
+build_levels(int first, const struct page_args *a, size_t *lenp)
+{
+	return shopify_build_levels(a->gid, first, a->after, a->since, lenp);
+}
+
+/*
+ * Fetches one page of a paged operation into k->out: built at the largest
+ * size (up to want) that fits the bucket, and built again smaller when the
+ * store says the page can never fit.  Returns call()'s result.
+ */
+static enum client_result
+fetch_page(struct client *cl, struct call *k, enum paged_op op, int want,
+    char *(*build)(int, const struct page_args *, size_t *),
+    const struct page_args *a)
+{
+	enum client_result r = CLIENT_REFUSED;
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		k->paged = op;
+		k->first = fit_first(cl, op, want);
+		k->too_big = 0;
+		if ((k->body = build(k->first, a, &k->len)) == NULL)
+			return CLIENT_REFUSED;
+		k->cost = k->first * (cl->node_cost[op] > 0 ?
+		    cl->node_cost[op] : 4) + 3;
+		r = call(cl, k);
+		free((char *)k->body);
+		k->body = NULL;
+		if (r != CLIENT_TRANSIENT || !k->too_big)
+			break;
+	}
+	return r;
+}
+
+/* The cursor of the next page into after, or 0 at the end. */
+static int
+next_page(const struct shopify_page *pg, char *after, size_t aftersz)
+{
+	snprintf(after, aftersz, "%s", pg->end_cursor);
+	return pg->has_next && after[0] != '\0';
+}
+
 enum client_result
 client_locations(struct client *cl, struct client_location **out, size_t *n)
 {
 	struct shopify_locations page;
 	char after[SHOPIFY_CURSOR_MAX] = "";
+	struct page_args a = { NULL, NULL, -1 };
 	struct call k;
 	enum client_result r;
 	size_t i, cap = 0;
+	int more;
 
 	*out = NULL;
 	*n = 0;
 	do {
 		memset(&k, 0, sizeof(k));
 		k.op = "locations";
-		k.body = shopify_build_locations(LOCATIONS_FIRST,
-		    after[0] ? after : NULL, &k.len);
-		k.cost = LOCATIONS_FIRST + 2;
 		k.parse = p_locations;
 		k.out = &page;
-		r = call(cl, &k);
-		free((char *)k.body);
-		if (r != CLIENT_OK) {
+		a.after = after[0] ? after : NULL;
+		if ((r = fetch_page(cl, &k, OP_LOCATIONS, LOCATIONS_FIRST,
+		    build_locations, &a)) != CLIENT_OK) {
 			free(*out);
 			*out = NULL;
 			*n = 0;
@@ -589,10 +708,9 @@ client_locations(struct client *cl, struct client_location **out, size_t *n)
 			l->active = 1;
 			snprintf(l->name, sizeof(l->name), "%s", page.v[i].name);
 		}
-		snprintf(after, sizeof(after), "%s", page.page.end_cursor);
-		i = page.page.has_next && after[0] != '\0';
+		more = next_page(&page.page, after, sizeof(after));
 		shopify_locations_free(&page);
-	} while (i);
+	} while (more);
 	return CLIENT_OK;
 }
 
@@ -630,6 +748,7 @@ client_catalog(struct client *cl, int64_t since_ms,
 	struct shopify_catalog page;
 	struct client_variant cv;
 	char after[SHOPIFY_CURSOR_MAX] = "";
+	struct page_args a = { NULL, NULL, since_ms > 0 ? since_ms / 1000 : -1 };
 	struct call k;
 	enum client_result r;
 	size_t i;
@@ -638,23 +757,18 @@ client_catalog(struct client *cl, int64_t since_ms,
 	do {
 		memset(&k, 0, sizeof(k));
 		k.op = "catalog";
-		k.body = shopify_build_catalog(CATALOG_FIRST,
-		    after[0] ? after : NULL,
-		    since_ms > 0 ? since_ms / 1000 : -1, &k.len);
-		k.cost = CATALOG_FIRST * 4 + 2;
 		k.parse = p_catalog;
 		k.out = &page;
-		r = call(cl, &k);
-		free((char *)k.body);
-		if (r != CLIENT_OK)
+		a.after = after[0] ? after : NULL;
+		if ((r = fetch_page(cl, &k, OP_CATALOG, CATALOG_FIRST,
+		    build_catalog, &a)) != CLIENT_OK)
 			return r;
 		for (i = 0; i < page.n && !stop; i++) {
 			to_variant(&page.v[i], &cv);
 			if (cv.variant > 0 && cv.item > 0)
 				stop = fn(&cv, arg);
 		}
-		snprintf(after, sizeof(after), "%s", page.page.end_cursor);
-		more = page.page.has_next && after[0] != '\0' && !stop;
+		more = next_page(&page.page, after, sizeof(after)) && !stop;
 		shopify_catalog_free(&page);
 	} while (more);
 	return CLIENT_OK;
@@ -667,6 +781,7 @@ client_levels(struct client *cl, uint64_t location, int64_t since_ms,
 	struct shopify_levels page;
 	struct client_level lv;
 	char gid[SHOPIFY_GID_MAX], after[SHOPIFY_CURSOR_MAX] = "";
+	struct page_args a = { gid, NULL, since_ms > 0 ? since_ms / 1000 : -1 };
 	struct call k;
 	enum client_result r;
 	size_t i;
@@ -678,15 +793,11 @@ client_levels(struct client *cl, uint64_t location, int64_t since_ms,
 	do {
 		memset(&k, 0, sizeof(k));
 		k.op = "levels";
-		k.body = shopify_build_levels(gid, first,
-		    after[0] ? after : NULL,
-		    since_ms > 0 ? since_ms / 1000 : -1, &k.len);
-		k.cost = first * 3 + 3;
 		k.parse = p_levels;
 		k.out = &page;
-		r = call(cl, &k);
-		free((char *)k.body);
-		if (r != CLIENT_OK)
+		a.after = after[0] ? after : NULL;
+		if ((r = fetch_page(cl, &k, OP_LEVELS, first, build_levels,
+		    &a)) != CLIENT_OK)
 			return r;
 		for (i = 0; i < page.n && !stop; i++) {
 			int64_t item = shopify_gid_id(page.v[i].item_id,
@@ -705,8 +816,7 @@ client_levels(struct client *cl, uint64_t location, int64_t since_ms,
 			lv.found = 1;
 			stop = fn(&lv, arg);
 		}
-		snprintf(after, sizeof(after), "%s", page.page.end_cursor);
-		more = page.page.has_next && after[0] != '\0' && !stop;
+		more = next_page(&page.page, after, sizeof(after)) && !stop;
 		shopify_levels_free(&page);
 		first = LEVELS_FIRST;
 	} while (more);
@@ -740,6 +850,7 @@ client_read_levels(struct client *cl, struct client_level *lv, size_t n)
 	a.n = n;
 	memset(&k, 0, sizeof(k));
 	k.op = "levels by id";
+	k.paged = -1;
 	k.body = shopify_build_levels_by_id(ids, n, &k.len);
 	k.cost = (double)n * 3 + 1;
 	k.parse = p_levels_by_id;
@@ -808,6 +919,7 @@ adjust(struct client *cl, const char *key, const struct shopify_change_in *ch,
 	snprintf(uri, sizeof(uri), "gid://invsync/Batch/%s", key);
 	memset(&k, 0, sizeof(k));
 	k.op = "adjust";
+	k.paged = -1;
 	k.write = 1;
 	k.body = shopify_build_adjust(key, ADJUST_REASON, uri, ch, n, &k.len);
 	if (k.body == NULL) {
