@@ -353,12 +353,22 @@ def soak(ctx, seconds, faults=0.0, kills=0):
             for k in kinds:
                 f.op('faults', {'store': s, 'kind': k, 'rate': faults / len(kinds), 'seconds': 1.5,
                                 'bytes': 9 << 20})
-    state = {'next_kill': None, 'kills': 0}
+    state = {'next_kill': None, 'kills': 0, 'stalls': 0}
+    if kills:
+        # half the kills land while a write is in flight: some mutations
+        # stall (then apply) and a stall seen by the fake schedules a kill
+        for s in stores:
+            f.op('faults', {'store': s, 'kind': 'stall', 'rate': 0.3, 'ops': ['mutation'], 'seconds': 0.8})
 
     def tick():
         if not kills:
             return
         now = time.monotonic()
+        nst = sum(f.op('stats', {'store': s})['faults'] for s in stores)
+        if nst > state['stalls']:
+            state['stalls'] = nst
+            if ctx.rng.random() < 0.7:
+                state['next_kill'] = now + ctx.rng.uniform(0.0, 0.6)
         if not a.running():
             a.start()
             state['next_kill'] = now + ctx.rng.uniform(0.05, 1.6)
@@ -375,12 +385,9 @@ def soak(ctx, seconds, faults=0.0, kills=0):
         while state['kills'] < kills:          # at least this many, ops or not
             tick()
             time.sleep(0.05)
-    if faults:
-        nf = sum(f.op('stats', {'store': s})['faults'] for s in stores)
-        STATS['faults'] += nf
-        f.faults_off(stores)
-    else:
-        nf = 0
+    nf = sum(f.op('stats', {'store': s})['faults'] for s in stores)
+    STATS['faults'] += nf
+    f.faults_off(stores)
     if not a.running():
         a.start()
     STATS['kills'] += state['kills']
@@ -403,6 +410,41 @@ def test_conservation_faults(ctx):
 
 def test_conservation_kills(ctx):
     soak(ctx, 120 if ctx.long else 20, kills=80 if ctx.long else 22)
+
+
+def test_unknown_outcomes(ctx):
+    """DESIGN §4 by hand with `once`: a write whose outcome is unknown, then a
+    concurrent sale in the same store, then the replay."""
+    f = ctx.fake
+    h = 'field-jacket'
+    stores = ['source', 'destination']
+    cases = [('502', False), ('503', False), ('reset', False), ('lost_reply', True), ('truncate', True),
+             ('invalid_json', True), ('wrong_types', True), ('oversize', True)]
+    for kind, applied in cases:
+        ctx.load([store(s, [simple(h, 'FJ', 30)]) for s in stores])
+        a = ctx.agent(stores, name=kind)
+        a.once()
+        f.op('sell', {'store': 'source', 'handle': h, 'qty': 4})
+        f.op('faults', {'store': 'destination', 'kind': kind, 'count': 1, 'ops': ['mutation'],
+                        'bytes': 9 << 20})
+        a.once()            # the write to destination: outcome unknown
+        st = a.status()
+        check(st['stores'][1]['pending_changes'] == 1 and st['stores'][1]['pending_sent'],
+              '%s: no pending sent batch: %r' % (kind, st['stores'][1]))
+        check(f.level('destination', h) == (26 if applied else 30), '%s: fault applied=%s not as expected'
+              % (kind, applied))
+        f.op('sell', {'store': 'destination', 'handle': h, 'qty': 1})    # the level moves meanwhile
+        f.op('restock', {'store': 'source', 'handle': h, 'qty': 2})
+        for _ in range(3):
+            a.once()
+            st = a.status()
+            if st['in_step'] and not st['stores'][1]['pending_changes']:
+                break
+        got = (f.level('source', h), f.level('destination', h))
+        check(got == (27, 27), '%s: levels %s, want (27, 27) (30 -4 -1 +2)' % (kind, got))
+        check(st['in_step'], '%s: not in step: %r' % (kind, st))
+        check_no_double_apply(f, stores)
+        STATS['faults'] += 1
 
 
 def test_guard(ctx):
@@ -531,6 +573,7 @@ TESTS = [
     ('downtime', test_downtime),
     ('status_log', test_status_log),
     ('pause_dryrun_sigterm', test_pause_dryrun_sigterm),
+    ('unknown_outcomes', test_unknown_outcomes),
     ('guard', test_guard),
     ('conservation', test_conservation),
     ('conservation_faults', test_conservation_faults),
