@@ -140,7 +140,7 @@ catalog_txn(struct state_txn *t, void *arg)
 		for (g = 0; g < x->e->ngroups; g++)
 			if (link_variant(t, x, &x->page[k], g) == -1)
 				return -1;
-	return x->e->dry_run ? STATE_ABORT : 0;
+	return 0;
 }
 
 static int
@@ -149,7 +149,7 @@ flush(struct catalog_ctx *x)
 	int r = state_update(x->e->st, catalog_txn, x);
 
 	x->n = 0;
-	if (r != 0 && r != STATE_ABORT) {
+	if (r != 0) {
 		x->failed = 1;
 		return -1;
 	}
@@ -282,7 +282,7 @@ catalog_refresh(struct engine *e, size_t i, int full)
 		if (state_view(e->st, get_last, &g) == -1)
 			return -1;
 		since = g.start - e->c->overlap_ms;
-	} else if (!e->dry_run && state_update(e->st, next_gen_txn, &g) != 0)
+	} else if (state_update(e->st, next_gen_txn, &g) != 0)
 		return -1;
 	x.gen = full ? (g.gen ? g.gen : 1) : 0;
 	g.start = util_now_ms();
@@ -297,8 +297,6 @@ catalog_refresh(struct engine *e, size_t i, int full)
 		engine_store_failed(e, i, "reading the catalog", cr);
 		return 0;	/* a store fault, not a state failure */
 	}
-	if (e->dry_run)
-		return 0;
 	if (full) {
 		w.gen = x.gen;
 		if (state_update(e->st, sweep_txn, &w) != 0) {

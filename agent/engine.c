@@ -179,20 +179,6 @@ audit_observed(struct state_txn *t, struct engine *e, size_t i,
 	(void)state_audit_append(t, &a);
 }
 
-/* Logs what a dry run would write for link l after an observation. */
-static void
-dry_run_report(struct engine *e, const struct link *l)
-{
-	int64_t from, delta;
-	size_t j;
-
-	for (j = 0; j < l->nsides; j++)
-		if (sync_planned(l, j, &from, &delta))
-			log_notice("dry run: would adjust %s %s by %+" PRId64
-			    " (from %" PRId64 ")", e->c->stores[j].name,
-			    l->key, delta, from);
-}
-
 /*
  * The links seen changing in this cycle, as a set of key hashes, so that
  * e->changed counts links (what the guard compares with the number of
@@ -298,8 +284,6 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 		    before, lv->available);
 		audit_observed(t, x->e, x->i, &l, before, d);
 	}
-	if (x->e->dry_run)
-		dry_run_report(x->e, &l);
 	return state_link_put(t, &l);
 }
 
@@ -312,7 +296,7 @@ observe_txn(struct state_txn *t, void *arg)
 	for (k = 0; k < x->n; k++)
 		if (observe_one(t, x, &x->lv[k]) == -1)
 			return -1;
-	return x->e->dry_run ? STATE_ABORT : 0;
+	return 0;
 }
 
 int
@@ -326,8 +310,6 @@ engine_observe_levels(struct engine *e, size_t i,
 	if (n == 0)
 		return 0;
 	r = state_update(e->st, observe_txn, &x);
-	if (r == STATE_ABORT)
-		return 0;
 	if (r != 0)
 		e->changed = changed;
 	return r;
@@ -504,8 +486,7 @@ catalog_due(struct engine *e, size_t i, int *full)
 	last = meta_i64(e, name);
 	snprintf(name, sizeof(name), "catalogfull.%zu", i);
 	lastfull = meta_i64(e, name);
-	*full = lastfull == 0 || now - lastfull >= e->c->reconcile_ms ||
-	    e->dry_run;
+	*full = lastfull == 0 || now - lastfull >= e->c->reconcile_ms;
 	return *full || now - last >= e->c->catalog_ms;
 }
 
@@ -542,10 +523,10 @@ cycle(struct engine *e)
 		log_info("paused (%s): not writing", why);
 		return 0;
 	}
-	if (e->dry_run)
-		return 0;
 	if (writes_plan(e) == -1)
 		return -1;
+	if (e->dry_run)
+		return writes_report_plan(e);
 	for (i = 0; i < e->nstores && !*e->stop; i++)
 		if (resolved[i] && engine_store_ok(e, i))
 			writes_send(e, i);
@@ -661,8 +642,17 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 	notify_ready();
 	while (!*stop) {
 		int64_t start = util_mono_ms(), took;
+		int r;
 
-		if (cycle(e) == -1) {
+		/* a dry cycle runs against the real state, then vanishes */
+		if (e->dry_run && state_dry_begin(e->st) == -1) {
+			rc = 1;
+			break;
+		}
+		r = cycle(e);
+		if (e->dry_run)
+			state_dry_end(e->st);
+		if (r == -1) {
 			log_err("state failure: stopping so that the service "
 			    "manager restarts invsync");
 			rc = 1;

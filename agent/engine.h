@@ -80,6 +80,8 @@ int	writes_resolve(struct engine *e, size_t i);
 int	writes_plan(struct engine *e);
 /* Sends store i's freshly planned batch and settles it. */
 void	writes_send(struct engine *e, size_t i);
+/* A dry run: logs the batches writes_plan() journaled.  Returns 0. */
+int	writes_report_plan(struct engine *e);
 /* On start: drops batches that never left the machine. */
 int	writes_drop_unsent(struct engine *e);
 

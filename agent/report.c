@@ -117,6 +117,9 @@ print_text(const struct status *st)
 
 	if (st->is_paused)
 		printf("PAUSED: %s\n", st->paused);
+	else if (st->links == 0)
+		printf("nothing linked yet: has 'invsync run' reached the "
+		    "stores? ('invsync check' tells what matches)\n");
 	else if (st->waiting == 0)
 		printf("in step: every linked level agrees\n");
 	else
@@ -164,7 +167,7 @@ print_json(const struct status *st)
 	else
 		jw_null(&w);
 	jw_key(&w, "in_step");
-	jw_bool(&w, !st->is_paused && st->waiting == 0);
+	jw_bool(&w, !st->is_paused && st->links > 0 && st->waiting == 0);
 	jw_key(&w, "links");
 	jw_int64(&w, (int64_t)st->links);
 	jw_key(&w, "links_in_step");

@@ -32,6 +32,7 @@ struct state {
 	MDB_dbi	 links, levels, owed, pending, meta, audit;
 	size_t	 mapsize;
 	int	 readonly;
+	MDB_txn	*dry;		/* the parent of a dry run, or NULL */
 };
 
 struct state_txn {
@@ -197,6 +198,42 @@ begin(struct state *st, unsigned flags, MDB_txn **txn)
 static int map_full;
 
 int
+state_dry_begin(struct state *st)
+{
+	if (st->dry != NULL)
+		fatal("state_dry_begin twice");
+	return begin(st, 0, &st->dry);
+}
+
+void
+state_dry_end(struct state *st)
+{
+	if (st->dry != NULL)
+		mdb_txn_abort(st->dry);
+	st->dry = NULL;
+}
+
+/* state_update() and state_view() inside a dry run: a child transaction. */
+static int
+dry_child(struct state *st, int (*fn)(struct state_txn *, void *), void *arg,
+    int keep)
+{
+	struct state_txn t = { st, NULL };
+	int r, rc;
+
+	if ((rc = mdb_txn_begin(st->env, st->dry, 0, &t.txn)) != 0)
+		return lmdb_failed("begin (dry run)", rc);
+	r = fn(&t, arg);
+	if (r != 0 || !keep) {
+		mdb_txn_abort(t.txn);
+		return r;
+	}
+	if ((rc = mdb_txn_commit(t.txn)) != 0)
+		return lmdb_failed("commit (dry run)", rc);
+	return 0;
+}
+
+int
 state_update(struct state *st, int (*fn)(struct state_txn *, void *),
     void *arg)
 {
@@ -205,6 +242,8 @@ state_update(struct state *st, int (*fn)(struct state_txn *, void *),
 
 	if (st->readonly)
 		fatal("state_update on a read-only state");
+	if (st->dry != NULL)
+		return dry_child(st, fn, arg, 1);
 	for (i = 0; i < UPDATE_TRIES; i++) {
 		if (begin(st, 0, &t.txn) == -1)
 			return -1;
@@ -233,6 +272,8 @@ state_view(struct state *st, int (*fn)(struct state_txn *, void *), void *arg)
 	struct state_txn t = { st, NULL };
 	int r;
 
+	if (st->dry != NULL)
+		return dry_child(st, fn, arg, 0);
 	if (begin(st, MDB_RDONLY, &t.txn) == -1)
 		return -1;
 	r = fn(&t, arg);

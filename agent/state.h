@@ -115,16 +115,24 @@ void		 state_close(struct state *st);
 
 /*
  * Runs fn inside one write transaction and commits it durably when fn
- * returns 0; aborts when fn returns non-zero (STATE_ABORT: on purpose).  A full map is grown and fn
+ * returns 0; aborts when fn returns non-zero.  A full map is grown and fn
  * run again, so fn must not keep side effects outside the transaction.
  * Returns fn's result, or -1 on an LMDB error (logged).
  */
-#define STATE_ABORT	1	/* fn's "abort quietly" value (dry runs) */
 int	state_update(struct state *st,
 	    int (*fn)(struct state_txn *, void *), void *arg);
 /* The same with a read-only transaction. */
 int	state_view(struct state *st,
 	    int (*fn)(struct state_txn *, void *), void *arg);
+
+/*
+ * A dry run (--dry-run): from state_dry_begin() to state_dry_end(), every
+ * state_update() and state_view() runs in a child of one write transaction
+ * that state_dry_end() aborts, so the dry run sees its own changes and
+ * leaves nothing behind.  Other processes see none of it.  0 or -1.
+ */
+int	state_dry_begin(struct state *st);
+void	state_dry_end(struct state *st);
 
 /* Links.  Getters return 0 found, 1 not found, -1 error. */
 int	state_link_get(struct state_txn *t, const char *key, struct link *out);

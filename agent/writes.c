@@ -467,6 +467,26 @@ writes_send(struct engine *e, size_t i)
 }
 
 int
+writes_report_plan(struct engine *e)
+{
+	struct pending *p = xmalloc(sizeof(*p));
+	size_t i, k;
+
+	for (i = 0; i < e->nstores; i++) {
+		p->store = (uint32_t)i;
+		if (state_view(e->st, get_pending, p) != 0)
+			continue;
+		for (k = 0; k < p->n; k++)
+			log_notice("dry run: would adjust %s %s by %+" PRId64
+			    " (changeFromQuantity %" PRId64 ")",
+			    e->c->stores[i].name, p->ch[k].link,
+			    p->ch[k].delta, p->ch[k].from);
+	}
+	free(p);
+	return 0;
+}
+
+int
 writes_drop_unsent(struct engine *e)
 {
 	struct pending *p = xmalloc(sizeof(*p));
