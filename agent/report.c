@@ -365,10 +365,19 @@ set_paused(struct state_txn *t, void *arg)
 int
 report_pause(const struct conf *c, int pause)
 {
-	struct state *st = state_open(c->state_dir, 0);
+	struct state *st;
 	int r;
 
-	if (st == NULL)
+	/*
+	 * Never create the state here: run by root before the service ever
+	 * ran, it would leave files the service's user cannot open.
+	 */
+	if (!state_exists(c->state_dir)) {
+		log_err("no state in %s yet: start invsync first (pause and "
+		    "resume act on a running setup)", c->state_dir);
+		return 1;
+	}
+	if ((st = state_open(c->state_dir, 0)) == NULL)
 		return 1;
 	r = state_update(st, set_paused, pause ? (void *)"paused by the "
 	    "operator ('invsync resume' continues)" : NULL);

@@ -147,6 +147,16 @@ fail:
 	return NULL;
 }
 
+int
+state_exists(const char *dir)
+{
+	char path[CONF_PATH_MAX + 32];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
+	return stat(path, &sb) == 0;
+}
+
 void
 state_close(struct state *st)
 {

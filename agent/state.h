@@ -111,6 +111,8 @@ const char	*state_version(void);
  * readonly: for status/log, never creates.
  */
 struct state	*state_open(const char *dir, int readonly);
+/* 1 when dir holds a state file, else 0. */
+int		 state_exists(const char *dir);
 void		 state_close(struct state *st);
 
 /*
