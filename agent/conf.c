@@ -547,6 +547,26 @@ perm_complaint(char *out, size_t sz, const char *what, const char *qpath,
 }
 
 /*
+ * 1 when path lies in $CREDENTIALS_DIRECTORY: systemd keeps that directory
+ * private to the service (and may give its files ACL-derived group bits),
+ * so the group/other check does not apply there.
+ */
+static int
+in_credentials(const char *path)
+{
+	const char *cred = getenv("CREDENTIALS_DIRECTORY");
+	size_t n;
+
+	if (cred == NULL || cred[0] != '/')
+		return 0;
+	n = strlen(cred);
+	while (n > 1 && cred[n - 1] == '/')
+		n--;
+	return strncmp(path, cred, n) == 0 && path[n] == '/' &&
+	    strchr(path + n + 1, '/') == NULL;
+}
+
+/*
  * Resolves the secret file name val into dst (CONF_PATH_MAX): a bare name
  * in $CREDENTIALS_DIRECTORY when set, else a relative name against the
  * config file's directory.  Returns 0, or -1 when the result is too long.
@@ -597,7 +617,7 @@ set_secret(struct parser *p, const char *key, const char *val, char *dst)
 		conf_err(p, p->lineno, "%s %s is not a regular file", key, q);
 		return;
 	}
-	if (sb.st_mode & 077) {
+	if ((sb.st_mode & 077) && !in_credentials(dst)) {
 		snprintf(what, sizeof(what), "%s ", key);
 		perm_complaint(msg, sizeof(msg), what, q, sb.st_mode);
 		conf_err(p, p->lineno, "%s", msg);
@@ -1318,8 +1338,8 @@ wipe(void *p, size_t n)
  * length, or -1 with why written (qpath names the file).
  */
 static ssize_t
-read_secret_fd(int fd, const char *qpath, char *buf, size_t bufsz,
-    char *why, size_t whysz)
+read_secret_fd(int fd, const char *qpath, int credential, char *buf,
+    size_t bufsz, char *why, size_t whysz)
 {
 	struct stat sb;
 	size_t n = 0;
@@ -1334,7 +1354,7 @@ read_secret_fd(int fd, const char *qpath, char *buf, size_t bufsz,
 		snprintf(why, whysz, "%s is not a regular file", qpath);
 		return -1;
 	}
-	if (sb.st_mode & 077) {
+	if ((sb.st_mode & 077) && !credential) {
 		perm_complaint(why, whysz, "", qpath, sb.st_mode);
 		return -1;
 	}
@@ -1374,7 +1394,8 @@ conf_read_secret(const char *path, char *buf, size_t bufsz, char *why,
 		snprintf(why, whysz, "%s: %s", q, strerror(errno));
 		return -1;
 	}
-	r = read_secret_fd(fd, q, buf, bufsz, why, whysz);
+	r = read_secret_fd(fd, q, in_credentials(path), buf, bufsz, why,
+	    whysz);
 	close(fd);
 	if (r == -1)
 		goto fail;

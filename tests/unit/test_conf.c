@@ -742,7 +742,22 @@ test_credentials_dir(void)
 	snprintf(want, sizeof(want), E(3) "token_file %s/a.token: No such "
 	    "file or directory", creds);
 	check_lines("credentials dir: missing there", got, want);
+
+	/* systemd's credentials may carry ACL-derived group bits (0440) */
+	snprintf(want, sizeof(want), "%s/grp.token", creds);
+	put_file("creds/grp.token", "shpat_grp\n", 10, 0440);
+	snprintf(text, sizeof(text), "[store a]\nshop = a.myshopify.com\n"
+	    "token_file = grp.token\n");
+	conf_parse("t.conf", text, strlen(text), &conf, &errs);
+	join_errors(got, sizeof(got));
+	check_lines("credentials dir: mode 0440 accepted there", got, "");
+	CHECK("credentials dir: a 0440 credential is read",
+	    conf_read_secret(want, got, sizeof(got), text, sizeof(text)) == 0 &&
+	    strcmp(got, "shpat_grp") == 0);
 	unsetenv("CREDENTIALS_DIRECTORY");
+	CHECK("outside the credentials dir 0440 is refused",
+	    conf_read_secret(want, got, sizeof(got), text, sizeof(text)) == -1 &&
+	    strstr(text, "chmod 600") != NULL);
 }
 
 /* conf_load: unreadable paths give one "PATH: cannot read:" error. */
