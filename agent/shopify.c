@@ -76,14 +76,19 @@ fail(struct pctx *c, const char *path, const char *key, const char *fmt, ...)
 static void
 subpath(char *buf, size_t bufsz, const char *path, const char *key)
 {
-	snprintf(buf, bufsz, "%s%s%s", path, *path != '\0' ? "." : "", key);
+	/* a long path is cut: it only names a place in a message */
+	if (snprintf(buf, bufsz, "%s%s%s", path, *path != '\0' ? "." : "",
+	    key) >= (int)bufsz && bufsz > 4)
+		memcpy(buf + bufsz - 4, "...", 4);
 }
 
 static void
 elempath(char *buf, size_t bufsz, const char *path, const char *key,
     size_t i)
 {
-	snprintf(buf, bufsz, "%s.%s[%zu]", path, key, i);
+	if (snprintf(buf, bufsz, "%s.%s[%zu]", path, key, i) >= (int)bufsz &&
+	    bufsz > 4)
+		memcpy(buf + bufsz - 4, "...", 4);
 }
 
 /*
@@ -482,6 +487,37 @@ xcalloc(size_t n, size_t sz)
 	return p;
 }
 
+/* Parses one node of a connection at path p into out (an element). */
+typedef int (*node_fn)(struct pctx *, int, const char *, void *);
+
+/*
+ * Parses connection conn at path cp: every node by parse into a fresh array
+ * of elements of sz bytes (*vp, count in *np), then its pageInfo.  Returns
+ * 0, or -1 (the reply says why); *vp may then hold the nodes parsed so far,
+ * which the caller frees.
+ */
+static int
+parse_nodes(struct pctx *c, int conn, const char *cp, size_t sz,
+    node_fn parse, void **vp, size_t *np, struct shopify_page *page)
+{
+	char p[PATH_MAX_];
+	size_t n, i;
+	int arr, e;
+
+	if (get_array(c, conn, cp, "nodes", SHOPIFY_PAGE_MAX, 0, &arr,
+	    &n) == -1)
+		return -1;
+	*vp = xcalloc(n, sz);
+	for (i = 0, e = json_array_first(c->d, arr); i < n;
+	    i++, e = json_skip(c->d, e)) {
+		elempath(p, sizeof(p), cp, "nodes", i);
+		if (parse(c, e, p, (char *)*vp + i * sz) == -1)
+			return -1;
+		(*np)++;
+	}
+	return parse_page(c, conn, cp, page);
+}
+
 /* a) check */
 
 static int
@@ -575,9 +611,9 @@ shopify_check_free(struct shopify_check *o)
 /* b) locations */
 
 static int
-parse_location(struct pctx *c, int e, const char *p,
-    struct shopify_location *l)
+parse_location(struct pctx *c, int e, const char *p, void *out)
 {
+	struct shopify_location *l = out;
 	int el;
 
 	return elem_object(c, e, p, 0, &el) == -1 ||
@@ -593,27 +629,15 @@ shopify_parse_locations(const char *body, size_t len,
 {
 	struct shopify_locations o;
 	struct pctx c;
-	char p[PATH_MAX_];
-	size_t n, i;
-	int data, conn, arr, e;
+	int data, conn;
 
 	memset(out, 0, sizeof(*out));
 	memset(&o, 0, sizeof(o));
 	pctx_init(&c, "locations", rep);
 	if (envelope(&c, body, len, &data) == -1 ||
 	    get_object(&c, data, "data", "locations", 0, &conn) == -1 ||
-	    get_array(&c, conn, "data.locations", "nodes", SHOPIFY_PAGE_MAX,
-	    0, &arr, &n) == -1)
-		goto bad;
-	o.v = xcalloc(n, sizeof(*o.v));
-	for (i = 0, e = json_array_first(c.d, arr); i < n;
-	    i++, e = json_skip(c.d, e)) {
-		elempath(p, sizeof(p), "data.locations", "nodes", i);
-		if (parse_location(&c, e, p, &o.v[i]) == -1)
-			goto bad;
-		o.n++;
-	}
-	if (parse_page(&c, conn, "data.locations", &o.page) == -1)
+	    parse_nodes(&c, conn, "data.locations", sizeof(*o.v),
+	    parse_location, (void **)&o.v, &o.n, &o.page) == -1)
 		goto bad;
 	*out = o;
 	return pctx_done(&c);
@@ -673,8 +697,9 @@ parse_options(struct pctx *c, int el, const char *p,
 }
 
 static int
-parse_variant(struct pctx *c, int e, const char *p, struct shopify_variant *v)
+parse_variant(struct pctx *c, int e, const char *p, void *out)
 {
+	struct shopify_variant *v = out;
 	char q[PATH_MAX_], status[32];
 	int el, it, pr;
 
@@ -713,27 +738,15 @@ shopify_parse_catalog(const char *body, size_t len,
 {
 	struct shopify_catalog o;
 	struct pctx c;
-	char p[PATH_MAX_];
-	size_t n, i;
-	int data, conn, arr, e;
+	int data, conn;
 
 	memset(out, 0, sizeof(*out));
 	memset(&o, 0, sizeof(o));
 	pctx_init(&c, "catalog", rep);
 	if (envelope(&c, body, len, &data) == -1 ||
 	    get_object(&c, data, "data", "productVariants", 0, &conn) == -1 ||
-	    get_array(&c, conn, "data.productVariants", "nodes",
-	    SHOPIFY_PAGE_MAX, 0, &arr, &n) == -1)
-		goto bad;
-	o.v = xcalloc(n, sizeof(*o.v));
-	for (i = 0, e = json_array_first(c.d, arr); i < n;
-	    i++, e = json_skip(c.d, e)) {
-		elempath(p, sizeof(p), "data.productVariants", "nodes", i);
-		if (parse_variant(&c, e, p, &o.v[i]) == -1)
-			goto bad;
-		o.n++;
-	}
-	if (parse_page(&c, conn, "data.productVariants", &o.page) == -1)
+	    parse_nodes(&c, conn, "data.productVariants", sizeof(*o.v),
+	    parse_variant, (void **)&o.v, &o.n, &o.page) == -1)
 		goto bad;
 	*out = o;
 	return pctx_done(&c);
@@ -807,8 +820,9 @@ check_level_item(struct pctx *c, const char *p, const char *level,
 }
 
 static int
-parse_level(struct pctx *c, int e, const char *p, struct shopify_level *l)
+parse_level(struct pctx *c, int e, const char *p, void *out)
 {
+	struct shopify_level *l = out;
 	char q[PATH_MAX_], when[40];
 	int el, it;
 
@@ -834,10 +848,8 @@ shopify_parse_levels(const char *body, size_t len, struct shopify_reply *rep,
 {
 	struct shopify_levels o;
 	struct pctx c;
-	char p[PATH_MAX_];
 	const char *cp = "data.location.inventoryLevels";
-	size_t n, i;
-	int data, loc, conn, arr, e;
+	int data, loc, conn;
 
 	memset(out, 0, sizeof(*out));
 	memset(&o, 0, sizeof(o));
@@ -853,18 +865,8 @@ shopify_parse_levels(const char *body, size_t len, struct shopify_reply *rep,
 	}
 	if (get_object(&c, loc, "data.location", "inventoryLevels", 0,
 	    &conn) == -1 ||
-	    get_array(&c, conn, cp, "nodes", SHOPIFY_PAGE_MAX, 0, &arr,
-	    &n) == -1)
-		goto bad;
-	o.v = xcalloc(n, sizeof(*o.v));
-	for (i = 0, e = json_array_first(c.d, arr); i < n;
-	    i++, e = json_skip(c.d, e)) {
-		elempath(p, sizeof(p), cp, "nodes", i);
-		if (parse_level(&c, e, p, &o.v[i]) == -1)
-			goto bad;
-		o.n++;
-	}
-	if (parse_page(&c, conn, cp, &o.page) == -1)
+	    parse_nodes(&c, conn, cp, sizeof(*o.v), parse_level,
+	    (void **)&o.v, &o.n, &o.page) == -1)
 		goto bad;
 	*out = o;
 	return pctx_done(&c);
