@@ -581,7 +581,8 @@ engine_open(struct engine *e, const struct conf *c,
 		log_err("state_dir %s: %s", c->state_dir, strerror(errno));
 		return -1;
 	}
-	if ((e->st = state_open(c->state_dir, 0)) == NULL)
+	if (state_lock_syncer(c->state_dir) == -1 ||
+	    (e->st = state_open(c->state_dir, 0)) == NULL)
 		return -1;
 	if (state_update(e->st, stores_txn, e) != 0)
 		return -1;

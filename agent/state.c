@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -145,6 +148,33 @@ fail:
 		mdb_env_close(st->env);
 	free(st);
 	return NULL;
+}
+
+int
+state_lock_syncer(const char *dir)
+{
+	static char held[CONF_PATH_MAX + 32];	/* a reload locks again */
+	char path[CONF_PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/invsync.lock", dir);
+	if (strcmp(held, path) == 0)
+		return 0;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		log_err("state: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			log_err("another invsync is already syncing with the "
+			    "state in %s", dir);
+		else
+			log_err("state: lock %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	snprintf(held, sizeof(held), "%s", path);
+	return 0;	/* fd stays open: the lock lasts until exit */
 }
 
 int

@@ -111,6 +111,12 @@ const char	*state_version(void);
  * readonly: for status/log, never creates.
  */
 struct state	*state_open(const char *dir, int readonly);
+/*
+ * Makes st's process the only syncing one: an exclusive lock on
+ * dir/invsync.lock held until exit.  Returns 0, or -1 (logged) when
+ * another `run` or `once` holds it.
+ */
+int		 state_lock_syncer(const char *dir);
 /* 1 when dir holds a state file, else 0. */
 int		 state_exists(const char *dir);
 void		 state_close(struct state *st);
