@@ -58,7 +58,7 @@ ifeq ($(SANITIZE),1)
 SAN_LOGS	:= $(GLIBC_DIR)/san-logs
 export ASAN_OPTIONS ?= detect_leaks=1:abort_on_error=0:exitcode=86:log_path=$(CURDIR)/$(SAN_LOGS)/asan
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1:log_path=$(CURDIR)/$(SAN_LOGS)/ubsan
-export LSAN_OPTIONS ?= exitcode=86:suppressions=$(CURDIR)/mk/lsan.supp
+export LSAN_OPTIONS ?= exitcode=86:print_suppressions=0:suppressions=$(CURDIR)/mk/lsan.supp
 
 # One more suite after the others: no sanitizer report was written.
 test: SUITES += "sh mk/check-logs.sh sanitizers $(SAN_LOGS)"
