@@ -405,7 +405,7 @@ def test_conservation(ctx):
 
 
 def test_conservation_faults(ctx):
-    soak(ctx, 120 if ctx.long else 25, faults=0.15)
+    soak(ctx, 150 if ctx.long else 40, faults=0.15)
 
 
 def test_conservation_kills(ctx):
@@ -445,6 +445,19 @@ def test_unknown_outcomes(ctx):
         check(st['in_step'], '%s: not in step: %r' % (kind, st))
         check_no_double_apply(f, stores)
         STATS['faults'] += 1
+    # every fault kind on reads too: the agent rejects the reply, backs off, recovers
+    for kind, _ in cases:
+        f.op('faults', {'store': 'source', 'kind': kind, 'count': 1, 'ops': ['query'], 'bytes': 9 << 20})
+        f.op('sell', {'store': 'source', 'handle': h, 'qty': 1})
+        rc, out, err = a.cmd('once', verbose=True)
+        check(rc == 0, 'once with a %s query fault exited %d' % (kind, rc))
+        STATS['faults'] += 1
+    for _ in range(3):
+        a.once()
+        if a.status()['in_step'] and f.level('destination', h) == f.level('source', h):
+            break
+    got = (f.level('source', h), f.level('destination', h))
+    check(got == (27 - len(cases),) * 2, 'after read faults: %s, want %d each' % (got, 27 - len(cases)))
 
 
 def test_guard(ctx):
