@@ -87,8 +87,8 @@ open_tables(struct state *st)
 		if ((rc = mdb_dbi_open(txn, t[i].name, flags, t[i].dbi)) != 0) {
 			mdb_txn_abort(txn);
 			if (rc == MDB_NOTFOUND)
-				log_err("state: table %s missing: not an "
-				    "invsync state file?", t[i].name);
+				log_err("state: not initialised yet (is "
+				    "invsync starting? try again in a moment)");
 			else
 				lmdb_failed(t[i].name, rc);
 			return -1;
