@@ -177,12 +177,29 @@ log_args(int argc, char **argv, size_t *n, int *json)
 	}
 }
 
+/* status, log, pause, resume: a config, one report, and the config freed. */
+static int
+report(const char *path, const char *cmd, size_t n, int json)
+{
+	struct conf *c = load_conf(path);
+	int r;
+
+	if (strcmp(cmd, "status") == 0)
+		r = report_status(c, json);
+	else if (strcmp(cmd, "log") == 0)
+		r = report_log(c, n, json);
+	else
+		r = report_pause(c, cmd[0] == 'p');
+	free(c);
+	return r;
+}
+
 static int
 dispatch(const char *path, const char *cmd, int argc, char **argv,
     int dry_run)
 {
 	int json = 0;
-	size_t n;
+	size_t n = 0;
 
 	if (dry_run && strcmp(cmd, "run") != 0 && strcmp(cmd, "once") != 0)
 		usage();
@@ -198,18 +215,18 @@ dispatch(const char *path, const char *cmd, int argc, char **argv,
 			json = 1;
 		else if (argc != 0)
 			usage();
-		return report_status(load_conf(path), json);
+		return report(path, cmd, 0, json);
 	}
 	if (strcmp(cmd, "log") == 0) {
 		log_args(argc, argv, &n, &json);
-		return report_log(load_conf(path), n, json);
+		return report(path, cmd, n, json);
 	}
 	if (argc != 0)
 		usage();
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(path);
 	if (strcmp(cmd, "pause") == 0 || strcmp(cmd, "resume") == 0)
-		return report_pause(load_conf(path), cmd[0] == 'p');
+		return report(path, cmd, 0, 0);
 	if (strcmp(cmd, "version") == 0)
 		return cmd_version();
 	usage();
