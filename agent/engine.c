@@ -382,28 +382,50 @@ meta_set_i64(struct engine *e, const char *name, int64_t v)
 }
 
 /*
+ * The margin of an ordinary incremental poll: the query's timestamps have
+ * whole seconds, and clocks differ a little.  A level whose search-index
+ * entry lags more than this is read by the next sweep.
+ */
+#define POLL_MARGIN_MS	2000
+
+/*
  * Polls store i: every linked location's levels updated since the last
- * poll minus the overlap, or all of them when a reconciliation is due.
- * Returns 0, 1 when the store failed (it is backed off), -1 when the
- * state failed.
+ * poll minus a small margin; once per overlap a sweep reads those updated
+ * since the last sweep minus the whole overlap (so an index lagging up to
+ * the overlap misses nothing, and a level changed once is read a few
+ * times, not once per poll of the overlap: DESIGN §9); all of them when a
+ * reconciliation is due.  Returns 0, 1 when the store failed (it is backed
+ * off), -1 when the state failed.
  */
 static int
 poll_store(struct engine *e, size_t i)
 {
-	char kpoll[32], krec[32];
+	char kpoll[32], krec[32], ksweep[32];
 	struct poll_ctx *p = xcalloc(1, sizeof(*p));
-	int64_t start = util_now_ms(), last, lastrec, since;
-	int full;
+	int64_t start = util_now_ms(), last, lastrec, lastsweep, since;
+	int64_t margin = e->c->overlap_ms < POLL_MARGIN_MS ?
+	    e->c->overlap_ms : POLL_MARGIN_MS;
+	int full, sweep;
 	size_t k;
 	int r = 0;
 
 	snprintf(kpoll, sizeof(kpoll), "poll.%zu", i);
 	snprintf(krec, sizeof(krec), "reconcile.%zu", i);
+	snprintf(ksweep, sizeof(ksweep), "sweep.%zu", i);
 	last = meta_i64(e, kpoll);
 	lastrec = meta_i64(e, krec);
+	lastsweep = meta_i64(e, ksweep);
 	full = last == 0 || lastrec == 0 ||
 	    start - lastrec >= e->c->reconcile_ms;
-	since = full ? 0 : last - e->c->overlap_ms;
+	sweep = full || lastsweep == 0 || lastsweep > last ||
+	    start - lastsweep >= e->c->overlap_ms;
+	if (full)
+		since = 0;
+	else if (sweep)
+		since = (lastsweep != 0 && lastsweep <= last ? lastsweep : last) -
+		    e->c->overlap_ms;
+	else
+		since = last - margin;
 	p->e = e;
 	p->i = i;
 	for (k = 0; k < e->ngroups && r == 0; k++) {
@@ -424,6 +446,7 @@ poll_store(struct engine *e, size_t i)
 	if (r == 0) {
 		engine_store_succeeded(e, i);
 		if (meta_set_i64(e, kpoll, start) == -1 ||
+		    (sweep && meta_set_i64(e, ksweep, start) == -1) ||
 		    (full && meta_set_i64(e, krec, start) == -1))
 			return -1;
 		if (full)
