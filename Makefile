@@ -103,6 +103,11 @@ test: $(INVSYNC_BIN) $(UNIT_BINS)
 demo: $(INVSYNC_BIN)
 	@python3 tests/e2e/demo.py --bin $(INVSYNC_BIN)
 
+# A benchmark, not a test (DESIGN §9): prints a table, writes bench/results.md.
+.PHONY: bench
+bench: $(INVSYNC_BIN)
+	@python3 bench/bench.py --bin $(INVSYNC_BIN)
+
 # The binary and the man pages only; the service, its user, config and
 # state directory come from install.sh (which also upgrades and removes).
 install: $(INVSYNC_BIN)
