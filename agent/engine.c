@@ -690,6 +690,9 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 			(void)state_update(e->st, summary_txn, summary);
 		notify_watchdog();
 		notify_status("%s", summary);
+		/* pages a full pass touched need not stay resident */
+		if (!e->dry_run)
+			state_trim(e->st);
 		if (o->once)
 			break;
 		if (o->reload != NULL && *o->reload) {

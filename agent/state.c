@@ -11,6 +11,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -194,6 +195,40 @@ state_close(struct state *st)
 		return;
 	mdb_env_close(st->env);
 	free(st);
+}
+
+void
+state_trim(struct state *st)
+{
+	MDB_val k = { 6, "stores" }, v;
+	MDB_txn *txn;
+	unsigned long lo, hi, at;
+	char line[512];
+	FILE *f;
+	int rc;
+
+	/*
+	 * The map is read-only (no MDB_WRITEMAP: LMDB writes with pwrite), so
+	 * MADV_DONTNEED only unmaps pages; their content stays in the file.
+	 * mdb_env_info() names the map's address only with MDB_FIXEDMAP: a
+	 * value read from it, found in /proc/self/maps, names the mapping.
+	 */
+	if (st == NULL || st->dry != NULL ||
+	    mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
+		return;
+	rc = mdb_get(txn, st->meta, &k, &v);
+	mdb_txn_abort(txn);
+	if (rc != 0 || (f = fopen("/proc/self/maps", "r")) == NULL)
+		return;
+	at = (unsigned long)(uintptr_t)v.mv_data;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= at &&
+		    at < hi) {
+			(void)madvise((void *)(uintptr_t)lo, hi - lo,
+			    MADV_DONTNEED);
+			break;
+		}
+	fclose(f);
 }
 
 /* Doubles the map, up to MAP_SIZE_MAX.  Returns 0 or -1. */

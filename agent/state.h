@@ -120,6 +120,12 @@ int		 state_lock_syncer(const char *dir);
 /* 1 when dir holds a state file, else 0. */
 int		 state_exists(const char *dir);
 void		 state_close(struct state *st);
+/*
+ * Drops this process's resident pages of the (read-only) map: they stay in
+ * the page cache, and the next read faults them back in.  Between
+ * transactions only; keeps idle RSS small after a full pass (DESIGN §9).
+ */
+void		 state_trim(struct state *st);
 
 /*
  * Runs fn inside one write transaction and commits it durably when fn
