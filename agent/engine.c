@@ -180,8 +180,8 @@ audit_observed(struct state_txn *t, struct engine *e, size_t i,
 }
 
 /*
- * The links seen changing in this cycle, as a set of key hashes, so that
- * e->changed counts links (what the guard compares with the number of
+ * The links seen changing largely in this cycle, as a set of key hashes, so
+ * that e->large counts links (what the guard compares with the number of
  * links), not observations: a link that moves in two stores, or twice in
  * one cycle (a poll and a re-read), counts once.
  */
@@ -277,8 +277,9 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	before = sd->baseline;
 	d = sync_observe(&l, x->i, lv->available, &x->e->pol);
 	if (d != 0) {
-		if (seen_add(key))
-			x->e->changed++;
+		x->e->changed++;
+		if (sync_change_large(before, d) && seen_add(key))
+			x->e->large++;
 		log_info("store %s: %s changed by %+" PRId64 " (%" PRId64
 		    " -> %" PRId64 ")", x->e->c->stores[x->i].name, key, d,
 		    before, lv->available);
@@ -304,14 +305,16 @@ engine_observe_levels(struct engine *e, size_t i,
     const struct client_level *lv, size_t n)
 {
 	struct observe_ctx x = { e, i, lv, n };
-	size_t changed = e->changed;
+	size_t changed = e->changed, large = e->large;
 	int r;
 
 	if (n == 0)
 		return 0;
 	r = state_update(e->st, observe_txn, &x);
-	if (r != 0)
+	if (r != 0) {
 		e->changed = changed;
+		e->large = large;
+	}
 	return r;
 }
 
@@ -488,11 +491,12 @@ check_guard(struct engine *e)
 
 	if (state_view(e->st, count_links, &total) == -1)
 		return;
-	if (!sync_guard_trips(e->changed, total, e->c->guard_percent))
+	if (!sync_guard_trips(e->large, total, e->c->guard_percent))
 		return;
-	snprintf(why, sizeof(why), "guard: %zu of %zu links changed in one "
-	    "cycle (more than %d%%); check the stores, then run "
-	    "'invsync resume'", e->changed, total, e->c->guard_percent);
+	snprintf(why, sizeof(why), "guard: %zu of %zu links changed by half "
+	    "their stock or more in one cycle (more than %d%%); check the "
+	    "stores, then run 'invsync resume'", e->large, total,
+	    e->c->guard_percent);
 	log_err("pausing: %s", why);
 	e->guard_tripped = 1;
 	if (!e->dry_run)
@@ -522,7 +526,7 @@ cycle(struct engine *e)
 	int full;
 	size_t i;
 
-	e->changed = e->written = 0;
+	e->changed = e->large = e->written = 0;
 	seen_clear();
 	if (!e->ready) {
 		if (resolve_locations(e) == -1)

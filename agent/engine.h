@@ -48,7 +48,8 @@ struct engine {
 	size_t			 ngroups;
 	int			 ready;		/* locations resolved */
 	/* this cycle */
-	size_t			 changed;	/* links seen changing */
+	size_t			 changed;	/* changes seen */
+	size_t			 large;		/* links changed largely (guard) */
 	size_t			 written;	/* changes applied */
 	int			 guard_tripped;
 };

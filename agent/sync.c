@@ -180,9 +180,17 @@ sync_in_step(const struct link *l)
 }
 
 int
-sync_guard_trips(size_t changed, size_t total, int percent)
+sync_change_large(int64_t before, int64_t d)
 {
-	if (percent <= 0 || changed < GUARD_MIN_CHANGED || total == 0)
+	int64_t a = d < 0 ? -d : d, b = before < 0 ? -before : before;
+
+	return a >= GUARD_MIN_UNITS && 2 * a >= b;
+}
+
+int
+sync_guard_trips(size_t large, size_t total, int percent)
+{
+	if (percent <= 0 || large < GUARD_MIN_CHANGED || total == 0)
 		return 0;
-	return changed * 100 > total * (size_t)percent;
+	return large * 100 > total * (size_t)percent;
 }

@@ -72,11 +72,20 @@ int	sync_consistent(const struct link *l);
 int	sync_in_step(const struct link *l);
 
 /*
- * The absurd-change guard (DESIGN §6): 1 when changed of total links moved
- * in one cycle is more than percent % (0 disables) and at least
- * GUARD_MIN_CHANGED links moved, else 0.
+ * The absurd-change guard (DESIGN §6) looks for what a bulk-import mistake
+ * does, not what selling does: a large change is at least GUARD_MIN_UNITS
+ * units and at least half of what the level held before (a level zeroed,
+ * doubled, or set from nothing).  Sales of a few units never are.
+ * sync_change_large() returns 1 for a large change d from before, else 0.
+ */
+#define GUARD_MIN_UNITS		5
+int	sync_change_large(int64_t before, int64_t d);
+
+/*
+ * 1 when large of total links changed largely in one cycle is more than
+ * percent % (0 disables) and at least GUARD_MIN_CHANGED links, else 0.
  */
 #define GUARD_MIN_CHANGED	10
-int	sync_guard_trips(size_t changed, size_t total, int percent);
+int	sync_guard_trips(size_t large, size_t total, int percent);
 
 #endif

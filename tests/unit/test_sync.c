@@ -169,6 +169,13 @@ test_keys_and_guard(void)
 	    "", 7, k, sizeof(k)) == 0 && strcmp(k, "b:123@7") == 0);
 	CHECK("key: too long refused", sync_link_key(MATCH_SKU, "", "x", "", "",
 	    7, k, 4) == -1);
+	CHECK("large: zeroed from 10", sync_change_large(10, -10));
+	CHECK("large: doubled from 8", sync_change_large(8, 8));
+	CHECK("large: set from nothing", sync_change_large(0, 40));
+	CHECK("large: a sale of 3 is not", !sync_change_large(50, -3));
+	CHECK("large: 4 units never are", !sync_change_large(2, -4));
+	CHECK("large: a restock of 20 on 50 is not", !sync_change_large(50, 20));
+	CHECK("large: negative stock", sync_change_large(-20, 25));
 	CHECK("guard: 9 of 10 is below the minimum", !sync_guard_trips(9, 10, 50));
 	CHECK("guard: 11 of 20 trips at 50%", sync_guard_trips(11, 20, 50));
 	CHECK("guard: 10 of 20 does not", !sync_guard_trips(10, 20, 50));
