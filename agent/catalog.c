@@ -237,11 +237,7 @@ done_txn(struct state_txn *t, void *arg)
 		return -1;
 	if (g->full) {
 		snprintf(name, sizeof(name), "catalogfull.%zu", g->i);
-		if (state_meta_put_i64(t, name, g->start) == -1)
-			return -1;
-		/* new sides need a first sighting: next poll reads all */
-		snprintf(name, sizeof(name), "reconcile.%zu", g->i);
-		return state_meta_put_i64(t, name, 0);
+		return state_meta_put_i64(t, name, g->start);
 	}
 	return 0;
 }
@@ -307,7 +303,8 @@ catalog_refresh(struct engine *e, size_t i, int full)
 	}
 	if (state_update(e->st, done_txn, &g) != 0)
 		return -1;
-	if (x.new_sides && !full && state_update(e->st, new_sides_txn, &i) != 0)
+	/* new sides need a first sighting: the next poll reads every level */
+	if (x.new_sides && state_update(e->st, new_sides_txn, &i) != 0)
 		return -1;
 	if (full || x.linked || x.relinked)
 		log_info("store %s: catalog %s: %zu new links, %zu re-linked, "

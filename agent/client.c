@@ -774,53 +774,82 @@ client_catalog(struct client *cl, int64_t since_ms,
 	return CLIENT_OK;
 }
 
-enum client_result
-client_levels(struct client *cl, uint64_t location, int64_t since_ms,
+/*
+ * Reads one page of levels of location (gid) into fn, first nodes from
+ * a->after; the next cursor goes to next.  Returns fetch_page()'s result.
+ */
+static enum client_result
+levels_page(struct client *cl, uint64_t location, int first,
+    struct page_args *a, char *next, size_t nextsz,
     int (*fn)(const struct client_level *, void *), void *arg)
 {
 	struct shopify_levels page;
 	struct client_level lv;
-	char gid[SHOPIFY_GID_MAX], after[SHOPIFY_CURSOR_MAX] = "";
-	struct page_args a = { gid, NULL, since_ms > 0 ? since_ms / 1000 : -1 };
 	struct call k;
 	enum client_result r;
 	size_t i;
-	int first, more, stop = 0;
+	int stop = 0;
+
+	memset(&k, 0, sizeof(k));
+	k.op = "levels";
+	k.parse = p_levels;
+	k.out = &page;
+	if ((r = fetch_page(cl, &k, OP_LEVELS, first, build_levels, a)) !=
+	    CLIENT_OK)
+		return r;
+	for (i = 0; i < page.n && !stop; i++) {
+		int64_t item = shopify_gid_id(page.v[i].item_id,
+		    "InventoryItem");
+		int64_t level = shopify_gid_id(page.v[i].id, "InventoryLevel");
+
+		if (item <= 0)
+			continue;
+		memset(&lv, 0, sizeof(lv));
+		lv.level = level > 0 ? (uint64_t)level : 0;
+		lv.item = (uint64_t)item;
+		lv.location = location;
+		lv.available = page.v[i].available;
+		lv.active = page.v[i].active;
+		lv.found = 1;
+		stop = fn(&lv, arg);
+	}
+	if (!next_page(&page.page, next, nextsz) || stop)
+		next[0] = '\0';
+	shopify_levels_free(&page);
+	return CLIENT_OK;
+}
+
+enum client_result
+client_levels(struct client *cl, uint64_t location, int64_t since_ms,
+    int (*fn)(const struct client_level *, void *), void *arg)
+{
+	char gid[SHOPIFY_GID_MAX], after[SHOPIFY_CURSOR_MAX] = "";
+	struct page_args a = { gid, NULL, since_ms > 0 ? since_ms / 1000 : -1 };
+	enum client_result r;
+	/* an idle incremental poll must cost a few points (DESIGN §9) */
+	int first = since_ms > 0 ? LEVELS_FIRST_IDLE : LEVELS_FIRST;
 
 	snprintf(gid, sizeof(gid), "gid://shopify/Location/%" PRIu64, location);
-	/* an idle incremental poll must cost a few points (DESIGN §9) */
-	first = since_ms > 0 ? LEVELS_FIRST_IDLE : LEVELS_FIRST;
 	do {
-		memset(&k, 0, sizeof(k));
-		k.op = "levels";
-		k.parse = p_levels;
-		k.out = &page;
 		a.after = after[0] ? after : NULL;
-		if ((r = fetch_page(cl, &k, OP_LEVELS, first, build_levels,
-		    &a)) != CLIENT_OK)
-			return r;
-		for (i = 0; i < page.n && !stop; i++) {
-			int64_t item = shopify_gid_id(page.v[i].item_id,
-			    "InventoryItem");
-			int64_t level = shopify_gid_id(page.v[i].id,
-			    "InventoryLevel");
-
-			if (item <= 0)
-				continue;
-			memset(&lv, 0, sizeof(lv));
-			lv.level = level > 0 ? (uint64_t)level : 0;
-			lv.item = (uint64_t)item;
-			lv.location = location;
-			lv.available = page.v[i].available;
-			lv.active = page.v[i].active;
-			lv.found = 1;
-			stop = fn(&lv, arg);
-		}
-		more = next_page(&page.page, after, sizeof(after)) && !stop;
-		shopify_levels_free(&page);
+		r = levels_page(cl, location, first, &a, after, sizeof(after),
+		    fn, arg);
 		first = LEVELS_FIRST;
-	} while (more);
-	return CLIENT_OK;
+	} while (r == CLIENT_OK && after[0] != '\0');
+	return r;
+}
+
+enum client_result
+client_levels_page(struct client *cl, uint64_t location, const char *after,
+    char *next, size_t nextsz,
+    int (*fn)(const struct client_level *, void *), void *arg)
+{
+	char gid[SHOPIFY_GID_MAX];
+	struct page_args a = { gid, after[0] ? after : NULL, -1 };
+
+	snprintf(gid, sizeof(gid), "gid://shopify/Location/%" PRIu64, location);
+	return levels_page(cl, location, LEVELS_FIRST, &a, next, nextsz, fn,
+	    arg);
 }
 
 enum client_result

@@ -128,6 +128,15 @@ enum client_result client_levels(struct client *, uint64_t location,
 	    int (*fn)(const struct client_level *, void *), void *arg);
 
 /*
+ * One page of every level of one location (no filter), from cursor after
+ * ("" = the first page): fn is called per level as by client_levels(); the
+ * next page's cursor goes to next (nextsz bytes; "" after the last page).
+ */
+enum client_result client_levels_page(struct client *, uint64_t location,
+	    const char *after, char *next, size_t nextsz,
+	    int (*fn)(const struct client_level *, void *), void *arg);
+
+/*
  * Reads the given levels (level, item, location) by id, fresh from the store;
  * fills available/active/found of each.  n <= BATCH_MAX.
  */

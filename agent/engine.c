@@ -384,6 +384,154 @@ meta_set_i64(struct engine *e, const char *name, int64_t v)
 	return state_update(e->st, set_i64, &m);
 }
 
+static int
+set_str(struct state_txn *t, void *arg)
+{
+	const char *const *kv = arg;
+
+	return state_meta_put_str(t, kv[0], kv[1]);
+}
+
+static int
+del_pass(struct state_txn *t, void *arg)
+{
+	const size_t *i = arg;
+	char name[48];
+
+	snprintf(name, sizeof(name), "rpass.%zu", *i);
+	if (state_meta_del(t, name) == -1)
+		return -1;
+	snprintf(name, sizeof(name), "rstart.%zu", *i);
+	return state_meta_del(t, name);
+}
+
+/* Ends store i's paced reconciliation, if one is under way.  0 or -1. */
+static int
+pass_forget(struct engine *e, size_t i)
+{
+	return state_update(e->st, del_pass, &i);
+}
+
+static int
+get_str(struct state_txn *t, void *arg)
+{
+	char **kv = arg;
+
+	kv[1][0] = '\0';
+	return state_meta_get_str(t, kv[0], kv[1], META_STR_MAX) == -1 ? -1 : 0;
+}
+
+/*
+ * Adds what store i's paced reconciliation has earned since the last turn:
+ * RECONCILE_SHARE % of the store's restore rate (as its replies report it),
+ * capped at two pages' worth.
+ */
+static void
+accrue_budget(struct engine *e, size_t i)
+{
+	struct store_rt *s = &e->s[i];
+	double rate = client_stats(s->cl)->restore;
+	int64_t now = util_mono_ms();
+
+	if (s->budget_at != 0 && rate > 0)
+		s->budget += (double)(now - s->budget_at) / 1000.0 * rate *
+		    RECONCILE_SHARE / 100.0;
+	if (s->budget > 2 * RECONCILE_PAGE_POINTS)
+		s->budget = 2 * RECONCILE_PAGE_POINTS;
+	s->budget_at = now;
+}
+
+/*
+ * Reads the next page of store i's paced reconciliation, whose place is
+ * "GROUP:CURSOR" in pass, observes it, and records the next place (or the
+ * end of the pass).  Returns 0, 1 when the store failed, -1 when the state
+ * failed.
+ */
+static int
+pass_page(struct engine *e, size_t i, const char *pass, int64_t pstart)
+{
+	const struct client_stats *cs = client_stats(e->s[i].cl);
+	char next[META_STR_MAX - 24], place[META_STR_MAX], name[48];
+	const char *kv[2] = { name, place };
+	int64_t spent = cs->cost_actual;
+	struct poll_ctx *p = xcalloc(1, sizeof(*p));
+	enum client_result cr;
+	unsigned long g;
+	char *cursor;
+	int r = 0;
+
+	g = strtoul(pass, &cursor, 10);
+	if (*cursor != ':' || g >= e->ngroups)
+		g = 0, cursor = ":";	/* the groups changed: start over */
+	p->e = e;
+	p->i = i;
+	cr = client_levels_page(e->s[i].cl, e->g[g].loc[i], cursor + 1, next,
+	    sizeof(next), on_level, p);
+	if (p->failed)
+		r = -1;
+	else if (cr != CLIENT_OK) {
+		engine_store_failed(e, i, "reconciling levels", cr);
+		/* a cursor the store no longer takes: the pass starts over */
+		r = cr == CLIENT_REFUSED || cr == CLIENT_BAD_REPLY ?
+		    (pass_forget(e, i) == -1 ? -1 : 1) : 1;
+	} else if (p->n > 0 && engine_observe_levels(e, i, p->page, p->n) == -1)
+		r = -1;
+	free(p);
+	if (r != 0)
+		return r;
+	e->s[i].budget -= (double)(cs->cost_actual - spent);
+	if (next[0] == '\0' && ++g >= e->ngroups) {
+		log_info("store %s: reconciliation pass done",
+		    e->c->stores[i].name);
+		snprintf(name, sizeof(name), "reconcile.%zu", i);
+		if (meta_set_i64(e, name, pstart) == -1)
+			return -1;
+		return pass_forget(e, i);
+	}
+	snprintf(name, sizeof(name), "rpass.%zu", i);
+	snprintf(place, sizeof(place), "%lu:%s", g, next);
+	return state_update(e->st, set_str, (void *)kv);
+}
+
+/*
+ * The periodic full reconciliation of store i (DESIGN §5), paced: a page of
+ * levels at a time, bought with RECONCILE_SHARE % of the store's restore
+ * rate, so a big catalog's pass neither stalls syncing nor drains the
+ * bucket.  A pass starts `reconcile` after the last one started and keeps
+ * its place in LMDB across cycles and restarts.  Returns 0, 1 when the
+ * store failed, -1 when the state failed.
+ */
+static int
+reconcile_step(struct engine *e, size_t i)
+{
+	char kstart[48], kpass[48], pass[META_STR_MAX];
+	char *kv[2] = { kpass, pass };
+	const char *set[2] = { kpass, "0:" };
+	int64_t pstart, now = util_now_ms();
+
+	snprintf(kstart, sizeof(kstart), "rstart.%zu", i);
+	snprintf(kpass, sizeof(kpass), "rpass.%zu", i);
+	accrue_budget(e, i);
+	if ((pstart = meta_i64(e, kstart)) == 0) {
+		char krec[48];
+
+		snprintf(krec, sizeof(krec), "reconcile.%zu", i);
+		if (now - meta_i64(e, krec) < e->c->reconcile_ms)
+			return 0;
+		pstart = now;
+		if (meta_set_i64(e, kstart, pstart) == -1 ||
+		    state_update(e->st, set_str, (void *)set) == -1)
+			return -1;
+		log_info("store %s: reconciliation pass started",
+		    e->c->stores[i].name);
+	}
+	if (e->s[i].budget < RECONCILE_PAGE_POINTS)
+		return 0;
+	if (state_view(e->st, get_str, kv) == -1)
+		return -1;
+	return pass_page(e, i, pass, pstart);
+}
+
 /*
  * The margin of an ordinary incremental poll: the query's timestamps have
  * whole seconds, and clocks differ a little.  A level whose search-index
@@ -418,8 +566,8 @@ poll_store(struct engine *e, size_t i)
 	last = meta_i64(e, kpoll);
 	lastrec = meta_i64(e, krec);
 	lastsweep = meta_i64(e, ksweep);
-	full = last == 0 || lastrec == 0 ||
-	    start - lastrec >= e->c->reconcile_ms;
+	/* all at once only when links await a first sighting */
+	full = last == 0 || lastrec == 0;
 	sweep = full || lastsweep == 0 || lastsweep > last ||
 	    start - lastsweep >= e->c->overlap_ms;
 	if (full)
@@ -450,7 +598,8 @@ poll_store(struct engine *e, size_t i)
 		engine_store_succeeded(e, i);
 		if (meta_set_i64(e, kpoll, start) == -1 ||
 		    (sweep && meta_set_i64(e, ksweep, start) == -1) ||
-		    (full && meta_set_i64(e, krec, start) == -1))
+		    (full && (meta_set_i64(e, krec, start) == -1 ||
+		    pass_forget(e, i) == -1)))
 			return -1;
 		if (full)
 			log_info("store %s: full level pass done",
@@ -543,7 +692,8 @@ cycle(struct engine *e)
 			resolved[i] = writes_resolve(e, i);
 	for (i = 0; i < e->nstores; i++)
 		if (resolved[i] && engine_store_ok(e, i) &&
-		    poll_store(e, i) == -1)
+		    (poll_store(e, i) == -1 || (engine_store_ok(e, i) &&
+		    reconcile_step(e, i) == -1)))
 			return -1;
 	check_guard(e);
 	if (engine_paused(e, why, sizeof(why))) {

@@ -20,6 +20,9 @@
 
 #define BACKOFF_BASE_MS		1000
 #define BACKOFF_CAP_MS		300000	/* 5 min */
+#define RECONCILE_SHARE		10	/* % of a store's restore rate a paced
+					   reconciliation may use (DESIGN §9) */
+#define RECONCILE_PAGE_POINTS	800	/* budget that buys one page of levels */
 #define LEVEL_PAGE		250	/* levels applied per transaction */
 
 struct engine_opts {
@@ -34,6 +37,8 @@ struct store_rt {
 	struct client	*cl;
 	int64_t		 retry_at;	/* monotonic ms: backed off until */
 	unsigned	 failures;	/* consecutive, for the backoff */
+	double		 budget;	/* points a paced reconciliation may spend */
+	int64_t		 budget_at;	/* monotonic ms of the last accrual */
 };
 
 struct engine {

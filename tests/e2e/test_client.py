@@ -240,10 +240,31 @@ def test_oversize(fake):
           'no "reply larger than the limit" in the report:\n' + out)
 
 
+def test_paced_reconciliation(fake):
+    # a generous bucket, so that 10 % of its restore rate buys pages quickly
+    a = agent(fake, [product('p%03d' % i, [variant('S%d' % i, 10)]) for i in range(300)],
+              sync={'reconcile': '2s', 'overlap': '1s'})
+    for s in STORES:
+        fake.op('throttle', {'store': s, 'max': 20000, 'restore': 10000, 'available': 20000})
+    a.start()
+    a.wait_synced(30)
+    # the search index never shows this sale: only reconciliation reads it
+    fake.op('index_lag', {'store': 'destination', 'seconds': 3600})
+    time.sleep(1.5)    # past the 1 s overlap of the last ordinary poll
+    fake.op('sell', {'store': 'destination', 'handle': 'p242', 'qty': 4})
+    harness.wait_until(lambda: fake.level('source', 'p242') == 6 or None, 30,
+                       what='the paced reconciliation to find the sale')
+    a.stop()
+    log = a.tail(100000)
+    check('reconciliation pass started' in log, 'no paced pass in the log:\n' + a.tail(30))
+    check(log.count('full level pass done') == 2,
+          'the periodic pass ran unpaced (a full pass per store is only for the first sighting)')
+
+
 TESTS = [test_check_report, test_check_wrong_token, test_check_missing_scope,
          test_check_unknown_location, test_wrong_ca, test_paging_and_filter,
          test_idle_poll_cost, test_throttling, test_client_credentials_refresh,
-         test_5xx_backoff, test_stall_timeout, test_oversize]
+         test_5xx_backoff, test_stall_timeout, test_oversize, test_paced_reconciliation]
 
 
 def main():
