@@ -30,7 +30,8 @@ OPT	?= -Os
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wpointer-arith
 CFLAGS	?= $(OPT) -g
-ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE $(WARN) -ffunction-sections \
+# _XOPEN_SOURCE: glibc declares strptime(3) only with it (musl: _DEFAULT_SOURCE)
+ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(WARN) -ffunction-sections \
 	  -fdata-sections $(CFLAGS) -Iagent -I$(GEN) $(DEPS_CFLAGS) \
 	  -DINVSYNC_VERSION='"$(VERSION)"' -DINVSYNC_ARCH='"$(ARCH)"' \
 	  -DINVSYNC_DEPS='"curl $(CURL_VERSION), bearssl $(BEARSSL_VERSION), lmdb $(LMDB_VERSION), musl $(MUSL_VERSION)"'

@@ -467,14 +467,13 @@ pass_page(struct engine *e, size_t i, const char *pass, int64_t pstart)
 	p->i = i;
 	cr = client_levels_page(e->s[i].cl, e->g[g].loc[i], cursor + 1, next,
 	    sizeof(next), on_level, p);
-	if (p->failed)
-		r = -1;
-	else if (cr != CLIENT_OK) {
+	if (!p->failed && cr != CLIENT_OK) {
 		engine_store_failed(e, i, "reconciling levels", cr);
 		/* a cursor the store no longer takes: the pass starts over */
 		r = cr == CLIENT_REFUSED || cr == CLIENT_BAD_REPLY ?
 		    (pass_forget(e, i) == -1 ? -1 : 1) : 1;
-	} else if (p->n > 0 && engine_observe_levels(e, i, p->page, p->n) == -1)
+	} else if (p->failed || (p->n > 0 &&
+	    engine_observe_levels(e, i, p->page, p->n) == -1))
 		r = -1;
 	free(p);
 	if (r != 0)

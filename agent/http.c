@@ -5,7 +5,6 @@
  * BearSSL handshake that parses the whole CA bundle costs tens of ms on a
  * Pi (build-notes §1).  Every limit has a name in http.h.
  */
-#define _XOPEN_SOURCE 700	/* strptime(3) with glibc too */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -224,7 +224,8 @@ state_trim(struct state *st)
 	while (fgets(line, sizeof(line), f) != NULL)
 		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= at &&
 		    at < hi) {
-			(void)madvise((void *)(uintptr_t)lo, hi - lo,
+			/* the mapping's start, by pointer arithmetic */
+			(void)madvise((char *)v.mv_data - (at - lo), hi - lo,
 			    MADV_DONTNEED);
 			break;
 		}
