@@ -163,9 +163,10 @@ struct observe_ctx {
 	size_t				 n;
 };
 
+/* Records in the audit log that store i's level of l moved by d from from. */
 static void
-audit_observed(struct state_txn *t, struct engine *e, size_t i,
-    const struct link *l, int64_t from, int64_t d)
+audit_observed(struct state_txn *t, size_t i, const struct link *l,
+    int64_t from, int64_t d)
 {
 	struct audit_entry a;
 
@@ -175,7 +176,6 @@ audit_observed(struct state_txn *t, struct engine *e, size_t i,
 	a.from = from;
 	a.delta = d;
 	snprintf(a.link, sizeof(a.link), "%s", l->key);
-	(void)e;
 	(void)state_audit_append(t, &a);
 }
 
@@ -283,7 +283,7 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 		log_info("store %s: %s changed by %+" PRId64 " (%" PRId64
 		    " -> %" PRId64 ")", x->e->c->stores[x->i].name, key, d,
 		    before, lv->available);
-		audit_observed(t, x->e, x->i, &l, before, d);
+		audit_observed(t, x->i, &l, before, d);
 	}
 	return state_link_put(t, &l);
 }
@@ -646,7 +646,6 @@ check_guard(struct engine *e)
 	    "stores, then run 'invsync resume'", e->large, total,
 	    e->c->guard_percent);
 	log_err("pausing: %s", why);
-	e->guard_tripped = 1;
 	if (!e->dry_run)
 		(void)state_update(e->st, pause_txn, why);
 }

@@ -56,7 +56,6 @@ struct engine {
 	size_t			 changed;	/* changes seen */
 	size_t			 large;		/* links changed largely (guard) */
 	size_t			 written;	/* changes applied */
-	int			 guard_tripped;
 };
 
 /*
