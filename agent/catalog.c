@@ -242,26 +242,6 @@ done_txn(struct state_txn *t, void *arg)
 	return 0;
 }
 
-static int
-new_sides_txn(struct state_txn *t, void *arg)
-{
-	char name[32];
-
-	snprintf(name, sizeof(name), "reconcile.%zu", *(size_t *)arg);
-	return state_meta_put_i64(t, name, 0);
-}
-
-static int
-get_last(struct state_txn *t, void *arg)
-{
-	struct gen_ctx *g = arg;
-	char name[32];
-
-	snprintf(name, sizeof(name), "catalog.%zu", g->i);
-	g->start = 0;
-	return state_meta_get_i64(t, name, &g->start) == -1 ? -1 : 0;
-}
-
 int
 catalog_refresh(struct engine *e, size_t i, int full)
 {
@@ -270,14 +250,14 @@ catalog_refresh(struct engine *e, size_t i, int full)
 	struct sweep_ctx w = { i, 0, NULL, 0, 0 };
 	enum client_result cr;
 	int64_t since = 0;
+	char name[48];
 
 	memset(&x, 0, sizeof(x));
 	x.e = e;
 	x.i = i;
 	if (!full) {
-		if (state_view(e->st, get_last, &g) == -1)
-			return -1;
-		since = g.start - e->c->overlap_ms;
+		snprintf(name, sizeof(name), "catalog.%zu", i);
+		since = engine_meta_i64(e, name) - e->c->overlap_ms;
 	} else if (state_update(e->st, next_gen_txn, &g) != 0)
 		return -1;
 	x.gen = full ? (g.gen ? g.gen : 1) : 0;
@@ -304,7 +284,8 @@ catalog_refresh(struct engine *e, size_t i, int full)
 	if (state_update(e->st, done_txn, &g) != 0)
 		return -1;
 	/* new sides need a first sighting: the next poll reads every level */
-	if (x.new_sides && state_update(e->st, new_sides_txn, &i) != 0)
+	snprintf(name, sizeof(name), "reconcile.%zu", i);
+	if (x.new_sides && engine_meta_set_i64(e, name, 0) != 0)
 		return -1;
 	if (full || x.linked || x.relinked)
 		log_info("store %s: catalog %s: %zu new links, %zu re-linked, "

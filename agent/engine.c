@@ -71,27 +71,18 @@ engine_store_failed(struct engine *e, size_t i, const char *what,
 	    cs->last_error[0] ? ": " : "", cs->last_error);
 	log_warn("store %s: %s; retrying in %" PRId64 " ms",
 	    e->c->stores[i].name, text, wait);
-	if (!e->dry_run)
-		(void)state_update(e->st, put_store_error, &m);
-}
-
-static int
-put_store_ok(struct state_txn *t, void *arg)
-{
-	size_t i = *(size_t *)arg;
-	char name[64];
-
-	snprintf(name, sizeof(name), "ok.%zu", i);
-	return state_meta_put_i64(t, name, util_now_ms());
+	(void)state_update(e->st, put_store_error, &m);
 }
 
 void
 engine_store_succeeded(struct engine *e, size_t i)
 {
+	char name[64];
+
 	e->s[i].failures = 0;
 	e->s[i].retry_at = 0;
-	if (!e->dry_run)
-		(void)state_update(e->st, put_store_ok, &i);
+	snprintf(name, sizeof(name), "ok.%zu", i);
+	(void)engine_meta_set_i64(e, name, util_now_ms());
 }
 
 struct paused_q {
@@ -350,9 +341,8 @@ get_i64(struct state_txn *t, void *arg)
 	return state_meta_get_i64(t, q->name, &q->v) == -1 ? -1 : 0;
 }
 
-/* Reads meta name as an integer; 0 when absent or unreadable. */
-static int64_t
-meta_i64(struct engine *e, const char *name)
+int64_t
+engine_meta_i64(struct engine *e, const char *name)
 {
 	struct { const char *name; int64_t v; } q = { name, 0 };
 
@@ -374,13 +364,11 @@ set_i64(struct state_txn *t, void *arg)
 	return state_meta_put_i64(t, m->name, m->v);
 }
 
-static int
-meta_set_i64(struct engine *e, const char *name, int64_t v)
+int
+engine_meta_set_i64(struct engine *e, const char *name, int64_t v)
 {
 	struct meta_set m = { name, v };
 
-	if (e->dry_run)
-		return 0;
 	return state_update(e->st, set_i64, &m);
 }
 
@@ -483,7 +471,7 @@ pass_page(struct engine *e, size_t i, const char *pass, int64_t pstart)
 		log_info("store %s: reconciliation pass done",
 		    e->c->stores[i].name);
 		snprintf(name, sizeof(name), "reconcile.%zu", i);
-		if (meta_set_i64(e, name, pstart) == -1)
+		if (engine_meta_set_i64(e, name, pstart) == -1)
 			return -1;
 		return pass_forget(e, i);
 	}
@@ -511,14 +499,14 @@ reconcile_step(struct engine *e, size_t i)
 	snprintf(kstart, sizeof(kstart), "rstart.%zu", i);
 	snprintf(kpass, sizeof(kpass), "rpass.%zu", i);
 	accrue_budget(e, i);
-	if ((pstart = meta_i64(e, kstart)) == 0) {
+	if ((pstart = engine_meta_i64(e, kstart)) == 0) {
 		char krec[48];
 
 		snprintf(krec, sizeof(krec), "reconcile.%zu", i);
-		if (now - meta_i64(e, krec) < e->c->reconcile_ms)
+		if (now - engine_meta_i64(e, krec) < e->c->reconcile_ms)
 			return 0;
 		pstart = now;
-		if (meta_set_i64(e, kstart, pstart) == -1 ||
+		if (engine_meta_set_i64(e, kstart, pstart) == -1 ||
 		    state_update(e->st, set_str, (void *)set) == -1)
 			return -1;
 		log_info("store %s: reconciliation pass started",
@@ -562,9 +550,9 @@ poll_store(struct engine *e, size_t i)
 	snprintf(kpoll, sizeof(kpoll), "poll.%zu", i);
 	snprintf(krec, sizeof(krec), "reconcile.%zu", i);
 	snprintf(ksweep, sizeof(ksweep), "sweep.%zu", i);
-	last = meta_i64(e, kpoll);
-	lastrec = meta_i64(e, krec);
-	lastsweep = meta_i64(e, ksweep);
+	last = engine_meta_i64(e, kpoll);
+	lastrec = engine_meta_i64(e, krec);
+	lastsweep = engine_meta_i64(e, ksweep);
 	/* all at once only when links await a first sighting */
 	full = last == 0 || lastrec == 0;
 	sweep = full || lastsweep == 0 || lastsweep > last ||
@@ -595,9 +583,9 @@ poll_store(struct engine *e, size_t i)
 	free(p);
 	if (r == 0) {
 		engine_store_succeeded(e, i);
-		if (meta_set_i64(e, kpoll, start) == -1 ||
-		    (sweep && meta_set_i64(e, ksweep, start) == -1) ||
-		    (full && (meta_set_i64(e, krec, start) == -1 ||
+		if (engine_meta_set_i64(e, kpoll, start) == -1 ||
+		    (sweep && engine_meta_set_i64(e, ksweep, start) == -1) ||
+		    (full && (engine_meta_set_i64(e, krec, start) == -1 ||
 		    pass_forget(e, i) == -1)))
 			return -1;
 		if (full)
@@ -657,9 +645,9 @@ catalog_due(struct engine *e, size_t i, int *full)
 	int64_t now = util_now_ms(), last, lastfull;
 
 	snprintf(name, sizeof(name), "catalog.%zu", i);
-	last = meta_i64(e, name);
+	last = engine_meta_i64(e, name);
 	snprintf(name, sizeof(name), "catalogfull.%zu", i);
-	lastfull = meta_i64(e, name);
+	lastfull = engine_meta_i64(e, name);
 	*full = lastfull == 0 || now - lastfull >= e->c->reconcile_ms;
 	return *full || now - last >= e->c->catalog_ms;
 }
@@ -706,12 +694,6 @@ cycle(struct engine *e)
 		if (resolved[i] && engine_store_ok(e, i))
 			writes_send(e, i);
 	return 0;
-}
-
-static int
-summary_txn(struct state_txn *t, void *arg)
-{
-	return state_meta_put_str(t, "cycle", arg);
 }
 
 /* Records the store list; refuses a state made for other stores. */
@@ -838,8 +820,11 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 		snprintf(summary, sizeof(summary), "%zu changes seen, %zu "
 		    "written in %" PRId64 " ms", e->changed, e->written, took);
 		log_debug("cycle: %s", summary);
-		if (!e->dry_run)
-			(void)state_update(e->st, summary_txn, summary);
+		if (!e->dry_run) {	/* outside the dry run's transaction */
+			const char *kv[2] = { "cycle", summary };
+
+			(void)state_update(e->st, set_str, (void *)kv);
+		}
 		notify_watchdog();
 		notify_status("%s", summary);
 		/* pages a full pass touched need not stay resident */

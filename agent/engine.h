@@ -74,6 +74,13 @@ void	engine_store_succeeded(struct engine *e, size_t i);
 int	engine_paused(struct engine *e, char *why, size_t whysz);
 int	engine_observe_levels(struct engine *e, size_t i,
 	    const struct client_level *lv, size_t n);
+/*
+ * Reads meta name as an integer in its own transaction; 0 when absent or
+ * unreadable.
+ */
+int64_t	engine_meta_i64(struct engine *e, const char *name);
+/* Stores meta name = v in its own transaction.  0 or -1. */
+int	engine_meta_set_i64(struct engine *e, const char *name, int64_t v);
 
 /* catalog.c: loads or refreshes store i's catalog into links. 0 or -1. */
 int	catalog_refresh(struct engine *e, size_t i, int full);
