@@ -15,6 +15,7 @@ import math
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import socketserver
@@ -49,6 +50,14 @@ REASONS = ('correction, cycle_count_available, damaged, movement_canceled, movem
 ADJUST_NAMES = ('available', 'damaged', 'incoming', 'quality_control', 'reserved', 'safety_stock')
 RATE_DOC = 'https://shopify.dev/api/usage/rate-limits'
 UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+BULK_MAX_RUNNING = 5        # bulk query operations at a time per shop (2026-01+)
+BULK_MAX_CONNECTIONS = 5
+BULK_MAX_DEPTH = 2
+BULK_DELAY = 0.3            # default seconds (fake clock) from creation to completion
+BULK_URL_TTL = 7 * 86400    # url/partialDataUrl lifetime
+BULK_CHUNK = 3              # parents emitted per batch before their children (groupObjects:false)
+BULK_KEEP_FILES = 16        # files kept per store; older finished operations lose theirs (EXPIRED)
+BULK_ERROR_CODES = ('ACCESS_DENIED', 'INTERNAL_SERVER_ERROR', 'TIMEOUT')
 
 
 class Clock:
@@ -63,7 +72,12 @@ class Clock:
 def iso(t):
     if t is None:
         return None
-    return datetime.datetime.fromtimestamp(int(t), datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    return _iso_s(int(t))
+
+
+@functools.lru_cache(maxsize=65536)
+def _iso_s(s):
+    return datetime.datetime.fromtimestamp(s, datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
 def iso_ms(t):
@@ -190,6 +204,51 @@ class Level(Tracked):
         self.qupd[name] = now
 
 
+class BulkOp:
+    """A bulk query operation. The file is built (snapshot) when the operation is created; the status
+    follows the fake clock: CREATED, RUNNING after min(0.1 s, delay/2), then COMPLETED (or FAILED/CANCELED
+    when a fault said so) once `delay` seconds have passed; EXPIRED 7 days after completion, or once
+    BULK_KEEP_FILES newer files of the store hold their data (data None: evicted to bound memory)."""
+    __slots__ = ('id', 'query', 'created', 'delay', 'fail', 'cancel', 'data', 'objects', 'roots', 'token')
+
+    def __init__(self, bid, query, now, delay, fail, cancel, data, objects, roots):
+        self.id, self.query, self.created, self.delay = bid, query, now, delay
+        self.fail, self.cancel = fail, cancel
+        self.data, self.objects, self.roots = data, objects, roots
+        self.token = secrets.token_hex(16)
+
+    def state(self, now):
+        age = now - self.created
+        if age <= 0:
+            return 'CREATED'    # the mutation's own reply, even with delay 0
+        if age >= self.delay:
+            if self.fail:
+                return 'FAILED'
+            if self.cancel:
+                return 'CANCELED'
+            if age - self.delay >= BULK_URL_TTL or self.data is None:
+                return 'EXPIRED'
+            return 'COMPLETED'
+        return 'RUNNING' if age >= min(0.1, self.delay / 2) else 'CREATED'
+
+    def counts(self, now):
+        """(objectCount, rootObjectCount) as reported now: running totals while RUNNING, half of the
+        total for FAILED/CANCELED (they stopped part-way)."""
+        s = self.state(now)
+        if s in ('COMPLETED', 'EXPIRED'):
+            return self.objects, self.roots
+        if s == 'CREATED':
+            return 0, 0
+        if s == 'RUNNING':
+            f = (now - self.created) / self.delay if self.delay > 0 else 1
+        else:
+            f = 0.5
+        return int(self.objects * f), int(self.roots * f)
+
+    def has_file(self, now):
+        return self.state(now) == 'COMPLETED' and self.objects > 0
+
+
 class Store:
     def __init__(self, fs, name, idx, cfg):
         self.fs = fs
@@ -222,6 +281,9 @@ class Store:
             'Location': 106300000000 + idx * 30000000 + r.randrange(100000),
             'InventoryLevel': 143200000000 + idx * 300000000 + r.randrange(1000000),
             'InventoryAdjustmentGroup': 54640000000000 + idx * 3000000000 + r.randrange(1000000),
+            # own RNG: adding it must not move the fault RNG's sequence
+            'BulkOperation': 5010000000000 + idx * 3000000000 +
+                             random.Random('bulk/%s/%s' % (fs.seed, name)).randrange(1000000),
         }
         self.locations = {}
         self.products = {}
@@ -233,7 +295,14 @@ class Store:
         self.inflight = {}      # key -> request id
         self.log = []
         self.stats = {'requests': {}, 'requested_cost': 0, 'actual_cost': 0, 'throttled': 0,
-                      'faults': 0, 'writes': 0}
+                      'faults': 0, 'writes': 0, 'bulk_ops': 0, 'bulk_downloads': 0}
+        self.bulk_ops = {}          # number -> BulkOp
+        self.bulk_files = {}        # url token -> BulkOp
+        self.bulk_delay = BULK_DELAY
+        self.bulk_fail = None       # one-shot: error code for the next operation
+        self.bulk_cancel = False    # one-shot: the next operation ends CANCELED
+        self.bulk_truncate = False  # one-shot: the next file GET is cut in half
+        self.bulk_expired = False   # sticky: file GETs answer 403 ExpiredToken
         now = fs.clock.now()
         for loc in cfg.get('locations', [{'name': 'Main Warehouse'}]):
             self.add_location(loc['name'], now, loc.get('active', True), loc.get('fulfillment_service', False))
@@ -449,7 +518,11 @@ def b64(s):
 
 
 def connection(items, key, args, ctx, flt=None):
-    """items: a list of objects sorted ascending by key(obj)."""
+    """items: a list of objects sorted ascending by key(obj). Inside a bulk operation (ctx.bulk) there is
+    no paging: {'nodes': every matching object}."""
+    if ctx.bulk:
+        seq = reversed(items) if args.get('reverse') else items
+        return {'nodes': list(seq) if flt is None else [o for o in seq if flt(o)]}
     first, last = args.get('first'), args.get('last')
     if first is None and last is None:
         raise GraphQLError('you must provide one of first or last', extensions={'code': 'BAD_REQUEST'})
@@ -515,6 +588,9 @@ class Ctx:
         self.now = fs.clock.now()
         self._keys = {}
         self.variables = {}
+        self.bulk = False       # resolving a bulk query: connections return every node
+        self.host = None        # Host header of the request (for bulk file URLs)
+        self.op_name = None     # GraphQL operation name of the request
 
     def keys_cache(self, items, key):
         k = id(items)
@@ -542,7 +618,7 @@ def lookup(store, gid, kind):
         return None
     n = int(m.group(2))
     table = {'Product': store.products, 'ProductVariant': store.variants, 'InventoryItem': store.items,
-             'Location': store.locations, 'InventoryLevel': store.levels}[kind]
+             'Location': store.locations, 'InventoryLevel': store.levels, 'BulkOperation': store.bulk_ops}[kind]
     o = table.get(n)
     if kind == 'InventoryLevel' and o is not None and m.group(4) and int(m.group(4)) != o.item.id:
         return None
@@ -551,14 +627,15 @@ def lookup(store, gid, kind):
 
 def node_by_gid(store, gid):
     m = re.fullmatch(r'gid://shopify/(\w+)/(\d+)(\?.*)?', gid or '')
-    if not m or m.group(1) not in ('Product', 'ProductVariant', 'InventoryItem', 'Location', 'InventoryLevel'):
+    if not m or m.group(1) not in ('Product', 'ProductVariant', 'InventoryItem', 'Location', 'InventoryLevel',
+                                   'BulkOperation'):
         return None
     return lookup(store, gid, m.group(1))
 
 
 def typename(o):
     return {Product: 'Product', Variant: 'ProductVariant', Item: 'InventoryItem', Location: 'Location',
-            Level: 'InventoryLevel'}.get(type(o))
+            Level: 'InventoryLevel', BulkOp: 'BulkOperation'}.get(type(o))
 
 
 def gid(o):
@@ -697,6 +774,31 @@ def _variants(root, info, **a):
     ctx = info.context
     return connection(list(ctx.store.variants.values()), lambda o: o.id, a, ctx,
                       make_filter(a.get('query'), VARIANT_SEARCH, ctx))
+
+
+@R_query('productVariantsCount')
+def _variants_count(root, info, query=None, limit=10000):
+    need_scope(info, 'read_products')
+    ctx = info.context
+    flt = make_filter(query, VARIANT_SEARCH, ctx)
+    vs = ctx.store.variants
+    if flt is None:
+        n = len(vs)
+    else:
+        n = 0
+        for v in vs.values():
+            if flt(v):
+                n += 1
+                if limit is not None and n > limit:
+                    break
+    if limit is not None and n > max(limit, 0):
+        return {'count': max(limit, 0), 'precision': 'AT_LEAST'}
+    return {'count': n, 'precision': 'EXACT'}
+
+
+@R_query('bulkOperation')
+def _bulk_operation(root, info, id):
+    return lookup(info.context.store, id, 'BulkOperation')
 
 
 @R_query('productVariant')
@@ -1125,6 +1227,278 @@ R[('InventoryChange', 'item')] = lambda o, info: o['item']
 R[('InventoryChange', 'location')] = lambda o, info: o['location']
 
 
+# ---------------------------------------------------------------- bulk operations
+
+class BulkInvalid(Exception):
+    pass
+
+
+class _BulkInfo:
+    """The part of GraphQLResolveInfo the resolvers use (context, field_name), for bulk execution."""
+    __slots__ = ('context', 'field_name')
+
+    def __init__(self, ctx, name):
+        self.context, self.field_name = ctx, name
+
+
+class _BulkField:
+    """One selected field of a bulk query plan. kind: 'scalar', 'object', 'list' (of objects), 'conn'."""
+    __slots__ = ('key', 'name', 'kind', 'get', 'sub')
+
+
+_PAGING_ARGS = ('first', 'last', 'after', 'before')
+_JSONL = json.JSONEncoder(separators=(',', ':'))
+
+
+def _bulk_collect(nodes, ptype, frags, out=None):
+    """Fields selected on ptype by the selection sets of `nodes` (FieldNodes or operations), by response
+    key in first-seen order, fragments that apply to ptype merged in."""
+    out = {} if out is None else out
+    ifaces = {i.name for i in getattr(ptype, 'interfaces', ())}
+
+    def walk(ss):
+        if ss is None:
+            return
+        for sel in ss.selections:
+            if isinstance(sel, FieldNode):
+                out.setdefault(sel.alias.value if sel.alias else sel.name.value, []).append(sel)
+                continue
+            if isinstance(sel, FragmentSpreadNode):
+                fd = frags.get(sel.name.value)
+                if fd is None:
+                    continue
+                tc, sub = fd.type_condition.name.value, fd.selection_set
+            else:
+                tc, sub = (sel.type_condition.name.value if sel.type_condition else None), sel.selection_set
+            if tc is None or tc == ptype.name or tc in ifaces:
+                walk(sub)
+    for n in nodes:
+        walk(n.selection_set)
+    return out
+
+
+def _bulk_getter(ctx, ptype, name, args):
+    fn = RESOLVERS.get((ptype.name, name))
+    if fn is None:
+        return lambda src: src.get(name) if isinstance(src, dict) else getattr(src, name, None)
+    info = _BulkInfo(ctx, name)
+    if args:
+        return lambda src: fn(src, info, **args)
+    return lambda src: fn(src, info)
+
+
+def _bulk_compile(ctx, nodes, ptype, frags, depth, in_list, state):
+    """Plan (list of _BulkField) for the selections of `nodes` on ptype; depth = connections enclosing
+    it. Returns (plan, names of the connections below, not counting those inside another connection)."""
+    plan, conns = [], []
+    for key, fnodes in _bulk_collect(nodes, ptype, frags).items():
+        f = _BulkField()
+        f.key, f.name, f.sub = key, fnodes[0].name.value, None
+        if f.name == '__typename':
+            tn = ptype.name
+            f.kind, f.get = 'scalar', (lambda src: tn)
+            plan.append(f)
+            continue
+        fdef = ptype.fields[f.name]
+        args = get_argument_values(fdef, fnodes[0], {})
+        nt, lst = _unwrap(fdef.type)
+        if not _is_obj(nt):
+            f.kind, f.get = 'scalar', _bulk_getter(ctx, ptype, f.name, args)
+        elif nt.name.endswith('Connection') and 'pageInfo' in nt.fields:
+            if in_list:
+                raise BulkInvalid('Queries that contain a connection field within a list field are not '
+                                  'currently supported.')
+            state['connections'] += 1
+            if depth + 1 > BULK_MAX_DEPTH:
+                raise BulkInvalid('Bulk queries cannot contain connections with a nesting depth greater '
+                                  'than %d.' % BULK_MAX_DEPTH)
+            node_type = _unwrap(nt.fields['nodes'].type)[0]
+            cs = _bulk_collect(fnodes, nt, frags)
+            node_nodes = []
+            for k, cn in cs.items():
+                if cn[0].name.value == 'nodes':
+                    node_nodes += cn
+                elif cn[0].name.value == 'edges':
+                    et = _unwrap(nt.fields['edges'].type)[0]
+                    for k2, en in _bulk_collect(cn, et, frags).items():
+                        if en[0].name.value == 'node':
+                            node_nodes += en
+            if not node_nodes:
+                raise BulkInvalid("The connection '%s' must select 'edges { node }' or 'nodes'." % f.name)
+            sub, nested = _bulk_compile(ctx, node_nodes, node_type, frags, depth + 1, False, state)
+            if nested and not any(x.key == 'id' and x.name == 'id' for x in sub):
+                raise BulkInvalid("The parent 'node' field for a nested connection must select the 'id' field "
+                                  "without an alias and must be of 'ID' return type. Connection fields without "
+                                  "'id': %s." % ', '.join(nested))
+            cargs = {k: v for k, v in args.items() if k not in _PAGING_ARGS}
+            f.kind, f.get, f.sub = 'conn', _bulk_getter(ctx, ptype, f.name, cargs), sub
+            conns.append(f.name)
+        else:
+            f.sub, nested = _bulk_compile(ctx, fnodes, nt, frags, depth, in_list or lst, state)
+            conns += nested
+            f.kind, f.get = ('list' if lst else 'object'), _bulk_getter(ctx, ptype, f.name, args)
+        plan.append(f)
+    return plan, conns
+
+
+def bulk_plan(ctx, text):
+    """Validates a bulk query (bulkOperationRunQuery's `query`); returns its plan or raises BulkInvalid."""
+    doc, verrs, ops = get_doc(text)
+    if doc is None or verrs:
+        raise BulkInvalid(verrs[0]['message'])
+    if len(ops) != 1:
+        raise BulkInvalid('A bulk query must contain exactly one operation.')
+    op = ops[0]
+    if op.operation.value != 'query':
+        raise BulkInvalid('Bulk queries must be query operations; bulk mutations use bulkOperationRunMutation.')
+    if op.variable_definitions:
+        raise BulkInvalid('Bulk queries cannot declare variables.')
+    frags = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
+    for key, fnodes in _bulk_collect([op], SCHEMA.query_type, frags).items():
+        if fnodes[0].name.value in ('node', 'nodes'):
+            raise BulkInvalid('Bulk queries cannot contain a top level `node` or `nodes` field.')
+    state = {'connections': 0}
+    plan, _ = _bulk_compile(ctx, [op], SCHEMA.query_type, frags, 0, False, state)
+    if state['connections'] == 0:
+        raise BulkInvalid('Bulk queries must contain at least one connection.')
+    if state['connections'] > BULK_MAX_CONNECTIONS:
+        raise BulkInvalid('Bulk queries cannot contain more than %d connections (this one has %d).'
+                          % (BULK_MAX_CONNECTIONS, state['connections']))
+    return plan
+
+
+def _bulk_obj(src, plan, pend):
+    """The line object of src; connections found below are queued in pend as (field, source)."""
+    d = {}
+    for f in plan:
+        k = f.kind
+        if k == 'conn':
+            pend.append((f, src))
+            continue
+        v = f.get(src)
+        if v is not None and k != 'scalar':
+            if k == 'object':
+                v = _bulk_obj(v, f.sub, pend)
+            else:
+                v = [None if x is None else _bulk_obj(x, f.sub, pend) for x in v]
+        d[f.key] = v
+    return d
+
+
+def bulk_build(ctx, plan, chunk):
+    """Runs a bulk plan now (the snapshot). Returns (jsonl bytes, object count, root object count).
+    Every node of a connection is a line; nodes of a connection inside another connection's node carry
+    "__parentId". Parents are emitted `chunk` at a time, each batch followed by the children of its
+    parents (chunk 1 = every parent directly followed by its children)."""
+    out = []
+    n = [0, 0]
+    enc = _JSONL.encode
+
+    def flush(buf):
+        for d, _ in buf:
+            out.append(enc(d))
+        n[0] += len(buf)
+        for d, pend in buf:
+            for f, src in pend:
+                emit(f, src, d['id'])
+
+    def emit(f, src, parent):
+        res = f.get(src)
+        buf = []
+        sub = f.sub
+        for o in res['nodes']:
+            pend = []
+            d = _bulk_obj(o, sub, pend)
+            if parent is not None:
+                d['__parentId'] = parent
+            else:
+                n[1] += 1
+            buf.append((d, pend))
+            if len(buf) >= chunk:
+                flush(buf)
+                buf = []
+        flush(buf)
+    ctx.bulk = True
+    try:
+        pend = []
+        _bulk_obj(None, plan, pend)     # root fields; only the connections below produce lines
+        for f, src in pend:
+            emit(f, src, None)
+    finally:
+        ctx.bulk = False
+    if not out:
+        return b'', 0, 0
+    out.append('')
+    return '\n'.join(out).encode(), n[0], n[1]
+
+
+def _bulk_run_query(root, info, query, groupObjects=False):
+    ctx = info.context
+    st = ctx.store
+    log = {'kind': 'bulk_operation', 'operation': ctx.op_name, 'query': query, 'groupObjects': groupObjects}
+
+    def reject(field, message, code):
+        log['outcome'] = 'userErrors:' + code
+        log['message'] = message
+        st.add_log(log)
+        return {'bulkOperation': None, 'userErrors': [_err(field, message, code)]}
+    try:
+        plan = bulk_plan(ctx, query)
+    except BulkInvalid as e:
+        return reject(['query'], 'Invalid bulk query: %s' % e, 'INVALID')
+    busy = [o for o in st.bulk_ops.values() if o.state(ctx.now) in ('CREATED', 'RUNNING')]
+    if len(busy) >= BULK_MAX_RUNNING:
+        return reject(None, 'A bulk query operation for this app and shop is already in progress: %d of %d '
+                      'allowed at a time (%s). Try again when one has finished.'
+                      % (len(busy), BULK_MAX_RUNNING, ', '.join(gid(o) for o in busy)), 'LIMIT_REACHED')
+    fail = None
+    try:
+        data, objects, roots = bulk_build(ctx, plan, 1 if groupObjects else BULK_CHUNK)
+    except GraphQLError as e:
+        if (e.extensions or {}).get('code') != 'ACCESS_DENIED':
+            return reject(['query'], 'Invalid bulk query: %s' % e.message, 'INVALID')
+        # Shopify accepts the operation and it fails with errorCode ACCESS_DENIED
+        fail, data, objects, roots = 'ACCESS_DENIED', b'', 0, 0
+    fail = fail or st.bulk_fail
+    cancel = st.bulk_cancel and not fail
+    st.bulk_fail, st.bulk_cancel = None, False
+    op = BulkOp(st.nid('BulkOperation'), query, ctx.now, st.bulk_delay, fail, cancel, data, objects, roots)
+    st.bulk_ops[op.id] = op
+    st.bulk_files[op.token] = op
+    held = [o for o in st.bulk_ops.values() if o.data]
+    for o in held[:-BULK_KEEP_FILES]:
+        if o.state(ctx.now) not in ('CREATED', 'RUNNING'):
+            o.data = None
+    st.stats['bulk_ops'] += 1
+    log.update({'outcome': 'created', 'id': gid(op), 'objects': objects, 'root_objects': roots,
+                'bytes': len(data), 'delay': op.delay, 'fail': fail, 'cancel': cancel})
+    st.add_log(log)
+    return {'bulkOperation': op, 'userErrors': []}
+
+
+def _bulk_url(o, info):
+    ctx = info.context
+    if not o.has_file(ctx.now):
+        return None
+    host = ctx.host or ctx.fs.api_host or 'localhost'
+    return 'https://%s/bulk/%s/%s.jsonl' % (host, urllib.parse.quote(ctx.store.name, safe=''), o.token)
+
+
+R[('Mutation', 'bulkOperationRunQuery')] = _bulk_run_query
+R[('BulkOperation', 'id')] = lambda o, info: gid(o)
+R[('BulkOperation', 'type')] = lambda o, info: 'QUERY'
+R[('BulkOperation', 'status')] = lambda o, info: o.state(info.context.now)
+R[('BulkOperation', 'errorCode')] = lambda o, info: o.fail if o.state(info.context.now) == 'FAILED' else None
+R[('BulkOperation', 'objectCount')] = lambda o, info: str(o.counts(info.context.now)[0])
+R[('BulkOperation', 'rootObjectCount')] = lambda o, info: str(o.counts(info.context.now)[1])
+R[('BulkOperation', 'fileSize')] = lambda o, info: str(len(o.data)) if o.has_file(info.context.now) else None
+R[('BulkOperation', 'url')] = _bulk_url
+R[('BulkOperation', 'partialDataUrl')] = lambda o, info: None
+R[('BulkOperation', 'createdAt')] = lambda o, info: iso(o.created)
+R[('BulkOperation', 'completedAt')] = lambda o, info: iso(o.created + o.delay) \
+    if o.state(info.context.now) in ('COMPLETED', 'EXPIRED') else None
+
+
 # ---------------------------------------------------------------- cost
 
 def _unwrap(t):
@@ -1369,6 +1743,7 @@ class FakeShop:
         self.lock = threading.RLock()
         self.stores = {}
         self.req_seq = 0
+        self.api_host = None    # 'localhost:<port>' once serve() runs (bulk URLs without a Host header)
 
     # ------------------------------------------------ helpers
     def store(self, name):
@@ -1665,6 +2040,32 @@ class FakeShop:
         d['throttleStatus'] = st.throttle_status_obj()
         return d
 
+    def op_bulk(self, b):
+        st = self.store(b['store'])
+        unknown = set(b) - {'store', 'delay', 'fail', 'truncate', 'expire', 'cancel'}
+        if unknown:
+            raise ValueError('unknown bulk keys %s' % sorted(unknown))
+        if 'delay' in b:
+            d = float(b['delay'])
+            if d < 0:
+                raise ValueError('delay must be >= 0')
+            st.bulk_delay = d
+        if 'fail' in b:
+            f = b['fail']
+            if f in (None, '', False):
+                st.bulk_fail = None
+            elif f not in BULK_ERROR_CODES:
+                raise ValueError('fail must be one of %s' % ', '.join(BULK_ERROR_CODES))
+            else:
+                st.bulk_fail = f
+        if 'truncate' in b:
+            st.bulk_truncate = bool(b['truncate'])
+        if 'expire' in b:
+            st.bulk_expired = bool(b['expire'])
+        if 'cancel' in b:
+            st.bulk_cancel = bool(b['cancel'])
+        return {'ok': True}
+
     def op_ping(self, b):
         return {'ok': True}
 
@@ -1704,15 +2105,35 @@ class FakeShop:
         st.add_log({'kind': 'token_grant', 'expires_in': st.token_ttl})
         return 200, {'access_token': tok, 'scope': ','.join(st.scopes), 'expires_in': st.token_ttl}
 
+    def bulk_file(self, store_name, token):
+        """A GET of a bulk file: returns (status, body bytes, content type, truncate?)."""
+        st = self.stores.get(store_name)
+        op = st.bulk_files.get(token) if st is not None else None
+        now = self.clock.now()
+        if op is not None and (st.bulk_expired or op.state(now) == 'EXPIRED'):
+            st.add_log({'kind': 'bulk_download', 'id': gid(op), 'outcome': 'expired'})
+            return 403, BULK_EXPIRED_XML % iso(now), 'application/xml; charset=UTF-8', False
+        if op is None or not op.has_file(now):
+            if st is not None:
+                st.add_log({'kind': 'bulk_download', 'id': gid(op) if op else None, 'outcome': 'not_found'})
+            return 404, BULK_NO_KEY_XML, 'application/xml; charset=UTF-8', False
+        cut = st.bulk_truncate
+        st.bulk_truncate = False
+        st.stats['bulk_downloads'] += 1
+        st.add_log({'kind': 'bulk_download', 'id': gid(op), 'bytes': len(op.data),
+                    'outcome': 'truncated' if cut else 'ok'})
+        return 200, op.data, 'application/jsonl', cut
+
     def token_ok(self, st, tok):
         if tok is None or tok not in st.tokens:
             return False
         exp = st.tokens[tok]
         return exp is None or self.clock.now() < exp
 
-    def graphql(self, st, version, body, req_id, pre_execute=None):
+    def graphql(self, st, version, body, req_id, pre_execute=None, host=None):
         """Returns (http_status, reply dict, headers, kind). pre_execute(keys) is called (without the
-        lock) before executing a mutation, to emulate stalls while the request is in flight."""
+        lock) before executing a mutation, to emulate stalls while the request is in flight. host: the
+        request's Host header (bulk file URLs point there)."""
         text = body.get('query') if isinstance(body, dict) else None
         variables = body.get('variables') if isinstance(body, dict) else None
         if not isinstance(text, str) or not text.strip():
@@ -1771,6 +2192,8 @@ class FakeShop:
                 pre_execute()
             with self.lock:
                 ctx = Ctx(self, st, version, req_id)
+                ctx.host = host
+                ctx.op_name = op.name.value if op.name else opname
                 res = execute(SCHEMA, doc, root_value=None, context_value=ctx, variable_values=variables,
                               operation_name=opname if len(ops) > 1 else None,
                               field_resolver=field_resolver, type_resolver=type_resolver)
@@ -1825,6 +2248,14 @@ def wrong_types(v):
 # ---------------------------------------------------------------- HTTP layer
 
 API_RE = re.compile(r'^/store/([^/]+)/admin/api/([^/]+)/graphql\.json$')
+BULK_RE = re.compile(r'^/bulk/([^/]+)/([0-9a-f]+)\.jsonl$')
+HOST_RE = re.compile(r'^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$')
+# what Google Cloud Storage answers for an expired / unknown signed URL
+BULK_EXPIRED_XML = ("<?xml version='1.0' encoding='UTF-8'?><Error><Code>ExpiredToken</Code>"
+                    "<Message>The provided token has expired.</Message><Details>Request signature expired at: "
+                    "%s</Details></Error>")
+BULK_NO_KEY_XML = (b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code>"
+                   b"<Message>The specified key does not exist.</Message></Error>")
 TOKEN_RE = re.compile(r'^/store/([^/]+)/admin/oauth/access_token$')
 
 
@@ -1865,7 +2296,28 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             pass
 
     def do_GET(self):
-        self._send(404, {'errors': 'Not Found'})
+        m = BULK_RE.match(self.path.split('?')[0])
+        if not m:
+            return self._send(404, {'errors': 'Not Found'})
+        fs = self.server.fs
+        with fs.lock:
+            status, data, ctype, cut = fs.bulk_file(urllib.parse.unquote(m.group(1)), m.group(2))
+        if isinstance(data, str):
+            data = data.encode()
+        self.send_response(status)
+        self.send_header('Content-Type', ctype)
+        self.send_header('Content-Length', str(len(data)))
+        self.end_headers()
+        view = memoryview(data)[:len(data) // 2 if cut else len(data)]
+        try:
+            for i in range(0, len(view), 1 << 20):
+                self.wfile.write(view[i:i + (1 << 20)])
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+            return
+        if cut:     # short body, then FIN (no TLS close_notify): the client sees a short read
+            self.close_connection = True
 
     def do_POST(self):
         fs = self.server.fs
@@ -1923,7 +2375,9 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         elif fault and not fault['apply'] and self._fault_before(fault):
             return
         try:
-            status, reply, h2, kind = fs.graphql(st, version, body, req_id, pre)
+            host = self.headers.get('Host', '')
+            status, reply, h2, kind = fs.graphql(st, version, body, req_id, pre,
+                                                 host if HOST_RE.match(host) else None)
         except Exception as e:  # never crash the server; report like an internal error
             import traceback
             traceback.print_exc(file=sys.stderr)
@@ -2079,6 +2533,7 @@ def serve(fs, tls_dir, port=0, control_port=0):
     ctx.load_cert_chain(os.path.join(tls_dir, 'localhost.pem'), os.path.join(tls_dir, 'localhost.key'))
     api = TLSServer(('127.0.0.1', port), ApiHandler, fs, ctx)
     ctl = ControlServer(('127.0.0.1', control_port), ControlHandler, fs)
+    fs.api_host = 'localhost:%d' % api.server_address[1]
     for s in (api, ctl):
         threading.Thread(target=s.serve_forever, kwargs={'poll_interval': 0.2}, daemon=True).start()
     return api, ctl

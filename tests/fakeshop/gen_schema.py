@@ -19,8 +19,10 @@ EDGE = ['cursor', 'node']
 SUBSET = {
     'QueryRoot': ['shop', 'publicApiVersions', 'currentAppInstallation', 'locations', 'location',
                   'inventoryLevel', 'node', 'nodes', 'inventoryItem', 'inventoryItems', 'products',
-                  'product', 'productVariants', 'productVariant', 'productByIdentifier'],
-    'Mutation': ['inventoryAdjustQuantities', 'inventorySetQuantities', 'inventoryActivate'],
+                  'product', 'productVariants', 'productVariant', 'productByIdentifier',
+                  'productVariantsCount', 'bulkOperation'],
+    'Mutation': ['inventoryAdjustQuantities', 'inventorySetQuantities', 'inventoryActivate',
+                 'bulkOperationRunQuery'],
     'Node': ['id'],
     'Shop': ['id', 'name', 'myshopifyDomain', 'ianaTimezone', 'timezoneOffset', 'timezoneOffsetMinutes'],
     'ApiVersion': ['handle', 'displayName', 'supported'],
@@ -56,6 +58,10 @@ SUBSET = {
     'InventoryAdjustQuantitiesUserError': None, 'InventoryAdjustQuantitiesUserErrorCode': None,
     'InventorySetQuantitiesUserError': None, 'InventorySetQuantitiesUserErrorCode': None,
     'UserError': None, 'DisplayableError': None,
+    'Count': None, 'CountPrecision': None,
+    'BulkOperation': None, 'BulkOperationStatus': None, 'BulkOperationErrorCode': None,
+    'BulkOperationType': None, 'BulkOperationRunQueryPayload': None,
+    'BulkOperationUserError': None, 'BulkOperationUserErrorCode': None,
     'DateTime': None, 'URL': None, 'UnsignedInt64': None,
 }
 BUILTIN = {'String', 'Int', 'Float', 'Boolean', 'ID'}

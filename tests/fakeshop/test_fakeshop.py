@@ -6,6 +6,7 @@ import glob
 import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -437,6 +438,345 @@ def access_scopes():
     eq(rep['data'], None, 'non-null root field null -> data null')
     rep, _ = gql(fs, 'source', '{ currentAppInstallation { accessScopes { handle } } }')
     eq(rep['data']['currentAppInstallation']['accessScopes'], [{'handle': 'read_products'}], 'scopes')
+
+
+# ------------------------------------------------------------------ bulk operations, productVariantsCount
+
+BULK_CATALOG = '''{ productVariants { edges { node { id sku barcode selectedOptions { name value } requiresComponents
+  inventoryItem { id tracked } product { id handle status } } } } }'''
+BULK_LEVELS = '''{ locations { edges { node { id inventoryLevels { edges { node { id isActive updatedAt item { id }
+  quantities(names: ["available"]) { name quantity } } } } } } } }'''
+BULK_RUN = '''mutation BulkRun($query: String!) {
+  bulkOperationRunQuery(query: $query, groupObjects: false) {
+    bulkOperation { id status } userErrors { field message code } } }'''
+BULK_STATUS = '''query BulkStatus($id: ID!) { bulkOperation(id: $id) { id status errorCode objectCount rootObjectCount
+  fileSize url partialDataUrl createdAt completedAt type } }'''
+
+
+def bulk_run(fs, store, query):
+    rep, _ = gql(fs, store, BULK_RUN, {'query': query})
+    check('errors' not in rep, rep.get('errors'))
+    return rep['data']['bulkOperationRunQuery']
+
+
+def bulk_status(fs, store, bid):
+    rep, _ = gql(fs, store, BULK_STATUS, {'id': bid})
+    check('errors' not in rep, rep.get('errors'))
+    return rep['data']['bulkOperation']
+
+
+def bulk_file(fs, store, url):
+    """GETs a bulk file in process; returns the lines (each checked to be compact JSON ending in \\n)."""
+    token = url.rsplit('/', 1)[1][:-len('.jsonl')]
+    status, data, ctype, cut = fs.bulk_file(store, token)
+    eq((status, ctype, cut), (200, 'application/jsonl', False), 'file GET')
+    return parse_jsonl(data)
+
+
+def parse_jsonl(data):
+    text = data.decode()
+    check(text.endswith('\n'), 'file ends with a newline')
+    lines = []
+    for raw in text[:-1].split('\n'):
+        obj = json.loads(raw)
+        eq(json.dumps(obj, separators=(',', ':')), raw, 'compact line')
+        lines.append(obj)
+    return lines
+
+
+def bulk_done(fs, store, query):
+    """Runs a bulk query with delay 0; returns (status object, lines)."""
+    fs.op('bulk', {'store': store, 'delay': 0})
+    r = bulk_run(fs, store, query)
+    eq(r['userErrors'], [], 'userErrors')
+    eq(r['bulkOperation']['status'], 'CREATED', 'the mutation answers CREATED even with delay 0')
+    b = bulk_status(fs, store, r['bulkOperation']['id'])
+    eq(b['status'], 'COMPLETED', 'status')
+    return b, (bulk_file(fs, store, b['url']) if b['url'] else [])
+
+
+def check_parent_order(lines):
+    """Every __parentId names a line without one that comes earlier; returns {parent id: [children]}."""
+    seen, kids = set(), {}
+    for i, x in enumerate(lines):
+        p = x.get('__parentId')
+        if p is None:
+            seen.add(x['id'])
+        else:
+            check(p in seen, 'line %d: parent %s not emitted before' % (i, p))
+            kids.setdefault(p, []).append(x)
+    return kids
+
+
+@test
+def bulk_catalog_variants_file():
+    fs = new_fs()
+    b, lines = bulk_done(fs, 'source', BULK_CATALOG)
+    eq([x['sku'] for x in lines], ['SFDJ-M', 'SFDJ-L', 'UT-1', 'GB-1'], 'one line per variant')
+    eq(lines[0], {'id': level(fs, 'source', 'SFDJ-M')['variant_id'], 'sku': 'SFDJ-M', 'barcode': '0001',
+                  'selectedOptions': [{'name': 'Size', 'value': 'M'}], 'requiresComponents': False,
+                  'inventoryItem': {'id': level(fs, 'source', 'SFDJ-M')['item_id'], 'tracked': True},
+                  'product': {'id': lines[0]['product']['id'], 'handle': 'slim-fit-denim-jacket', 'status': 'ACTIVE'}},
+       'line shape: nested objects inline')
+    eq((lines[2]['inventoryItem']['tracked'], lines[3]['requiresComponents'], lines[3]['product']['status']),
+       (False, True, 'DRAFT'), 'values')
+    check(all('__parentId' not in x for x in lines), 'no __parentId at the top level')
+    eq((b['objectCount'], b['rootObjectCount'], b['type']), ('4', '4', 'QUERY'), 'UnsignedInt64 counts as strings')
+    eq(b['fileSize'], str(len(fs.store('source').bulk_ops[F.gid_num(b['id'])].data)), 'fileSize (string)')
+    check(b['completedAt'] and b['createdAt'] and b['errorCode'] is None and b['partialDataUrl'] is None, 'fields %r' % b)
+    # a search filter inside a bulk query; first/after are ignored
+    b, lines = bulk_done(fs, 'source', '{ productVariants(first: 1, after: "junk", query: "sku:SFDJ-*") { nodes { sku } } }')
+    eq(lines, [{'sku': 'SFDJ-M'}, {'sku': 'SFDJ-L'}], 'query: filter, no paging, nodes form')
+    st = fs.op('stats', {'store': 'source'})
+    eq((st['bulk_ops'], st['bulk_downloads']), (2, 2), 'stats')
+    eq(st['requests']['mutation'], 2, 'counted as mutations')
+    log = fs.op('log', {'store': 'source', 'kind': 'bulk_operation'})
+    eq([(e['operation'], e['outcome'], e['objects']) for e in log], [('BulkRun', 'created', 4), ('BulkRun', 'created', 2)], 'log')
+
+
+@test
+def bulk_levels_parent_ids_and_snapshot():
+    fs = new_fs()
+    fs.op('add_location', {'store': 'source', 'name': 'Closed', 'active': False})
+    fs.op('bulk', {'store': 'source', 'delay': 5})
+    r = bulk_run(fs, 'source', BULK_LEVELS)
+    eq((r['userErrors'], r['bulkOperation']['status']), ([], 'CREATED'), 'created')
+    bid = r['bulkOperation']['id']
+    check(bid.startswith('gid://shopify/BulkOperation/') and F.gid_num(bid) > 1000000, 'realistic id %s' % bid)
+    # changes after the creation are not in the file
+    fs.op('sell', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'sku': 'SFDJ-M', 'qty': 5})
+    fs.op('clock', {'advance': 6})
+    b = bulk_status(fs, 'source', bid)
+    eq(b['status'], 'COMPLETED', 'completed after the delay')
+    lines = bulk_file(fs, 'source', b['url'])
+    locs = [x for x in lines if '__parentId' not in x]
+    levels = [x for x in lines if '__parentId' in x]
+    rows = fs.op('levels', {'store': 'source'})
+    eq(sorted(x['id'] for x in locs), sorted({r['location_id'] for r in rows}), 'active locations only')
+    check(all(set(x) == {'id'} for x in locs), 'location lines carry only their id')
+    eq(len(levels), len(rows), 'one line per level')
+    kids = check_parent_order(lines)
+    for x in levels:
+        row = next(r for r in rows if r['level_id'] == x['id'])
+        eq(x['__parentId'], row['location_id'], '__parentId is the level\'s location')
+        eq(list(x), ['id', 'isActive', 'updatedAt', 'item', 'quantities', '__parentId'], 'key order')
+        eq(x['item'], {'id': row['item_id']}, 'item inline')
+        want = 50 if row['sku'] == 'SFDJ-M' else row['available']
+        eq(x['quantities'], [{'name': 'available', 'quantity': want}], 'snapshot quantity of ' + row['sku'])
+    eq((b['objectCount'], b['rootObjectCount']), (str(len(lines)), '2'), 'counts')
+    eq(sum(len(v) for v in kids.values()), len(levels), 'all children attached')
+
+
+@test
+def bulk_nested_ordering_and_group_objects():
+    fs = F.FakeShop(3)
+    fs.op('generate', {'store': 'g', 'products': 4, 'variants_per_product': 1, 'locations': 7, 'quantity': 2})
+    b, lines = bulk_done(fs, 'g', BULK_LEVELS)
+    eq(len(lines), 7 + 28, 'lines')
+    check_parent_order(lines)
+    eq([('__parentId' in x) for x in lines[:4]], [False, False, False, True], 'parents batched in threes, then children')
+    # nodes { } form, a connection under a plain object, and groupObjects:true (children right after parents)
+    q = '{ locations(first: 3) { nodes { id name inventoryLevels(first: 2) { nodes { id } } } } }'
+    b, lines2 = bulk_done(fs, 'g', q)
+    eq(len(lines2), 35, 'nodes form: every node')
+    rep, _ = gql(fs, 'g', 'mutation($q: String!) { bulkOperationRunQuery(query: $q, groupObjects: true) { bulkOperation { id } userErrors { code } } }',
+                 {'q': q})
+    b = bulk_status(fs, 'g', rep['data']['bulkOperationRunQuery']['bulkOperation']['id'])
+    lines3 = bulk_file(fs, 'g', b['url'])
+    eq([('__parentId' in x) for x in lines3[:6]], [False, True, True, True, True, False], 'grouped')
+    loc = fs.op('levels', {'store': 'g'})[0]['location_id']
+    b, lines4 = bulk_done(fs, 'g', '{ location(id: "%s") { name inventoryLevels { edges { node { id item { sku } } } } } }' % loc)
+    eq((len(lines4), b['rootObjectCount']), (4, '4'), 'connection under a root object: its nodes are the roots')
+    check(all('__parentId' not in x for x in lines4), 'no parent line for a plain object')
+    q = '{ products { edges { node { id handle variants { edges { node { id sku } } } } } } }'
+    b, lines5 = bulk_done(fs, 'g', q)
+    kids = check_parent_order(lines5)
+    eq((len(lines5), len(kids), b['rootObjectCount']), (8, 4, '4'), 'products with variants')
+
+
+@test
+def bulk_invalid_queries():
+    fs = new_fs()
+    cases = [
+        ('{ shop { name } }', 'at least one connection'),
+        ('{ node(id: "gid://shopify/Product/1") { id } }', 'top level `node` or `nodes`'),
+        ('{ nodes(ids: ["gid://shopify/Product/1"]) { id } productVariants { nodes { id } } }', 'top level `node` or `nodes`'),
+        ('{ products { nodes { id variants { nodes { id inventoryItem { inventoryLevels { nodes { id } } } } } } } }',
+         'nesting depth greater than 2'),
+        ('{ a: products { nodes { id } } b: products { nodes { id } } c: products { nodes { id } } '
+         'd: products { nodes { id } } e: products { nodes { id } } f: products { nodes { id } } }', 'more than 5 connections'),
+        ('{ locations { nodes { name inventoryLevels { nodes { id } } } } }', "must select the 'id' field"),
+        ('{ locations { nodes { id: name inventoryLevels { nodes { id } } } } }', "must select the 'id' field"),
+        ('{ productVariants { nodes { id nope } } }', "Field 'nope' doesn't exist on type 'ProductVariant'"),
+        ('{ productVariants { nodes { id }', 'Syntax Error'),
+        ('mutation { bulkOperationRunQuery(query: "{ products { nodes { id } } }") { userErrors { code } } }', 'query operations'),
+        ('query($q: String) { products(query: $q) { nodes { id } } }', 'variables'),
+        ('{ locations { pageInfo { hasNextPage } } }', "must select 'edges { node }' or 'nodes'"),
+        ('{ locations { nodes { id inventoryLevels { nodes { quantities(names: ["bogus"]) { quantity } } } } } }',
+         'The quantity name bogus is invalid.'),
+    ]
+    for q, want in cases:
+        r = bulk_run(fs, 'source', q)
+        eq(r['bulkOperation'], None, 'no operation for %s' % q)
+        eq(len(r['userErrors']), 1, 'one userError')
+        e = r['userErrors'][0]
+        eq((e['field'], e['code']), (['query'], 'INVALID'), 'field and code')
+        check(e['message'].startswith('Invalid bulk query: ') and want in e['message'],
+              'message for %s: %r' % (q, e['message']))
+    eq(fs.op('stats', {'store': 'source'})['bulk_ops'], 0, 'nothing created')
+    eq(len(fs.op('log', {'store': 'source', 'kind': 'bulk_operation'})), len(cases), 'rejections logged')
+    # depth 2 with 5 connections is fine
+    ok = '{ a: products { nodes { id v: variants { nodes { id } } } } b: locations { nodes { id } } ' \
+         'c: inventoryItems { nodes { id l: inventoryLevels { nodes { id } } } } }'
+    eq(bulk_run(fs, 'source', ok)['userErrors'], [], 'five connections, depth 2')
+
+
+@test
+def bulk_limit_status_and_isolation():
+    fs = new_fs()
+    fs.op('bulk', {'store': 'source', 'delay': 10})
+    ids = []
+    for i in range(5):
+        r = bulk_run(fs, 'source', BULK_CATALOG)
+        eq(r['userErrors'], [], 'op %d' % (i + 1))
+        ids.append(r['bulkOperation']['id'])
+    eq(ids, sorted(ids, key=F.gid_num), 'ids increase')
+    r = bulk_run(fs, 'source', BULK_CATALOG)
+    eq(r['bulkOperation'], None, '6th refused')
+    e = r['userErrors'][0]
+    eq(e['code'], 'LIMIT_REACHED', 'code')
+    check('already in progress' in e['message'], e['message'])
+    eq(bulk_run(fs, 'destination', BULK_CATALOG)['userErrors'], [], 'the limit is per store')
+    b = bulk_status(fs, 'source', ids[0])
+    eq((b['status'], b['objectCount'], b['url'], b['fileSize'], b['completedAt']), ('CREATED', '0', None, None, None), 'fresh')
+    fs.op('clock', {'advance': 2})
+    b = bulk_status(fs, 'source', ids[0])
+    eq(b['status'], 'RUNNING', 'running')
+    check(isinstance(b['objectCount'], str) and 0 <= int(b['objectCount']) <= 4, 'running count %r' % b['objectCount'])
+    fs.op('clock', {'advance': 8.5})
+    b = bulk_status(fs, 'source', ids[0])
+    eq((b['status'], b['objectCount'], b['rootObjectCount']), ('COMPLETED', '4', '4'), 'completed')
+    check(b['url'].startswith('https://localhost/bulk/source/') and b['url'].endswith('.jsonl'), b['url'])
+    eq(bulk_run(fs, 'source', BULK_CATALOG)['userErrors'], [], 'room again')
+    # node(id:) and nodes(ids:) reach it too; another store and unknown ids do not
+    rep, _ = gql(fs, 'source', 'query($id: ID!) { node(id: $id) { __typename id ... on BulkOperation { status url } } }', {'id': ids[0]})
+    eq((rep['data']['node']['__typename'], rep['data']['node']['status']), ('BulkOperation', 'COMPLETED'), 'node(id:)')
+    eq(bulk_status(fs, 'destination', ids[0]), None, 'other store: null')
+    eq(bulk_status(fs, 'source', 'gid://shopify/BulkOperation/1'), None, 'unknown: null')
+    tok = b['url'].rsplit('/', 1)[1][:-6]
+    eq(fs.bulk_file('destination', tok)[0], 404, 'another store\'s file path')
+    eq(fs.bulk_file('source', tok)[0], 200, 'own file')
+    # URLs expire after 7 days
+    fs.op('clock', {'advance': 7 * 86400})
+    b = bulk_status(fs, 'source', ids[0])
+    eq((b['status'], b['url']), ('EXPIRED', None), 'expired after 7 days')
+    eq(fs.bulk_file('source', tok)[0], 403, 'expired file')
+    # only the newest BULK_KEEP_FILES files are kept; older ones expire
+    fs.op('bulk', {'store': 'destination', 'delay': 0})
+    first = bulk_run(fs, 'destination', BULK_CATALOG)['bulkOperation']['id']
+    for i in range(F.BULK_KEEP_FILES):
+        last = bulk_run(fs, 'destination', BULK_CATALOG)['bulkOperation']['id']
+    eq((bulk_status(fs, 'destination', first)['status'], bulk_status(fs, 'destination', last)['status']),
+       ('EXPIRED', 'COMPLETED'), 'oldest file evicted')
+
+
+@test
+def bulk_faults_and_empty_result():
+    fs = new_fs()
+    fs.op('bulk', {'store': 'source', 'delay': 0, 'fail': 'INTERNAL_SERVER_ERROR'})
+    r = bulk_run(fs, 'source', BULK_CATALOG)
+    b = bulk_status(fs, 'source', r['bulkOperation']['id'])
+    eq((b['status'], b['errorCode'], b['url'], b['partialDataUrl'], b['completedAt']),
+       ('FAILED', 'INTERNAL_SERVER_ERROR', None, None, None), 'failed')
+    b, lines = bulk_done(fs, 'source', BULK_CATALOG)
+    eq(len(lines), 4, 'fail is one-shot')
+    for code in ('TIMEOUT', 'ACCESS_DENIED'):
+        fs.op('bulk', {'store': 'source', 'fail': code})
+        b = bulk_status(fs, 'source', bulk_run(fs, 'source', BULK_CATALOG)['bulkOperation']['id'])
+        eq((b['status'], b['errorCode']), ('FAILED', code), code)
+    fs.op('bulk', {'store': 'source', 'cancel': True})
+    b = bulk_status(fs, 'source', bulk_run(fs, 'source', BULK_CATALOG)['bulkOperation']['id'])
+    eq((b['status'], b['errorCode'], b['url']), ('CANCELED', None, None), 'canceled')
+    eq(bulk_status(fs, 'source', bulk_run(fs, 'source', BULK_CATALOG)['bulkOperation']['id'])['status'], 'COMPLETED',
+       'cancel is one-shot')
+    for bad in ({'fail': 'NOPE'}, {'delay': -1}, {'bogus': 1}):
+        try:
+            fs.op('bulk', dict(bad, store='source'))
+            raise AssertionError('accepted %r' % bad)
+        except ValueError:
+            pass
+    # a missing scope inside the query: the operation is created and fails with ACCESS_DENIED
+    fs.op('scopes', {'store': 'source', 'scopes': ['read_products', 'read_inventory']})
+    r = bulk_run(fs, 'source', BULK_LEVELS)
+    eq(r['userErrors'], [], 'accepted')
+    b = bulk_status(fs, 'source', r['bulkOperation']['id'])
+    eq((b['status'], b['errorCode'], b['url']), ('FAILED', 'ACCESS_DENIED', None), 'scope failure')
+    # nothing matched: COMPLETED, url null, objectCount "0"
+    b, lines = bulk_done(fs, 'source', '{ productVariants(query: "sku:NO-SUCH-SKU") { edges { node { id } } } }')
+    eq((b['objectCount'], b['rootObjectCount'], b['url'], b['fileSize'], lines), ('0', '0', None, None, []), 'empty')
+
+
+@test
+def variants_count():
+    fs = new_fs()
+    q = '''query($q: String, $l: Int) { d: productVariantsCount { count precision }
+      c: productVariantsCount(query: $q, limit: $l) { count precision } }'''
+    rep, _ = gql(fs, 'source', q, {'l': 2})
+    eq(rep['data'], {'d': {'count': 4, 'precision': 'EXACT'}, 'c': {'count': 2, 'precision': 'AT_LEAST'}}, 'capped')
+    eq(rep['extensions']['cost']['requestedQueryCost'], 2, 'one point each')
+    rep, _ = gql(fs, 'source', q, {'l': None})
+    eq(rep['data']['c'], {'count': 4, 'precision': 'EXACT'}, 'null limit: no cap')
+    rep, _ = gql(fs, 'source', q, {'l': 4})
+    eq(rep['data']['c'], {'count': 4, 'precision': 'EXACT'}, 'limit = count: exact')
+    rep, _ = gql(fs, 'source', q, {'q': 'sku:SFDJ-*', 'l': 1})
+    eq(rep['data']['c'], {'count': 1, 'precision': 'AT_LEAST'}, 'query filter, capped')
+    rep, _ = gql(fs, 'source', q, {'q': 'sku:SFDJ-*'})
+    eq(rep['data']['c'], {'count': 2, 'precision': 'EXACT'}, 'query filter')
+    fs2 = F.FakeShop(3)
+    fs2.op('generate', {'store': 'g', 'products': 10001, 'variants_per_product': 1, 'locations': 1})
+    rep, _ = gql(fs2, 'g', '{ productVariantsCount { count precision } }')
+    eq(rep['data']['productVariantsCount'], {'count': 10000, 'precision': 'AT_LEAST'}, 'default limit 10000')
+    fs.op('scopes', {'store': 'source', 'scopes': ['read_inventory']})
+    rep, _ = gql(fs, 'source', '{ productVariantsCount { count } }')
+    eq(rep['errors'][0]['extensions']['code'], 'ACCESS_DENIED', 'read_products needed')
+
+
+@test
+def bulk_agent_documents():
+    """invsync's own bulk documents (agent/graphql), when present, run against the fake as sent."""
+    d = os.path.join(REPO, 'agent', 'graphql')
+    names = ('bulk_run', 'bulk_status', 'bulk_catalog', 'bulk_levels', 'variants_count')
+    if not all(os.path.exists(os.path.join(d, n + '.graphql')) for n in names):
+        raise Skip('agent/graphql/{%s}.graphql not all present' % ','.join(names))
+    doc = {n: open(os.path.join(d, n + '.graphql')).read() for n in names}
+    fs = new_fs()
+    fs.op('bulk', {'store': 'source', 'delay': 0})
+    rep, _ = gql(fs, 'source', doc['variants_count'])
+    eq(rep['data']['productVariantsCount'], {'count': 4, 'precision': 'EXACT'}, 'variants_count')
+    for kind, want in (('bulk_catalog', 4), ('bulk_levels', 7)):
+        rep, _ = gql(fs, 'source', doc['bulk_run'], {'query': doc[kind]})
+        check('errors' not in rep, rep.get('errors'))
+        r = rep['data']['bulkOperationRunQuery']
+        eq(r['userErrors'], [], kind)
+        rep, _ = gql(fs, 'source', doc['bulk_status'], {'id': r['bulkOperation']['id']})
+        b = rep['data']['bulkOperation']
+        eq((b['status'], b['objectCount']), ('COMPLETED', str(want)), kind + ' status')
+        eq(len(bulk_file(fs, 'source', b['url'])), want, kind + ' lines')
+
+
+@test
+def bulk_build_speed():
+    fs = F.FakeShop(3)
+    fs.op('generate', {'store': 'g', 'products': 20000, 'variants_per_product': 1, 'locations': 1, 'quantity': 3})
+    fs.op('bulk', {'store': 'g', 'delay': 0})
+    fs.op('throttle', {'store': 'g', 'available': 2000})
+    t = time.time()
+    r = bulk_run(fs, 'g', BULK_LEVELS)
+    dt = time.time() - t
+    b = bulk_status(fs, 'g', r['bulkOperation']['id'])
+    eq(b['objectCount'], '20001', 'objects')
+    print('  (bulk levels file: 20001 lines, %d bytes in %.2f s)' % (int(b['fileSize']), dt))
+    check(dt < 2.5, 'too slow: %.2f s for 20k levels' % dt)
 
 
 # ------------------------------------------------------------------ schema subset check
@@ -914,6 +1254,126 @@ def http_requests_per_second():
     rps = n / (time.time() - t0)
     print('  (%.0f level-poll requests/s on one keep-alive TLS connection)' % rps)
     check(rps > 20, 'far too slow: %.1f/s' % rps)
+
+
+def _http_bulk_wait(s, store, bid, token='shpat_source', timeout=10):
+    t0 = time.time()
+    while True:
+        r, d = s.post(store, {'query': BULK_STATUS, 'variables': {'id': bid}}, token=token)
+        b = json.loads(d)['data']['bulkOperation']
+        if b is None or b['status'] not in ('CREATED', 'RUNNING') or time.time() - t0 > timeout:
+            return b
+        time.sleep(0.05)
+
+
+def _http_get(s, url, headers=None):
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPSConnection(u.hostname, u.port, context=s.ssl, timeout=30)
+    c.request('GET', u.path, headers=headers or {})
+    r = c.getresponse()
+    try:
+        return r, r.read()
+    finally:
+        c.close()
+
+
+def _http_bulk_run(s, query, store='source', token='shpat_source'):
+    r, d = s.post(store, {'query': BULK_RUN, 'variables': {'query': query}, 'operationName': 'BulkRun'}, token=token)
+    eq(r.status, 200, 'bulk run status')
+    return json.loads(d)['data']['bulkOperationRunQuery']
+
+
+@test
+def http_bulk_catalog_and_levels():
+    s = server()
+    s.ctl('load', SCENARIO)
+    rows = s.ctl('levels', {'store': 'source'})
+    r = _http_bulk_run(s, BULK_CATALOG)
+    eq((r['userErrors'], r['bulkOperation']['status']), ([], 'CREATED'), 'created')
+    b = _http_bulk_wait(s, 'source', r['bulkOperation']['id'])
+    eq(b['status'], 'COMPLETED', 'completed after the default delay')
+    check(re.match(r'^https://localhost:%d/bulk/source/[0-9a-f]{32}\.jsonl$' % s.port, b['url']), 'url %s' % b['url'])
+    resp, data = _http_get(s, b['url'])
+    eq((resp.status, resp.getheader('Content-Type'), resp.getheader('Content-Length')),
+       (200, 'application/jsonl', b['fileSize']), 'GET without auth')
+    lines = parse_jsonl(data)
+    eq(sorted(x['sku'] for x in lines), sorted(x['sku'] for x in rows if x['location'] == 'Main Warehouse'), 'variants')
+    eq(b['objectCount'], str(len(lines)), 'objectCount')
+    # levels, with a sale after the creation that must not be in the file
+    s.ctl('bulk', {'store': 'source', 'delay': 0.5})
+    r = _http_bulk_run(s, BULK_LEVELS)
+    s.ctl('sell', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'sku': 'SFDJ-L', 'location': 'Outlet', 'qty': 3})
+    b = _http_bulk_wait(s, 'source', r['bulkOperation']['id'])
+    eq(b['status'], 'COMPLETED', 'levels completed')
+    resp, data = _http_get(s, b['url'])
+    lines = parse_jsonl(data)
+    locs = {x['id'] for x in lines if '__parentId' not in x}
+    levels = [x for x in lines if '__parentId' in x]
+    eq((len(locs), len(levels)), (2, len(rows)), 'a line per location and per level')
+    check(all(x['__parentId'] in locs for x in levels), '__parentId names a location line')
+    check_parent_order(lines)
+    outlet = next(x for x in levels if x['id'] == next(r_['level_id'] for r_ in rows if r_['location'] == 'Outlet'))
+    eq(outlet['quantities'], [{'name': 'available', 'quantity': 7}], 'snapshot: sale after creation not in the file')
+    st = s.ctl('stats', {'store': 'source'})
+    eq((st['bulk_ops'], st['bulk_downloads']), (2, 2), 'stats')
+    log = s.ctl('log', {'store': 'source', 'kind': 'bulk_operation'})
+    eq([(e['operation'], e['outcome']) for e in log], [('BulkRun', 'created')] * 2, 'log')
+    eq(len(s.ctl('log', {'store': 'source', 'kind': 'bulk_download'})), 2, 'downloads logged')
+    # the URL follows the Host the client used
+    c = s.conn()
+    c.request('POST', '/store/source/admin/api/2026-07/graphql.json',
+              json.dumps({'query': BULK_STATUS, 'variables': {'id': r['bulkOperation']['id']}}),
+              {'Host': '127.0.0.1:%d' % s.port, 'X-Shopify-Access-Token': 'shpat_source', 'Content-Type': 'application/json'})
+    u = json.loads(c.getresponse().read())['data']['bulkOperation']['url']
+    check(u.startswith('https://127.0.0.1:%d/bulk/source/' % s.port), u)
+    # another store sees neither the operation nor the file
+    r2, d2 = s.post('destination', {'query': BULK_STATUS, 'variables': {'id': r['bulkOperation']['id']}}, token='shpat_destination')
+    eq(json.loads(d2)['data']['bulkOperation'], None, 'other store: null')
+    resp, _ = _http_get(s, b['url'].replace('/bulk/source/', '/bulk/destination/'))
+    eq(resp.status, 404, 'other store path')
+
+
+@test
+def http_bulk_download_faults():
+    s = server()
+    s.ctl('load', SCENARIO)
+    s.ctl('bulk', {'store': 'source', 'delay': 0})
+    b = _http_bulk_wait(s, 'source', _http_bulk_run(s, BULK_LEVELS)['bulkOperation']['id'])
+    eq(b['status'], 'COMPLETED', 'completed')
+    eq(s.ctl('bulk', {'store': 'source', 'truncate': True}), {'ok': True}, 'reply')
+    u = urllib.parse.urlsplit(b['url'])
+    c = http.client.HTTPSConnection(u.hostname, u.port, context=s.ssl, timeout=30)
+    c.request('GET', u.path)
+    resp = c.getresponse()
+    eq(resp.getheader('Content-Length'), b['fileSize'], 'full Content-Length')
+    try:
+        resp.read()
+        raise AssertionError('truncate: full body')
+    except http.client.IncompleteRead as e:
+        eq(len(e.partial), int(b['fileSize']) // 2, 'half sent')
+    c.close()
+    resp, data = _http_get(s, b['url'])
+    eq((resp.status, len(data)), (200, int(b['fileSize'])), 'truncate is one-shot')
+    s.ctl('bulk', {'store': 'source', 'expire': True})
+    for _ in range(2):
+        resp, data = _http_get(s, b['url'])
+        eq(resp.status, 403, 'expired')
+        check(b'<Code>ExpiredToken</Code>' in data and data.startswith(b'<?xml'), data)
+    s.ctl('bulk', {'store': 'source', 'expire': False})
+    eq(_http_get(s, b['url'])[0].status, 200, 'expire cleared')
+    eq(_http_get(s, b['url'].replace(u.path.rsplit('/', 1)[1], '0' * 32 + '.jsonl'))[0].status, 404, 'unknown token')
+    for kind, want in (('fail', 'FAILED'), ('cancel', 'CANCELED')):
+        s.ctl('bulk', {'store': 'source', kind: 'TIMEOUT' if kind == 'fail' else True})
+        b2 = _http_bulk_wait(s, 'source', _http_bulk_run(s, BULK_CATALOG)['bulkOperation']['id'])
+        eq((b2['status'], b2['url'], b2['errorCode']), (want, None, 'TIMEOUT' if kind == 'fail' else None), kind)
+    # generic faults still apply to the bulk mutation
+    s.ctl('faults', {'store': 'source', 'kind': '503', 'count': 1, 'ops': ['mutation']})
+    r, d = s.post('source', {'query': BULK_RUN, 'variables': {'query': BULK_CATALOG}})
+    eq(r.status, 503, 'fault on bulkOperationRunQuery')
+    st = s.ctl('stats', {'store': 'source'})
+    eq((st['bulk_ops'], st['bulk_downloads']), (3, 3), 'stats: 503 created nothing; expired/404 GETs not downloads')
+    r, d = s.post('source', {'query': BULK_RUN, 'variables': {'query': BULK_CATALOG}}, token='wrong')
+    eq(r.status, 401, 'auth as usual')
 
 
 @test
