@@ -4,6 +4,8 @@
  * reply parsers that check every field they use.  Pure: no I/O, no clock.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,8 @@
 
 #define REPLY_MAX_BODY		JSON_MAX_BODY
 #define REPLY_MAX_TOKENS	JSON_MAX_TOKENS
+#define LINE_MAX_BODY		SHOPIFY_LINE_MAX	/* one JSONL line */
+#define LINE_MAX_TOKENS		512
 #define QUANTITIES_MAX		16	/* quantities per level we accept */
 #define KEY_MAX			255	/* idempotency key bytes */
 #define PATH_MAX_		192	/* a JSON path in a message */
@@ -1478,6 +1482,237 @@ shopify_parse_time(const char *s, int64_t *t)
 	return 0;
 }
 
+/* h) bulk operations (API-NOTES §7) */
+
+static const char *const bulk_status_names[] = {
+	[SHOPIFY_BULK_CREATED] = "CREATED",
+	[SHOPIFY_BULK_RUNNING] = "RUNNING",
+	[SHOPIFY_BULK_COMPLETED] = "COMPLETED",
+	[SHOPIFY_BULK_FAILED] = "FAILED",
+	[SHOPIFY_BULK_CANCELED] = "CANCELED",
+	[SHOPIFY_BULK_CANCELING] = "CANCELING",
+	[SHOPIFY_BULK_EXPIRED] = "EXPIRED",
+	[SHOPIFY_BULK_OTHER] = "OTHER"
+};
+
+const char *
+shopify_bulk_status_name(enum shopify_bulk_status s)
+{
+	if ((size_t)s >= sizeof(bulk_status_names) /
+	    sizeof(bulk_status_names[0]))
+		return "?";
+	return bulk_status_names[s];
+}
+
+static enum shopify_bulk_status
+bulk_status(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < SHOPIFY_BULK_OTHER; i++)
+		if (strcmp(s, bulk_status_names[i]) == 0)
+			return (enum shopify_bulk_status)i;
+	return SHOPIFY_BULK_OTHER;
+}
+
+/*
+ * The file's URL goes back to curl: https, printable ASCII, no spaces or
+ * quotes (a signed storage URL is long but plain).
+ */
+static int
+url_ok(const char *u)
+{
+	if (strncmp(u, "https://", 8) != 0 || u[8] == '\0')
+		return 0;
+	for (; *u != '\0'; u++)
+		if (*u <= ' ' || *u > '~' || *u == '"' || *u == '\\')
+			return 0;
+	return 1;
+}
+
+/* An UnsignedInt64, which Shopify sends as a decimal string. */
+static int
+get_u64_string(struct pctx *c, int obj, const char *path, const char *key,
+    int64_t *v)
+{
+	char buf[24], *end;
+	unsigned long long x;
+
+	if (get_str(c, obj, path, key, 0, buf, sizeof(buf), NULL) == -1)
+		return -1;
+	errno = 0;
+	x = strtoull(buf, &end, 10);
+	if (buf[0] < '0' || buf[0] > '9' || *end != '\0' || errno != 0 ||
+	    x > INT64_MAX)
+		return fail(c, path, key, "not an unsigned integer string");
+	*v = (int64_t)x;
+	return 0;
+}
+
+/* bulkOperation at o (path p): id, status and what the status query adds. */
+static int
+parse_bulk_op(struct pctx *c, int o, const char *p, int full,
+    struct shopify_bulk_op *out)
+{
+	char status[32], url[SHOPIFY_URL_MAX];
+	int present;
+
+	if (get_gid(c, o, p, "id", "BulkOperation", out->id) == -1 ||
+	    get_str(c, o, p, "status", 0, status, sizeof(status), NULL) == -1)
+		return -1;
+	out->status = bulk_status(status);
+	if (!full)
+		return 0;
+	if (get_str(c, o, p, "errorCode", 1, out->error_code,
+	    sizeof(out->error_code), NULL) == -1 ||
+	    get_u64_string(c, o, p, "objectCount", &out->object_count) == -1 ||
+	    get_str(c, o, p, "url", 1, url, sizeof(url), &present) == -1)
+		return -1;
+	if (!token_ok(out->error_code) && out->error_code[0] != '\0') {
+		out->error_code[0] = '\0';
+		return fail(c, p, "errorCode", "not a code");
+	}
+	if (present && !url_ok(url))
+		return fail(c, p, "url", "not a plain https URL");
+	if (present)
+		memcpy(out->url, url, sizeof(out->url));
+	return 0;
+}
+
+enum shopify_result
+shopify_parse_bulk_run(const char *body, size_t len,
+    struct shopify_reply *rep, struct shopify_bulk_op *out)
+{
+	struct shopify_adjust ue;
+	struct pctx c;
+	const char *p = "data.bulkOperationRunQuery";
+	char q[PATH_MAX_];
+	int data, pay, op;
+
+	memset(out, 0, sizeof(*out));
+	memset(&ue, 0, sizeof(ue));
+	pctx_init(&c, "bulk_run", rep);
+	if (envelope(&c, body, len, &data) == -1 ||
+	    get_object(&c, data, "data", "bulkOperationRunQuery", 0,
+	    &pay) == -1 ||
+	    parse_user_errors(&c, pay, p, &ue) == -1 ||
+	    get_object(&c, pay, p, "bulkOperation", 1, &op) == -1)
+		goto done;
+	if (ue.nerrors > 0) {
+		rep->result = SHOPIFY_USER_ERRORS;
+		snprintf(rep->code, sizeof(rep->code), "%s",
+		    ue.errors[0].code_text);
+		msgf(rep, "bulk_run: %s", ue.errors[0].message);
+		goto done;
+	}
+	subpath(q, sizeof(q), p, "bulkOperation");
+	if (op == -1)
+		fail(&c, p, "bulkOperation", "null without userErrors");
+	else
+		parse_bulk_op(&c, op, q, 0, out);
+done:
+	shopify_adjust_free(&ue);
+	return pctx_done(&c);
+}
+
+enum shopify_result
+shopify_parse_bulk_status(const char *body, size_t len,
+    struct shopify_reply *rep, struct shopify_bulk_op *out)
+{
+	struct pctx c;
+	int data, op;
+
+	memset(out, 0, sizeof(*out));
+	pctx_init(&c, "bulk_status", rep);
+	if (envelope(&c, body, len, &data) == -1 ||
+	    get_object(&c, data, "data", "bulkOperation", 1, &op) == -1)
+		return pctx_done(&c);
+	if (op == -1) {
+		rep->result = SHOPIFY_NOT_FOUND;
+		msgf(rep, "bulk_status: data.bulkOperation: null (no such "
+		    "operation)");
+	} else
+		parse_bulk_op(&c, op, "data.bulkOperation", 1, out);
+	return pctx_done(&c);
+}
+
+enum shopify_result
+shopify_parse_variants_count(const char *body, size_t len,
+    struct shopify_reply *rep, int64_t *count)
+{
+	struct pctx c;
+	int data, o;
+
+	*count = 0;
+	pctx_init(&c, "variants_count", rep);
+	if (envelope(&c, body, len, &data) == -1 ||
+	    get_object(&c, data, "data", "productVariantsCount", 0, &o) == -1)
+		return pctx_done(&c);
+	get_int(&c, o, "data.productVariantsCount", "count", 0, INT32_MAX, 0,
+	    count, NULL);
+	return pctx_done(&c);
+}
+
+/*
+ * Parses one JSONL line of a bulk file as an object; a line is its own
+ * document, with no envelope.
+ */
+static int
+line_begin(struct pctx *c, const char *op, struct shopify_reply *rep,
+    const char *line, size_t len)
+{
+	char err[JSON_ERR_MAX];
+
+	pctx_init(c, op, rep);
+	c->d = json_parse(line, len, LINE_MAX_BODY, LINE_MAX_TOKENS, err,
+	    sizeof(err));
+	if (c->d == NULL) {
+		rep->result = SHOPIFY_MALFORMED;
+		msgf(rep, "%s: invalid JSON: %s", op, err);
+		return -1;
+	}
+	if (json_type(c->d, 0) != JSON_OBJECT)
+		return fail(c, "line", NULL, "expected object");
+	return 0;
+}
+
+enum shopify_result
+shopify_parse_bulk_variant(const char *line, size_t len,
+    struct shopify_reply *rep, struct shopify_variant *out)
+{
+	struct pctx c;
+
+	memset(out, 0, sizeof(*out));
+	if (line_begin(&c, "bulk_catalog", rep, line, len) == 0)
+		parse_variant(&c, 0, "line", out);
+	return pctx_done(&c);
+}
+
+enum shopify_result
+shopify_parse_bulk_level(const char *line, size_t len,
+    struct shopify_reply *rep, struct shopify_bulk_level *out)
+{
+	char id[SHOPIFY_GID_MAX];
+	struct pctx c;
+
+	memset(out, 0, sizeof(*out));
+	if (line_begin(&c, "bulk_levels", rep, line, len) == -1 ||
+	    get_str(&c, 0, "line", "id", 0, id, sizeof(id), NULL) == -1)
+		return pctx_done(&c);
+	if (shopify_gid_id(id, "Location") > 0) {
+		if (json_get(c.d, 0, "__parentId") >= 0)
+			fail(&c, "line", "__parentId", "on a location");
+		else
+			memcpy(out->location_id, id, sizeof(id));
+		return pctx_done(&c);
+	}
+	out->is_level = 1;
+	if (parse_level(&c, 0, "line", &out->level) == 0)
+		get_gid(&c, 0, "line", "__parentId", "Location",
+		    out->location_id);
+	return pctx_done(&c);
+}
+
 /* Builders */
 
 /* Starts {"query": doc, "variables": { ... */
@@ -1553,6 +1788,41 @@ shopify_build_check(size_t *lenp)
 	struct json_writer w;
 
 	body_begin(&w, shopify_doc_check);
+	return body_end(&w, lenp);
+}
+
+char *
+shopify_build_variants_count(size_t *lenp)
+{
+	struct json_writer w;
+
+	body_begin(&w, shopify_doc_variants_count);
+	return body_end(&w, lenp);
+}
+
+char *
+shopify_build_bulk_run(enum shopify_bulk_kind kind, size_t *lenp)
+{
+	struct json_writer w;
+
+	body_begin(&w, shopify_doc_bulk_run);
+	jw_key(&w, "query");
+	jw_string(&w, kind == SHOPIFY_BULK_CATALOG ? shopify_doc_bulk_catalog :
+	    shopify_doc_bulk_levels);
+	return body_end(&w, lenp);
+}
+
+char *
+shopify_build_bulk_status(const char *id, size_t *lenp)
+{
+	struct shopify_gid g;
+	struct json_writer w;
+
+	if (shopify_gid_parse(id, "BulkOperation", &g) == -1)
+		return NULL;
+	body_begin(&w, shopify_doc_bulk_status);
+	jw_key(&w, "id");
+	jw_string(&w, id);
 	return body_end(&w, lenp);
 }
 

@@ -27,6 +27,8 @@
 #define SHOPIFY_CHANGES_MAX	250	/* changes per adjust */
 #define SHOPIFY_OPTIONS_MAX	3	/* selected options per variant */
 #define SHOPIFY_LIST_MAX	1024	/* API versions, scopes, userErrors */
+#define SHOPIFY_URL_MAX		4096	/* a bulk file's signed URL */
+#define SHOPIFY_LINE_MAX	65536	/* one line of a bulk file */
 #define SHOPIFY_QTY_MIN		(-2000000000LL)	/* GraphQL Int bounds */
 #define SHOPIFY_QTY_MAX		2000000000LL
 
@@ -235,6 +237,38 @@ struct shopify_token {
 	int64_t	expires_in;		/* seconds */
 };
 
+/* h) bulk operations (API-NOTES §7) */
+enum shopify_bulk_kind {
+	SHOPIFY_BULK_CATALOG,		/* bulk_catalog.graphql: variants */
+	SHOPIFY_BULK_LEVELS		/* bulk_levels.graphql: every level */
+};
+
+enum shopify_bulk_status {
+	SHOPIFY_BULK_CREATED,
+	SHOPIFY_BULK_RUNNING,
+	SHOPIFY_BULK_COMPLETED,
+	SHOPIFY_BULK_FAILED,
+	SHOPIFY_BULK_CANCELED,
+	SHOPIFY_BULK_CANCELING,
+	SHOPIFY_BULK_EXPIRED,
+	SHOPIFY_BULK_OTHER		/* a value added after 2026-07 */
+};
+
+struct shopify_bulk_op {
+	char	id[SHOPIFY_GID_MAX];		/* gid://shopify/BulkOperation/N */
+	enum shopify_bulk_status status;
+	char	error_code[SHOPIFY_CODE_MAX];	/* "" when null */
+	int64_t	object_count;			/* lines in the file */
+	char	url[SHOPIFY_URL_MAX];		/* "" when null: no file */
+};
+
+/* One line of a bulk_levels file: a location, or a level under one. */
+struct shopify_bulk_level {
+	int	is_level;			/* 0: a location line */
+	struct shopify_level level;
+	char	location_id[SHOPIFY_GID_MAX];	/* __parentId, or the id */
+};
+
 /* A parsed gid://shopify/<Type>/<id>[?query]. */
 struct shopify_gid {
 	char	type[64];
@@ -258,6 +292,9 @@ char	*shopify_build_levels(const char *location_gid, int first,
 	    const char *after, int64_t since, size_t *lenp);
 char	*shopify_build_levels_by_id(const char *const *level_gids, size_t n,
 	    size_t *lenp);
+char	*shopify_build_variants_count(size_t *lenp);
+char	*shopify_build_bulk_run(enum shopify_bulk_kind kind, size_t *lenp);
+char	*shopify_build_bulk_status(const char *bulk_gid, size_t *lenp);
 char	*shopify_build_adjust(const char *key, const char *reason,
 	    const char *reference_uri, const struct shopify_change_in *changes,
 	    size_t n, size_t *lenp);
@@ -287,6 +324,20 @@ enum shopify_result shopify_parse_adjust(const char *body, size_t len,
 enum shopify_result shopify_parse_token(const char *body, size_t len,
 	    struct shopify_reply *rep, struct shopify_token *out);
 
+enum shopify_result shopify_parse_variants_count(const char *body,
+	    size_t len, struct shopify_reply *rep, int64_t *count);
+/* userErrors (LIMIT_REACHED, ...): USER_ERRORS, the first in rep->code. */
+enum shopify_result shopify_parse_bulk_run(const char *body, size_t len,
+	    struct shopify_reply *rep, struct shopify_bulk_op *out);
+/* A null bulkOperation (unknown, or another app's): NOT_FOUND. */
+enum shopify_result shopify_parse_bulk_status(const char *body, size_t len,
+	    struct shopify_reply *rep, struct shopify_bulk_op *out);
+/* One JSONL line of a bulk file (no trailing newline needed). */
+enum shopify_result shopify_parse_bulk_variant(const char *line, size_t len,
+	    struct shopify_reply *rep, struct shopify_variant *out);
+enum shopify_result shopify_parse_bulk_level(const char *line, size_t len,
+	    struct shopify_reply *rep, struct shopify_bulk_level *out);
+const char *shopify_bulk_status_name(enum shopify_bulk_status);
 /* Free the heap parts and zero the struct; NULL-safe, idempotent. */
 void	shopify_check_free(struct shopify_check *);
 void	shopify_locations_free(struct shopify_locations *);

@@ -27,8 +27,8 @@ FUZZ_JOBS	?= 2
 
 # target name -> what it links beyond log.o util.o
 FUZZ_SHOPIFY	= check locations catalog levels levels_by_id adjust token
-FUZZ_TARGETS	?= json jw $(FUZZ_SHOPIFY) conf duration retry_after
-FUZZ_ALL	= json jw $(FUZZ_SHOPIFY) conf duration retry_after
+FUZZ_TARGETS	?= json jw $(FUZZ_SHOPIFY) bulk conf duration retry_after
+FUZZ_ALL	= json jw $(FUZZ_SHOPIFY) bulk conf duration retry_after
 FUZZ_BINS	= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_ALL))
 FUZZ_BASE	= $(FUZZ_DIR)/obj/log.o $(FUZZ_DIR)/obj/util.o
 FUZZ_JSON	= $(FUZZ_BASE) $(FUZZ_DIR)/obj/json.o
@@ -77,6 +77,11 @@ $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_SHOPIFY)): $(FUZZ_DIR)/fuzz_%: \
     tests/fuzz/fuzz_shopify.c $(FUZZ_HDRS) $(FUZZ_SHOP)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer \
 	    -DFUZZ_$(shell echo $* | tr a-z A-Z) -o $@ $< $(FUZZ_SHOP)
+
+$(FUZZ_DIR)/fuzz_bulk: tests/fuzz/fuzz_bulk.c $(FUZZ_HDRS) $(FUZZ_SHOP) \
+    $(FUZZ_DIR)/obj/jsonl.o
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_SHOP) \
+	    $(FUZZ_DIR)/obj/jsonl.o
 
 $(FUZZ_DIR)/fuzz_conf $(FUZZ_DIR)/fuzz_duration: $(FUZZ_DIR)/fuzz_%: \
     tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(FUZZ_BASE) $(FUZZ_DIR)/obj/conf.o

@@ -9,7 +9,7 @@ set -eu
 fx=tests/unit/fixtures
 c=tests/fuzz/corpus
 for t in json jw check locations catalog levels levels_by_id adjust token \
-    conf duration retry_after; do
+    bulk conf duration retry_after; do
 	mkdir -p "$c/$t"
 done
 for f in "$fx"/*.json; do
@@ -51,3 +51,6 @@ printf 'Sun, 06 Nov 1994 08:49:37 GMT' >"$r/past"
 printf 'Wed, 21 Oct 2099 07:28:00 GMT' >"$r/future"
 printf '@\000\000\000\000\000\000\000\000Thu, 01 Jan 1970 00:00:01 GMT' \
     >"$r/now0"
+
+# bulk: the seeds in corpus/bulk (a catalog and a levels JSONL file, a run
+# and a status reply) are hand-written and kept as they are

@@ -110,6 +110,42 @@ def check_idempotent(name, doc):
             report(ok, "%s: @idempotent(key:) on field %s" % (name, field), why)
 
 
+def check_bulk_query(schema, label, doc):
+    """API-NOTES §7: a bulk query has 1..5 connections, nested at most 2
+    deep, no top-level node/nodes, and takes no first/after/last/before."""
+    from graphql import TypeInfo, visit, Visitor, TypeInfoVisitor
+    from graphql.type import get_named_type
+    found = {"conns": 0, "depth": 0, "paging": [], "top": []}
+    stack = []
+
+    class V(Visitor):
+        def enter_field(self, node, *_):
+            t = get_named_type(ti.get_type())
+            conn = t is not None and t.name.endswith("Connection")
+            if len(stack) == 0 and node.name.value in ("node", "nodes"):
+                found["top"].append(node.name.value)
+            if conn:
+                found["conns"] += 1
+                found["paging"] += [a.name.value for a in node.arguments
+                                    if a.name.value in ("first", "last",
+                                                        "after", "before")]
+            stack.append(conn)
+            found["depth"] = max(found["depth"], sum(stack))
+
+        def leave_field(self, *_):
+            stack.pop()
+    ti = TypeInfo(schema)
+    visit(doc, TypeInfoVisitor(ti, V()))
+    report(1 <= found["conns"] <= 5, label + " bulk query: 1 to 5 "
+           "connections", "%d connections" % found["conns"])
+    report(found["depth"] <= 2, label + " bulk query: nesting depth <= 2",
+           "depth %d" % found["depth"])
+    report(not found["top"], label + " bulk query: no top-level node(s)",
+           found["top"])
+    report(not found["paging"], label + " bulk query: no paging arguments",
+           found["paging"])
+
+
 def check_requests(schema, parsed):
     from graphql import parse
     from graphql.execution.values import get_variable_values
@@ -157,6 +193,17 @@ def check_requests(schema, parsed):
             report(any(c.get("changeFromQuantity") is None for c in ch),
                    label + " explicit null present in fixture",
                    "fixture should exercise null")
+        if name == "bulk_run":
+            inner = body["variables"].get("query", "")
+            try:
+                iname = by_text.get(print_ast(parse(inner)))
+            except Exception:
+                iname = None
+            report(iname is not None, label + " bulk query is an embedded "
+                   "document", "unknown bulk query")
+            if iname is not None:
+                seen.add(iname)
+                check_bulk_query(schema, label, parsed[iname])
     for n in parsed:
         report(n in seen, "request fixture covers %s" % n,
                "no req_*.json uses this document")

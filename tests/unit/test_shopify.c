@@ -385,6 +385,17 @@ test_builders(void)
 	    "gid://invsync/Batch/7f3c9a1e5b2d4c6f8a0b1c2d3e4f5a6b", changes, 2,
 	    &len);
 	req_golden("adjust", b, len);
+	b = shopify_build_variants_count(&len);
+	req_golden("variants_count", b, len);
+	b = shopify_build_bulk_run(SHOPIFY_BULK_CATALOG, &len);
+	req_golden("bulk_run_catalog", b, len);
+	b = shopify_build_bulk_run(SHOPIFY_BULK_LEVELS, &len);
+	req_golden("bulk_run_levels", b, len);
+	b = shopify_build_bulk_status("gid://shopify/BulkOperation/720", &len);
+	req_golden("bulk_status", b, len);
+	CHECK("bulk status: not a bulk gid",
+	    shopify_build_bulk_status("gid://shopify/Product/1", &len) ==
+	    NULL);
 
 	CHECK("levels: bad location gid",
 	    shopify_build_levels("gid://shopify/Product/1", 5, NULL, -1,
