@@ -49,9 +49,11 @@ TESTDIR	= build/$(ARCH)/tests
 
 # One module per concern (DESIGN §7); main.o stays out of the test links.
 LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/conf.o \
-	   $(OBJDIR)/json.o $(OBJDIR)/shopify.o $(OBJDIR)/graphql.o \
+	   $(OBJDIR)/json.o $(OBJDIR)/jsonl.o $(OBJDIR)/shopify.o \
+	   $(OBJDIR)/graphql.o \
 	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/state.o \
 	   $(OBJDIR)/sync.o $(OBJDIR)/linkloc.o $(OBJDIR)/catalog.o \
+	   $(OBJDIR)/bulk.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
 	   $(OBJDIR)/check.o $(OBJDIR)/notify.o
 OBJS	= $(OBJDIR)/main.o $(LIB_OBJS)

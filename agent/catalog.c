@@ -242,55 +242,152 @@ done_txn(struct state_txn *t, void *arg)
 	return 0;
 }
 
+/* The generation of a new full load. 0 or -1. */
+static int
+next_gen(struct engine *e, uint32_t *gen)
+{
+	struct gen_ctx g = { 0, 0, 0, 1 };
+
+	if (state_update(e->st, next_gen_txn, &g) != 0)
+		return -1;
+	*gen = g.gen ? g.gen : 1;
+	return 0;
+}
+
+/*
+ * Reads store i's variants updated since (ms; 0: all of them) into x, a
+ * page of CATALOG_PAGE per transaction.  Returns 0, 1 when the store
+ * failed, -1 when the state failed.
+ */
+static int
+read_variants(struct catalog_ctx *x, int64_t since)
+{
+	enum client_result cr;
+
+	cr = client_catalog(x->e->s[x->i].cl, since, on_variant, x);
+	if (cr == CLIENT_OK && !x->failed && x->n > 0)
+		flush(x);
+	if (x->failed)
+		return -1;
+	if (cr != CLIENT_OK) {
+		engine_store_failed(x->e, x->i, "reading the catalog", cr);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Ends a refresh begun at start: a full one unlinks what it did not see;
+ * both record when they began.  Returns 0 or -1.
+ */
+static int
+refresh_done(struct catalog_ctx *x, int full, int64_t start)
+{
+	struct engine *e = x->e;
+	struct gen_ctx g = { x->i, 0, start, full };
+	struct sweep_ctx w = { x->i, x->gen, NULL, 0, 0 };
+	char name[48];
+	int r = 0;
+
+	if (full) {
+		r = state_update(e->st, sweep_txn, &w);
+		free(w.gone);
+	}
+	if (r != 0 || state_update(e->st, done_txn, &g) != 0)
+		return -1;
+	/* new sides need a first sighting: the next poll reads every level */
+	snprintf(name, sizeof(name), "reconcile.%zu", x->i);
+	if (x->new_sides && engine_meta_set_i64(e, name, 0) != 0)
+		return -1;
+	if (full || x->linked || x->relinked)
+		log_info("store %s: catalog %s: %zu new links, %zu re-linked, "
+		    "%zu duplicates, %zu gone", e->c->stores[x->i].name,
+		    full ? "loaded" : "refreshed", x->linked, x->relinked,
+		    x->duplicates, w.n);
+	return 0;
+}
+
+/* When store i's catalog was last refreshed, less the overlap. */
+static int64_t
+refresh_since(struct engine *e, size_t i)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "catalog.%zu", i);
+	return engine_meta_i64(e, name) - e->c->overlap_ms;
+}
+
 int
 catalog_refresh(struct engine *e, size_t i, int full)
 {
 	struct catalog_ctx x;
-	struct gen_ctx g = { i, 0, 0, full };
-	struct sweep_ctx w = { i, 0, NULL, 0, 0 };
-	enum client_result cr;
-	int64_t since = 0;
-	char name[48];
+	int64_t start = util_now_ms();
+	int r;
 
 	memset(&x, 0, sizeof(x));
 	x.e = e;
 	x.i = i;
-	if (!full) {
-		snprintf(name, sizeof(name), "catalog.%zu", i);
-		since = engine_meta_i64(e, name) - e->c->overlap_ms;
-	} else if (state_update(e->st, next_gen_txn, &g) != 0)
+	if (full && next_gen(e, &x.gen) == -1)
 		return -1;
-	x.gen = full ? (g.gen ? g.gen : 1) : 0;
-	g.start = util_now_ms();
 	x.page = xcalloc(CATALOG_PAGE, sizeof(*x.page));
-	cr = client_catalog(e->s[i].cl, since, on_variant, &x);
-	if (cr == CLIENT_OK && !x.failed && x.n > 0)
-		flush(&x);
+	r = read_variants(&x, full ? 0 : refresh_since(e, i));
 	free(x.page);
-	if (x.failed)
-		return -1;
-	if (cr != CLIENT_OK) {
-		engine_store_failed(e, i, "reading the catalog", cr);
-		return 0;	/* a store fault, not a state failure */
-	}
-	if (full) {
-		w.gen = x.gen;
-		if (state_update(e->st, sweep_txn, &w) != 0) {
-			free(w.gone);
-			return -1;
-		}
-		free(w.gone);
-	}
-	if (state_update(e->st, done_txn, &g) != 0)
-		return -1;
-	/* new sides need a first sighting: the next poll reads every level */
-	snprintf(name, sizeof(name), "reconcile.%zu", i);
-	if (x.new_sides && engine_meta_set_i64(e, name, 0) != 0)
-		return -1;
-	if (full || x.linked || x.relinked)
-		log_info("store %s: catalog %s: %zu new links, %zu re-linked, "
-		    "%zu duplicates, %zu gone", e->c->stores[i].name,
-		    full ? "loaded" : "refreshed", x.linked, x.relinked,
-		    x.duplicates, w.n);
-	return 0;
+	if (r != 0)
+		return r == 1 ? 0 : -1;	/* a store fault is not a state failure */
+	return refresh_done(&x, full, start);
+}
+
+struct catalog_ctx *
+catalog_full_begin(struct engine *e, size_t i, uint32_t gen)
+{
+	struct catalog_ctx *x = xcalloc(1, sizeof(*x));
+
+	x->e = e;
+	x->i = i;
+	x->gen = gen;
+	x->page = xcalloc(CATALOG_PAGE, sizeof(*x->page));
+	return x;
+}
+
+int
+catalog_full_variant(struct catalog_ctx *x, const struct client_variant *v)
+{
+	return on_variant(v, x);
+}
+
+int
+catalog_full_end(struct catalog_ctx *x, int64_t start)
+{
+	int64_t last, since;
+	int r;
+
+	if (x->n > 0)
+		(void)flush(x);
+	/*
+	 * What changed while the snapshot was taken: everything updated since
+	 * the last refresh (or since the load began, if it is the first),
+	 * stamped with this load's generation so the sweep
+	 * keeps it, and read after the file so that it wins.
+	 */
+	last = refresh_since(x->e, x->i) + x->e->c->overlap_ms;
+	since = (last > 0 && last < start ? last : start) - x->e->c->overlap_ms;
+	r = x->failed ? -1 : read_variants(x, since > 0 ? since : 1);
+	if (r == 0)
+		r = refresh_done(x, 1, start);
+	free(x->page);
+	free(x);
+	return r;
+}
+
+void
+catalog_full_abort(struct catalog_ctx *x)
+{
+	free(x->page);
+	free(x);
+}
+
+int
+catalog_new_gen(struct engine *e, uint32_t *gen)
+{
+	return next_gen(e, gen);
 }

@@ -12,6 +12,7 @@
 
 #include "client.h"
 #include "http.h"
+#include "jsonl.h"
 #include "log.h"
 #include "notify.h"
 #include "shopify.h"
@@ -1017,4 +1018,178 @@ client_probe_key(struct client *cl, const char *key, uint64_t item,
 	log_info("store %s: key %.8s probed: %s", cl->sc->name, key,
 	    *seen == 1 ? "seen" : *seen == 0 ? "unseen" : res.code);
 	return CLIENT_OK;
+}
+
+/* ---- bulk operations (API-NOTES §7) ------------------------------------- */
+
+static enum shopify_result
+p_count(const char *b, size_t n, struct shopify_reply *r, void *o, void *a)
+{
+	(void)a;
+	return shopify_parse_variants_count(b, n, r, o);
+}
+
+static enum shopify_result
+p_bulk_run(const char *b, size_t n, struct shopify_reply *r, void *o, void *a)
+{
+	(void)a;
+	return shopify_parse_bulk_run(b, n, r, o);
+}
+
+static enum shopify_result
+p_bulk_status(const char *b, size_t n, struct shopify_reply *r, void *o,
+    void *a)
+{
+	(void)a;
+	return shopify_parse_bulk_status(b, n, r, o);
+}
+
+/* One small unpaged read or the bulk mutation; body is freed. */
+static enum client_result
+call_small(struct client *cl, const char *op, char *body, size_t len,
+    double cost, parse_fn parse, void *out)
+{
+	struct call k;
+	enum client_result r;
+
+	if (body == NULL) {
+		set_error(cl, "%s: invalid request", op);
+		return CLIENT_REFUSED;
+	}
+	memset(&k, 0, sizeof(k));
+	k.op = op;
+	k.paged = -1;
+	k.body = body;
+	k.len = len;
+	k.cost = cost;
+	k.parse = parse;
+	k.out = out;
+	r = call(cl, &k);
+	free(body);
+	if (r == CLIENT_OK && k.reply.result == SHOPIFY_USER_ERRORS) {
+		set_error(cl, "%s", k.reply.message);
+		return CLIENT_REFUSED;
+	}
+	if (r == CLIENT_BAD_REPLY && k.reply.result == SHOPIFY_NOT_FOUND)
+		return CLIENT_OK;	/* the parser left *out empty */
+	return r;
+}
+
+enum client_result
+client_variants_count(struct client *cl, int64_t *count)
+{
+	size_t len;
+	char *b = shopify_build_variants_count(&len);
+
+	return call_small(cl, "variants_count", b, len, 2, p_count, count);
+}
+
+enum client_result
+client_bulk_start(struct client *cl, enum shopify_bulk_kind kind,
+    struct shopify_bulk_op *op)
+{
+	size_t len;
+	char *b = shopify_build_bulk_run(kind, &len);
+
+	/*
+	 * Not journaled like an adjust: a lost reply leaves an operation
+	 * nobody reads, which Shopify expires; the next cycle starts another.
+	 */
+	return call_small(cl, "bulk_run", b, len, 10, p_bulk_run, op);
+}
+
+enum client_result
+client_bulk_status(struct client *cl, const char *id,
+    struct shopify_bulk_op *op)
+{
+	size_t len;
+	char *b = shopify_build_bulk_status(id, &len);
+
+	return call_small(cl, "bulk_status", b, len, 2, p_bulk_status, op);
+}
+
+static int
+feed_lines(const char *data, size_t n, void *arg)
+{
+	return jsonl_feed(arg, data, n);
+}
+
+enum client_result
+client_bulk_read(struct client *cl, const char *url, jsonl_line_fn fn,
+    void *arg, size_t *lines)
+{
+	struct http_reply rep;
+	struct jsonl j;
+	enum http_result hr;
+	enum client_result r = CLIENT_OK;
+
+	jsonl_init(&j, SHOPIFY_LINE_MAX, fn, arg);
+	notify_watchdog();
+	hr = http_get_stream(cl->h, url, feed_lines, &j, &rep);
+	cl->stats.requests++;
+	if (hr == HTTP_OK && rep.status == 200)
+		(void)jsonl_finish(&j);
+	*lines = j.lines;
+	if (j.failed) {
+		set_error(cl, "%s", "bulk file: a line refused or too long");
+		r = CLIENT_BAD_REPLY;
+	} else if (hr != HTTP_OK) {
+		set_error(cl, "bulk file: %s", rep.error);
+		r = hr == HTTP_ERR_ABORTED && *cl->stop ? CLIENT_STOPPED :
+		    CLIENT_TRANSIENT;
+	} else if (rep.status != 200) {
+		char st[64];
+
+		/* a signed URL past its 7 days: 403 (or 404, 410) */
+		snprintf(st, sizeof(st), "bulk file: HTTP %ld", rep.status);
+		set_error(cl, "%s", st);
+		r = rep.status >= 500 ? CLIENT_TRANSIENT : CLIENT_REFUSED;
+	}
+	http_reply_free(&rep);
+	jsonl_free(&j);
+	return r;
+}
+
+int
+client_bulk_variant(const char *line, size_t len, struct client_variant *cv,
+    char *why, size_t whysz)
+{
+	struct shopify_variant v;
+	struct shopify_reply rep;
+
+	if (shopify_parse_bulk_variant(line, len, &rep, &v) != SHOPIFY_OK) {
+		snprintf(why, whysz, "%s", rep.message);
+		return -1;
+	}
+	to_variant(&v, cv);
+	return cv->variant > 0 && cv->item > 0 ? 0 : 1;
+}
+
+int
+client_bulk_level(const char *line, size_t len, struct client_level *lv,
+    char *why, size_t whysz)
+{
+	struct shopify_bulk_level b;
+	struct shopify_reply rep;
+	int64_t item, level, loc;
+
+	memset(lv, 0, sizeof(*lv));
+	if (shopify_parse_bulk_level(line, len, &rep, &b) != SHOPIFY_OK) {
+		snprintf(why, whysz, "%s", rep.message);
+		return -1;
+	}
+	if (!b.is_level)
+		return 1;
+	item = shopify_gid_id(b.level.item_id, "InventoryItem");
+	level = shopify_gid_id(b.level.id, "InventoryLevel");
+	loc = shopify_gid_id(b.location_id, "Location");
+	if (item <= 0 || loc <= 0)
+		return 1;
+	lv->level = level > 0 ? (uint64_t)level : 0;
+	lv->item = (uint64_t)item;
+	lv->location = (uint64_t)loc;
+	lv->available = b.level.available;
+	lv->active = b.level.active;
+	lv->found = 1;
+	return 0;
 }

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "jsonl.h"
+#include "shopify.h"
 #include "state.h"
 
 enum client_result {
@@ -161,5 +163,32 @@ enum client_result client_adjust(struct client *, const struct pending *p,
  */
 enum client_result client_probe_key(struct client *, const char *key,
 	    uint64_t item, uint64_t location, int *seen);
+
+/*
+ * Bulk operations (API-NOTES §7).  client_variants_count: how many variants
+ * the store has (capped at 10000).  client_bulk_start: starts a bulk query
+ * (*op gets id and status); a userError (LIMIT_REACHED when 5 run, ...)
+ * is CLIENT_REFUSED with the message in the stats' last_error.
+ * client_bulk_status: the operation's state; op->id is "" when the store
+ * does not know it.  client_bulk_read: streams the file at url through fn
+ * a line at a time, never held whole; *lines counts the lines read.
+ * CLIENT_REFUSED: the file is gone (its signed URL expired).
+ */
+enum client_result client_variants_count(struct client *, int64_t *count);
+enum client_result client_bulk_start(struct client *,
+	    enum shopify_bulk_kind kind, struct shopify_bulk_op *op);
+enum client_result client_bulk_status(struct client *, const char *id,
+	    struct shopify_bulk_op *op);
+enum client_result client_bulk_read(struct client *, const char *url,
+	    jsonl_line_fn fn, void *arg, size_t *lines);
+/*
+ * One line of a bulk_catalog / bulk_levels file into *cv / *lv: 0, 1 for a
+ * line to skip (a location line, an id that is not a positive number), -1
+ * for a malformed line (why says which field and how).
+ */
+int	client_bulk_variant(const char *line, size_t len,
+	    struct client_variant *cv, char *why, size_t whysz);
+int	client_bulk_level(const char *line, size_t len, struct client_level *lv,
+	    char *why, size_t whysz);
 
 #endif

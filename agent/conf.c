@@ -39,7 +39,7 @@ enum sync_key {
 	SK_INTERVAL, SK_STATE_DIR, SK_MATCH, SK_INITIAL, SK_DIRECTION,
 	SK_API_VERSION, SK_CA_FILE, SK_OVERLAP, SK_RECONCILE, SK_CATALOG,
 	SK_TIMEOUT,
-	SK_GUARD, SK_COUNT
+	SK_GUARD, SK_BULK_THRESHOLD, SK_COUNT
 };
 
 enum store_key {
@@ -136,6 +136,7 @@ conf_defaults(struct conf *c)
 	c->catalog_ms = 5 * MS_MINUTE;
 	c->timeout_ms = 30 * MS_SECOND;
 	c->guard_percent = 50;
+	c->bulk_threshold = CONF_BULK_THRESHOLD;
 }
 
 /* Copies src into dst of size sz.  Returns 0, or -1 when it does not fit. */
@@ -493,6 +494,30 @@ key_guard(struct parser *p, int k, const char *val)
 	p->syncbad[k] = 1;
 }
 
+/*
+ * bulk_threshold: a whole number of variants 0..CONF_BULK_MAX; a store with
+ * at least this many reads its full catalog and first levels with bulk
+ * operations; 0 never does.
+ */
+static void
+key_bulk_threshold(struct parser *p, int k, const char *val)
+{
+	char q[CONF_QUOTE_MAX];
+	const char *s = val;
+	long v = 0;
+
+	while (is_digit(*s) && v <= CONF_BULK_MAX)
+		v = v * 10 + (*s++ - '0');
+	if (s > val && *s == '\0' && v <= CONF_BULK_MAX) {
+		p->c->bulk_threshold = v;
+		return;
+	}
+	conf_err(p, p->lineno, "bulk_threshold must be a whole number of "
+	    "variants from 0 to %d (0 never uses bulk operations), not '%s'",
+	    CONF_BULK_MAX, QUOTE(q, val));
+	p->syncbad[k] = 1;
+}
+
 static const struct key_def sync_keys[SK_COUNT] = {
 	[SK_INTERVAL] = { "interval", key_interval },
 	[SK_STATE_DIR] = { "state_dir", key_state_dir },
@@ -506,6 +531,7 @@ static const struct key_def sync_keys[SK_COUNT] = {
 	[SK_CATALOG] = { "catalog_refresh", key_catalog },
 	[SK_TIMEOUT] = { "timeout", key_timeout },
 	[SK_GUARD] = { "guard", key_guard },
+	[SK_BULK_THRESHOLD] = { "bulk_threshold", key_bulk_threshold },
 };
 
 /* shop: NAME.myshopify.com, NAME of lowercase letters, digits, hyphens. */
@@ -1457,6 +1483,7 @@ print_sync(const struct conf *c, FILE *f)
 	print_duration(f, "catalog_refresh", c->catalog_ms);
 	print_duration(f, "timeout", c->timeout_ms);
 	fprintf(f, "guard = %d\n", c->guard_percent);
+	fprintf(f, "bulk_threshold = %ld\n", c->bulk_threshold);
 }
 
 /* Prints one [store NAME] section to f: secret file paths, never secrets. */

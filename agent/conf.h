@@ -34,6 +34,8 @@
 #define CONF_STR_MAX		256	/* shop, location names, ids */
 #define CONF_PATH_MAX		1024	/* file paths, url */
 #define CONF_ERR_MAX		512	/* one formatted error line */
+#define CONF_BULK_THRESHOLD	1000	/* variants: bulk reads from here */
+#define CONF_BULK_MAX		10000000
 
 enum match_key {
 	MATCH_HANDLE,		/* product handle, then variant by SKU or options */
@@ -82,6 +84,7 @@ struct conf {
 	int64_t			catalog_ms;		/* 5m: catalog refresh */
 	int64_t			timeout_ms;		/* 30s: one request */
 	int			guard_percent;		/* 50; 0 disables */
+	long			bulk_threshold;		/* variants; 0 = never */
 	struct store_conf	stores[CONF_MAX_STORES];
 	size_t			nstores;
 	struct location_link	loclinks[CONF_MAX_LOCLINKS];

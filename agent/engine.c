@@ -152,6 +152,7 @@ struct observe_ctx {
 	size_t				 i;
 	const struct client_level	*lv;
 	size_t				 n;
+	int				 first_only;	/* unsighted links only */
 };
 
 /* Records in the audit log that store i's level of l moved by d from from. */
@@ -249,6 +250,8 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	if (state_link_get(t, key, &l) != 0)
 		return -1;
 	sd = &l.side[x->i];
+	if (x->first_only && sd->has_baseline)
+		return 0;	/* the polls' news is newer than a snapshot */
 	if (lv->level != 0)
 		sd->level = lv->level;
 	if (!lv->found || !lv->active) {
@@ -291,11 +294,11 @@ observe_txn(struct state_txn *t, void *arg)
 	return 0;
 }
 
-int
-engine_observe_levels(struct engine *e, size_t i,
-    const struct client_level *lv, size_t n)
+static int
+observe(struct engine *e, size_t i, const struct client_level *lv, size_t n,
+    int first_only)
 {
-	struct observe_ctx x = { e, i, lv, n };
+	struct observe_ctx x = { e, i, lv, n, first_only };
 	size_t changed = e->changed, large = e->large;
 	int r;
 
@@ -307,6 +310,20 @@ engine_observe_levels(struct engine *e, size_t i,
 		e->large = large;
 	}
 	return r;
+}
+
+int
+engine_observe_levels(struct engine *e, size_t i,
+    const struct client_level *lv, size_t n)
+{
+	return observe(e, i, lv, n, 0);
+}
+
+int
+engine_observe_first(struct engine *e, size_t i,
+    const struct client_level *lv, size_t n)
+{
+	return observe(e, i, lv, n, 1);
 }
 
 /* Collects levels of a poll into pages, applied one transaction a page. */
@@ -501,9 +518,12 @@ reconcile_step(struct engine *e, size_t i)
 	accrue_budget(e, i);
 	if ((pstart = engine_meta_i64(e, kstart)) == 0) {
 		char krec[48];
+		int64_t last;
 
 		snprintf(krec, sizeof(krec), "reconcile.%zu", i);
-		if (now - engine_meta_i64(e, krec) < e->c->reconcile_ms)
+		last = engine_meta_i64(e, krec);
+		/* 0: a first sighting is under way (a bulk file's) */
+		if (last == 0 || now - last < e->c->reconcile_ms)
 			return 0;
 		pstart = now;
 		if (engine_meta_set_i64(e, kstart, pstart) == -1 ||
@@ -552,9 +572,22 @@ poll_store(struct engine *e, size_t i)
 	snprintf(ksweep, sizeof(ksweep), "sweep.%zu", i);
 	last = engine_meta_i64(e, kpoll);
 	lastrec = engine_meta_i64(e, krec);
-	lastsweep = engine_meta_i64(e, ksweep);
 	/* all at once only when links await a first sighting */
 	full = last == 0 || lastrec == 0;
+	if (full && bulk_levels_wanted(e, i)) {
+		/* a big store's sighting comes from a bulk file: poll as usual */
+		if (bulk_levels(e, i) == -1) {
+			free(p);
+			return -1;
+		}
+		if (!engine_store_ok(e, i) ||
+		    (last = engine_meta_i64(e, kpoll)) == 0) {
+			free(p);
+			return 0;
+		}
+		full = 0;
+	}
+	lastsweep = engine_meta_i64(e, ksweep);
 	sweep = full || lastsweep == 0 || lastsweep > last ||
 	    start - lastsweep >= e->c->overlap_ms;
 	if (full)
@@ -593,6 +626,17 @@ poll_store(struct engine *e, size_t i)
 			    e->c->stores[i].name);
 	}
 	return r;
+}
+
+int
+engine_levels_sighted(struct engine *e, size_t i, int64_t at)
+{
+	char krec[32];
+
+	snprintf(krec, sizeof(krec), "reconcile.%zu", i);
+	if (engine_meta_set_i64(e, krec, at) == -1)
+		return -1;
+	return pass_forget(e, i);
 }
 
 /* ---- the cycle ---------------------------------------------------------- */
@@ -652,13 +696,47 @@ catalog_due(struct engine *e, size_t i, int *full)
 	return *full || now - last >= e->c->catalog_ms;
 }
 
+/* Store i has links to poll: its first catalog load is done. */
+static int
+catalog_loaded(struct engine *e, size_t i)
+{
+	char name[48];
+
+	snprintf(name, sizeof(name), "catalogfull.%zu", i);
+	return engine_meta_i64(e, name) != 0;
+}
+
+/*
+ * Store i's catalog work of this cycle: a full load every `reconcile` (by
+ * a bulk operation when the store is big), else a refresh every
+ * `catalog_refresh`.  0 or -1.
+ */
+static int
+catalog_step(struct engine *e, size_t i)
+{
+	char name[48];
+	int full, r;
+
+	if (!catalog_due(e, i, &full))
+		return 0;
+	if (!full || (r = bulk_catalog(e, i)) == 1)
+		return catalog_refresh(e, i, full);
+	if (r == -1)
+		return -1;
+	/* the bulk load takes a while: refreshes go on meanwhile */
+	snprintf(name, sizeof(name), "catalog.%zu", i);
+	if (engine_store_ok(e, i) && catalog_loaded(e, i) &&
+	    util_now_ms() - engine_meta_i64(e, name) >= e->c->catalog_ms)
+		return catalog_refresh(e, i, 0);
+	return 0;
+}
+
 /* One cycle over every store.  Returns 0, or -1 on a state failure. */
 static int
 cycle(struct engine *e)
 {
 	int resolved[CONF_MAX_STORES] = { 0 };
 	char why[META_STR_MAX];
-	int full;
 	size_t i;
 
 	e->changed = e->large = e->written = 0;
@@ -669,15 +747,14 @@ cycle(struct engine *e)
 		e->ready = 1;
 	}
 	for (i = 0; i < e->nstores; i++)
-		if (engine_store_ok(e, i) && catalog_due(e, i, &full) &&
-		    catalog_refresh(e, i, full) == -1)
+		if (engine_store_ok(e, i) && catalog_step(e, i) == -1)
 			return -1;
 	/* a pending batch is resolved before anything else (DESIGN §4) */
 	for (i = 0; i < e->nstores; i++)
 		if (engine_store_ok(e, i))
 			resolved[i] = writes_resolve(e, i);
 	for (i = 0; i < e->nstores; i++)
-		if (resolved[i] && engine_store_ok(e, i) &&
+		if (resolved[i] && engine_store_ok(e, i) && catalog_loaded(e, i) &&
 		    (poll_store(e, i) == -1 || (engine_store_ok(e, i) &&
 		    reconcile_step(e, i) == -1)))
 			return -1;
@@ -830,7 +907,8 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 		/* pages a full pass touched need not stay resident */
 		if (!e->dry_run)
 			state_trim(e->st);
-		if (o->once)
+		/* `once` is one whole cycle: a bulk load in flight is waited for */
+		if (o->once && (e->dry_run || !bulk_busy(e)))
 			break;
 		if (o->reload != NULL && *o->reload) {
 			rc = ENGINE_RELOAD;

@@ -39,6 +39,8 @@ struct store_rt {
 	unsigned	 failures;	/* consecutive, for the backoff */
 	double		 budget;	/* points a paced reconciliation may spend */
 	int64_t		 budget_at;	/* monotonic ms of the last accrual */
+	int		 no_bulk;	/* the store refused bulk operations */
+	int64_t		 bulk_retry_at[2];	/* monotonic ms, per kind */
 };
 
 struct engine {
@@ -74,6 +76,11 @@ void	engine_store_succeeded(struct engine *e, size_t i);
 int	engine_paused(struct engine *e, char *why, size_t whysz);
 int	engine_observe_levels(struct engine *e, size_t i,
 	    const struct client_level *lv, size_t n);
+/* The same for links of store i not sighted yet; the rest are skipped. */
+int	engine_observe_first(struct engine *e, size_t i,
+	    const struct client_level *lv, size_t n);
+/* Store i's links have all had a first sighting, as of at (wall ms). */
+int	engine_levels_sighted(struct engine *e, size_t i, int64_t at);
 /*
  * Reads meta name as an integer in its own transaction; 0 when absent or
  * unreadable.
@@ -84,6 +91,37 @@ int	engine_meta_set_i64(struct engine *e, const char *name, int64_t v);
 
 /* catalog.c: loads or refreshes store i's catalog into links. 0 or -1. */
 int	catalog_refresh(struct engine *e, size_t i, int full);
+/*
+ * A full load fed from a bulk file: begin (gen from catalog_new_gen()),
+ * a variant at a time (0, or -1 when the state failed), then end, which
+ * reads what changed since the last refresh on top and unlinks what the
+ * load did not see, recording start as the load's time.  End frees x;
+ * it returns 0 when the load is done, 1 when the store failed (it is
+ * not), -1 when the state failed.
+ */
+struct catalog_ctx;
+int	catalog_new_gen(struct engine *e, uint32_t *gen);
+struct catalog_ctx *catalog_full_begin(struct engine *e, size_t i,
+	    uint32_t gen);
+int	catalog_full_variant(struct catalog_ctx *x,
+	    const struct client_variant *v);
+int	catalog_full_end(struct catalog_ctx *x, int64_t start);
+/* Drops a load that could not be read whole: nothing is unlinked. */
+void	catalog_full_abort(struct catalog_ctx *x);
+
+/*
+ * bulk.c (issue 7): bulk operations of a store of bulk_threshold variants
+ * or more.  bulk_catalog: a full catalog load is due; starts, follows or
+ * applies its operation.  Returns 0, 1 when the store is read in pages
+ * instead (small, or refusing bulk), -1 when the state failed.
+ * bulk_levels: the same for the first sighting of the links' levels
+ * (0 or -1), when bulk_levels_wanted().  bulk_busy: an operation of a
+ * healthy store is in flight (`once` waits for it).
+ */
+int	bulk_catalog(struct engine *e, size_t i);
+int	bulk_levels_wanted(struct engine *e, size_t i);
+int	bulk_levels(struct engine *e, size_t i);
+int	bulk_busy(struct engine *e);
 
 /* writes.c */
 /* Resolves store i's pending batch first (DESIGN §4). 1 when none is left. */

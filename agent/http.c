@@ -35,6 +35,10 @@ struct transfer {
 	int				 too_big;
 	int				 send_refused;	/* on_send said no */
 	volatile int			*stop;
+	CURL				*curl;
+	http_sink_fn			 sink;	/* streaming GET: 2xx bytes */
+	void				*sink_arg;
+	int				 sink_refused;
 };
 
 /* Distribution CA bundles, most common first (build-notes §6). */
@@ -178,6 +182,31 @@ on_write(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * curl write callback of a streaming GET: a 2xx reply's bytes go to the
+ * sink as they arrive; any other reply is kept (up to 4 KiB) to say why.
+ */
+static size_t
+on_stream(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *x = arg;
+	size_t n = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status < 200 || status > 299) {
+		if (x->rep->len + n > HTTP_ERROR_BODY_MAX)
+			n = HTTP_ERROR_BODY_MAX - x->rep->len;
+		(void)on_write(data, 1, n, arg);
+		return size * nmemb;
+	}
+	if (x->sink(data, n, x->sink_arg) != 0) {
+		x->sink_refused = 1;
+		return 0;	/* makes curl fail with CURLE_WRITE_ERROR */
+	}
+	return n;
+}
+
 /* curl header callback: keeps Retry-After. */
 static size_t
 on_header(char *data, size_t size, size_t nitems, void *arg)
@@ -230,6 +259,8 @@ classify(CURLcode rc, const struct transfer *x)
 	case CURLE_READ_ERROR:
 		return x->send_refused ? HTTP_ERR_ABORTED : HTTP_ERR_IO;
 	case CURLE_WRITE_ERROR:
+		if (x->sink_refused)
+			return HTTP_ERR_ABORTED;
 		return x->too_big ? HTTP_ERR_TOO_BIG : HTTP_ERR_IO;
 	default:
 		return HTTP_ERR_IO;
@@ -262,11 +293,16 @@ set_options(struct http *h, struct transfer *x, struct curl_slist *hdrs,
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "invsync/" INVSYNC_VERSION);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(c, CURLOPT_POST, 1L);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, x);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_write);
+	if (req->body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POST, 1L);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)req->len);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, x);
+	} else
+		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, x->sink != NULL ?
+	    on_stream : on_write);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
@@ -318,6 +354,50 @@ http_post(struct http *h, const struct http_request *req,
 	}
 	snprintf(rep->error, sizeof(rep->error), "%s",
 	    x.too_big ? "reply larger than the limit" :
+	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	http_reply_free(rep);
+	return r;
+}
+
+enum http_result
+http_get_stream(struct http *h, const char *url, http_sink_fn sink,
+    void *arg, struct http_reply *rep)
+{
+	struct http_request req;
+	char errbuf[CURL_ERROR_SIZE];
+	struct transfer x;
+	enum http_result r;
+	CURLcode rc;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->retry_after_ms = -1;
+	if (strncmp(url, "https://", 8) != 0) {
+		snprintf(rep->error, sizeof(rep->error), "not an https URL");
+		return HTTP_ERR_CONNECT;
+	}
+	memset(&req, 0, sizeof(req));
+	req.url = url;
+	memset(&x, 0, sizeof(x));
+	x.req = &req;
+	x.rep = rep;
+	x.stop = h->stop;
+	x.curl = h->curl;
+	x.sink = sink;
+	x.sink_arg = arg;
+	errbuf[0] = '\0';
+	set_options(h, &x, NULL, errbuf);
+	/* a big file takes what it takes; a stalled one trips the low-speed limit */
+	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, 0L);
+	rc = curl_easy_perform(h->curl);
+	r = classify(rc, &x);
+	if (r == HTTP_OK) {
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &rep->status);
+		if (rep->body == NULL)
+			rep->body = xcalloc(1, 1);
+		return HTTP_OK;
+	}
+	snprintf(rep->error, sizeof(rep->error), "%s",
+	    x.sink_refused ? "refused by the reader" :
 	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
 	http_reply_free(rep);
 	return r;

@@ -17,6 +17,7 @@
 #define HTTP_LOW_SPEED_SECS	15	/* ... for this long */
 #define HTTP_MAX_BODY		(8u << 20)	/* largest reply accepted */
 #define HTTP_MAX_HEADERS	8
+#define HTTP_ERROR_BODY_MAX	4096	/* kept of a streamed error reply */
 
 enum http_result {
 	HTTP_OK = 0,		/* a complete reply with a status code */
@@ -77,6 +78,22 @@ void		 http_free(struct http *h);
 enum http_result http_post(struct http *h, const struct http_request *req,
 	    struct http_reply *rep);
 void	 http_reply_free(struct http_reply *rep);
+
+/*
+ * Takes n more bytes of a streamed reply; non-zero stops the transfer
+ * (the result is then HTTP_ERR_ABORTED).
+ */
+typedef int (*http_sink_fn)(const char *data, size_t n, void *arg);
+
+/*
+ * GETs url (https only, no credentials sent: a signed URL carries its
+ * own), handing a 2xx body to sink as it arrives and never holding it.
+ * Any other status comes back in rep (body: at most HTTP_ERROR_BODY_MAX
+ * bytes).  No overall time limit, only the low-speed one.  The caller
+ * checks rep->status; a short body is HTTP_ERR_IO.
+ */
+enum http_result http_get_stream(struct http *h, const char *url,
+	    http_sink_fn sink, void *arg, struct http_reply *rep);
 
 /* A short name of a result for logs. */
 const char *http_result_str(enum http_result r);

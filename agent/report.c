@@ -14,11 +14,17 @@
 #include "sync.h"
 #include "util.h"
 
+/* The bulk operations a store may have in flight (bulk.c's meta keys). */
+static const char *const bulk_kinds[] = { "catalog", "levels" };
+#define NBULK	(sizeof(bulk_kinds) / sizeof(bulk_kinds[0]))
+
 struct store_status {
 	int64_t		ok_ms, err_ms, errcount;
 	char		err[META_STR_MAX];
 	int		has_pending;
 	struct pending	pending;
+	char		bulk[NBULK][META_STR_MAX];	/* operation id, "" */
+	int64_t		bulk_ms[NBULK];			/* when it started */
 };
 
 struct status {
@@ -60,6 +66,24 @@ meta_store_i64(struct state_txn *t, const char *what, size_t i, int64_t *v)
 }
 
 static int
+read_bulk(struct state_txn *t, size_t i, struct store_status *ss)
+{
+	char name[64];
+	size_t k;
+
+	for (k = 0; k < NBULK; k++) {
+		snprintf(name, sizeof(name), "bulk.%s.%zu", bulk_kinds[k], i);
+		if (state_meta_get_str(t, name, ss->bulk[k],
+		    sizeof(ss->bulk[k])) == -1)
+			return -1;
+		snprintf(name, sizeof(name), "bulkat.%s.%zu", bulk_kinds[k], i);
+		if (state_meta_get_i64(t, name, &ss->bulk_ms[k]) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int
 read_status(struct state_txn *t, void *arg)
 {
 	struct status *st = arg;
@@ -88,6 +112,8 @@ read_status(struct state_txn *t, void *arg)
 		if ((r = state_pending_get(t, (uint32_t)i, &ss->pending)) == -1)
 			return -1;
 		ss->has_pending = r == 0;
+		if (read_bulk(t, i, ss) == -1)
+			return -1;
 	}
 	return state_link_each(t, count_link, st);
 }
@@ -113,7 +139,7 @@ static void
 print_text(const struct status *st)
 {
 	char a[32], b[32];
-	size_t i;
+	size_t i, k;
 
 	if (st->is_paused)
 		printf("PAUSED: %s\n", st->paused);
@@ -141,6 +167,11 @@ print_text(const struct status *st)
 			printf("; write in flight: %zu change(s)%s",
 			    ss->pending.n, ss->pending.sent ?
 			    ", awaiting confirmation" : "");
+		for (k = 0; k < NBULK; k++)
+			if (ss->bulk[k][0] != '\0')
+				printf("; %s bulk operation running, started %s",
+				    bulk_kinds[k], ago(ss->bulk_ms[k], b,
+				    sizeof(b)));
 		printf("\n");
 	}
 	if (st->uncertain > 0)
@@ -154,7 +185,7 @@ static void
 print_json(const struct status *st)
 {
 	struct json_writer w;
-	size_t i;
+	size_t i, k;
 	char *out;
 
 	jw_init(&w);
@@ -202,6 +233,21 @@ print_json(const struct status *st)
 		jw_int64(&w, ss->has_pending ? (int64_t)ss->pending.n : 0);
 		jw_key(&w, "pending_sent");
 		jw_bool(&w, ss->has_pending && ss->pending.sent);
+		jw_key(&w, "bulk_operations");
+		jw_array_begin(&w);
+		for (k = 0; k < NBULK; k++) {
+			if (ss->bulk[k][0] == '\0')
+				continue;
+			jw_object_begin(&w);
+			jw_key(&w, "kind");
+			jw_string(&w, bulk_kinds[k]);
+			jw_key(&w, "id");
+			jw_string(&w, ss->bulk[k]);
+			jw_key(&w, "started_ms");
+			jw_int64(&w, ss->bulk_ms[k]);
+			jw_object_end(&w);
+		}
+		jw_array_end(&w);
 		jw_object_end(&w);
 	}
 	jw_array_end(&w);

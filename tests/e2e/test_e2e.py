@@ -577,6 +577,134 @@ def test_status_log(ctx):
     check(rc == 2, 'log -n x exited %d, want 2' % rc)
 
 
+# ------------------------------------------------------------ bulk operations (issue 7)
+
+# a short overlap keeps the polls off the scenario's freshly made levels: their first sighting
+# is the levels bulk file's
+BULK_SYNC = {'bulk_threshold': '10', 'overlap': '2s'}
+
+
+def bulk_catalogs(n=12):
+    """Two stores with n shared products at different quantities, one product only in each."""
+    src = [simple('bulk-%02d' % k, 'BK%02d' % k, 20 + k) for k in range(n)] + [simple('only-src', 'OS', 7)]
+    dst = [simple('bulk-%02d' % k, 'BK%02d' % k, 40 + k) for k in range(n)] + [simple('only-dst', 'OD', 9)]
+    return [store('source', src), store('destination', dst)]
+
+
+def bulk_stats(f, s):
+    d = f.op('stats', {'store': s})
+    return d['bulk_ops'], d['bulk_downloads']
+
+
+def all_primary(f, n=12):
+    """initial = primary: every shared level equals the source's."""
+    return all(f.level('destination', 'bulk-%02d' % k) == f.level('source', 'bulk-%02d' % k)
+               for k in range(n))
+
+
+def test_bulk_load(ctx):
+    """A store over bulk_threshold loads its catalog and first levels from bulk files, while a
+    sale during the operation is neither lost nor applied twice; then it syncs as usual."""
+    f = ctx.fake
+    ctx.load(bulk_catalogs())
+    for s in ('source', 'destination'):
+        f.op('bulk', {'store': s, 'delay': 1.5})
+    a = ctx.agent(['source', 'destination'], sync=BULK_SYNC)
+    a.start()
+    wait_until(lambda: bulk_stats(f, 'source')[0] >= 1, 10, what='a bulk operation started')
+    f.op('sell', {'store': 'source', 'handle': 'bulk-03', 'qty': 2})     # inside the snapshot window
+    st = wait_until(lambda: next((s for s in (a.status(may_fail=True) or {}).get('stores', [])
+                                  if s.get('bulk_operations')), None), 5, interval=0.1,
+                    what='status showing the operation in flight')
+    check(st['bulk_operations'][0]['kind'] == 'catalog' and
+          st['bulk_operations'][0]['id'].startswith('gid://shopify/BulkOperation/'),
+          'status: %r' % st['bulk_operations'])
+    wait_until(lambda: all_primary(f), 30, interval=0.2, what='every link set to the primary')
+    wait_until(lambda: all(bulk_stats(f, s)[1] == 2 for s in ('source', 'destination')), 20,
+               interval=0.2, what='both levels files read')
+    a.wait_synced(timeout=30)
+    check(f.level('source', 'bulk-03') == 21, 'source bulk-03 %s, want 23 - 2' % f.level('source', 'bulk-03'))
+    check(f.level('destination', 'bulk-03') == 21, 'destination bulk-03 %s' % f.level('destination', 'bulk-03'))
+    for s in ('source', 'destination'):
+        ops, downloads = bulk_stats(f, s)
+        check(ops == 2 and downloads == 2, '%s: %d bulk operations and %d downloads, want 2 and 2 '
+              '(catalog + levels)' % (s, ops, downloads))
+    check(f.level('destination', 'only-dst') == 9 and f.level('source', 'only-src') == 7,
+          'one-store products untouched')
+    st = a.status()
+    check(st['links'] == 14, 'links %s, want 14 (12 shared, 2 in one store)' % st['links'])
+    f.op('sell', {'store': 'destination', 'handle': 'bulk-05', 'qty': 4})
+    measure(ctx, 'bulk-loaded link, destination sale', lambda: f.level('source', 'bulk-05') == 21)
+    a.stop()
+
+
+def test_bulk_faults(ctx):
+    """A failed operation, a cut download and an expired file are retried; a store whose token
+    may not run bulk queries is read in pages; a restart picks up the operation in flight."""
+    f = ctx.fake
+    ctx.load(bulk_catalogs())
+    f.op('bulk', {'store': 'source', 'fail': 'INTERNAL_SERVER_ERROR', 'delay': 0.2})
+    f.op('bulk', {'store': 'destination', 'truncate': True, 'delay': 0.2})
+    a = ctx.agent(['source', 'destination'], sync=BULK_SYNC)
+    a.start()
+    wait_until(lambda: all_primary(f), 60, interval=0.3, what='in step after a failed operation and a cut file')
+    a.wait_synced(timeout=30)
+    check(bulk_stats(f, 'source')[0] >= 3, 'source: the failed operation was run again')
+    check(bulk_stats(f, 'destination')[1] >= 3, 'destination: the cut file was read again')
+    a.stop()
+
+    # ACCESS_DENIED: the whole load falls back to pages
+    ctx.load(bulk_catalogs())
+    f.op('bulk', {'store': 'destination', 'fail': 'ACCESS_DENIED'})
+    b = ctx.agent(['source', 'destination'], sync=BULK_SYNC, name='denied')
+    b.start()
+    wait_until(lambda: all_primary(f), 40, interval=0.3, what='in step with the destination read in pages')
+    b.wait_synced(timeout=30)
+    check(bulk_stats(f, 'destination')[0] == 1, 'destination: no bulk operation after ACCESS_DENIED')
+    check('reading in pages' in open(b.logpath).read(), 'the log says why pages')
+    b.stop()
+
+    # kill -9 while the catalog operation runs: the restart follows the same operation
+    ctx.load(bulk_catalogs())
+    for s in ('source', 'destination'):
+        f.op('bulk', {'store': s, 'delay': 3})
+    c = ctx.agent(['source', 'destination'], sync=BULK_SYNC, name='kill')
+    c.start()
+    wait_until(lambda: bulk_stats(f, 'source')[0] == 1 and bulk_stats(f, 'destination')[0] == 1, 10,
+               what='both catalog operations started')
+    time.sleep(0.5)
+    c.kill9()
+    STATS['kills'] += 1
+    c.start()
+    wait_until(lambda: all_primary(f), 40, interval=0.3, what='in step after kill -9 mid-operation')
+    c.wait_synced(timeout=30)
+    for s in ('source', 'destination'):
+        check(bulk_stats(f, s)[0] == 2, '%s: %d operations, want 2 (the catalog one followed '
+              'across the restart, then levels)' % (s, bulk_stats(f, s)[0]))
+    c.stop()
+
+
+def test_bulk_reconcile(ctx):
+    """The periodic full catalog read of a big store is a bulk operation too: a deleted product
+    unlinks, one created meanwhile stays linked, syncing goes on while it runs."""
+    f = ctx.fake
+    ctx.load(bulk_catalogs())
+    a = ctx.agent(['source', 'destination'], sync=dict(BULK_SYNC, reconcile='4s', catalog_refresh='10s'))
+    a.start()
+    wait_until(lambda: all_primary(f), 30, interval=0.2, what='first load')
+    a.wait_synced(timeout=30)
+    before = bulk_stats(f, 'destination')[0]
+    f.op('product_update', {'store': 'destination', 'handle': 'bulk-07', 'delete': True})
+    f.op('sell', {'store': 'source', 'handle': 'bulk-01', 'qty': 1})
+    measure(ctx, 'sale during bulk reconciliation', lambda: f.level('destination', 'bulk-01') == 20,
+            timeout=15)
+    wait_until(lambda: any(e['kind'] == 'unlinked' and 'bulk-07' in e.get('link', '') and
+                           e['store'] == 'destination' for e in a.audit()),
+               30, interval=0.3, what="bulk-07's destination side unlinked")
+    check(bulk_stats(f, 'destination')[0] > before, 'the reconciliation ran as a bulk operation')
+    a.stop()
+
+
 TESTS = [
     ('seed_scenarios', test_seed_scenarios),
     ('matching', test_matching),
@@ -591,6 +719,9 @@ TESTS = [
     ('conservation', test_conservation),
     ('conservation_faults', test_conservation_faults),
     ('conservation_kills', test_conservation_kills),
+    ('bulk_load', test_bulk_load),
+    ('bulk_faults', test_bulk_faults),
+    ('bulk_reconcile', test_bulk_reconcile),
 ]
 
 

@@ -167,6 +167,8 @@ field(const char *f, char *out, size_t sz)
 		snprintf(out, sz, "%lld", (long long)conf.catalog_ms);
 	else if (strcmp(f, "guard") == 0)
 		snprintf(out, sz, "%d", conf.guard_percent);
+	else if (strcmp(f, "bulk") == 0)
+		snprintf(out, sz, "%ld", conf.bulk_threshold);
 	else if (strcmp(f, "nstores") == 0)
 		snprintf(out, sz, "%zu", conf.nstores);
 	else if (strcmp(f, "nloclinks") == 0)
@@ -202,18 +204,23 @@ static const struct good_case good[] = {
 	    "interval=5000", "state_dir=/var/lib/invsync", "match=handle",
 	    "initial=primary", "direction=two-way", "api_version=2026-07",
 	    "ca_file=", "overlap=60000", "reconcile=900000", "catalog=300000",
-	    "guard=50", "nstores=2", "nloclinks=0", "store0.name=a",
+	    "guard=50", "bulk=1000", "nstores=2", "nloclinks=0",
+	    "store0.name=a",
 	    "store0.shop=a.myshopify.com", "store0.token_file=a.token",
 	    "store0.url=", "store0.line=1", "store1.name=b", "store1.line=4" } },
 	{ "every sync key", NULL,
 	    "[sync]\ninterval = 500ms\nstate_dir = /srv/invsync\n"
 	    "match = sku\ninitial = min\ndirection = one-way\n"
 	    "api_version = 2025-01\nca_file = /etc/passwd\noverlap = 0s\n"
-	    "reconcile = 1h\ncatalog_refresh = 10s\nguard = 0\n" STORES, {
+	    "reconcile = 1h\ncatalog_refresh = 10s\nguard = 0\n"
+	    "bulk_threshold = 0\n" STORES, {
 	    "interval=500", "state_dir=/srv/invsync", "match=sku",
 	    "initial=min", "direction=one-way", "api_version=2025-01",
 	    "ca_file=/etc/passwd", "overlap=0", "reconcile=3600000",
-	    "catalog=10000", "guard=0", "store0.line=13" } },
+	    "catalog=10000", "guard=0", "bulk=0", "store0.line=14" } },
+	{ "bulk threshold at its maximum", NULL,
+	    "[sync]\nbulk_threshold = 10000000\n" STORES, {
+	    "bulk=10000000" } },
 	{ "barcode keep guard 100%", NULL,
 	    "[sync]\nmatch = barcode\ninitial = keep\nguard = 100%\n"
 	    "interval = 1h\nreconcile = 24h\ncatalog_refresh = 24h\n"
@@ -326,7 +333,7 @@ test_good(void)
 #define E(n)	"t.conf:" #n ": "
 #define SYNC_ALLOWED	"allowed: interval, state_dir, match, initial, " \
 	"direction, api_version, ca_file, overlap, reconcile, " \
-	"catalog_refresh, timeout, guard"
+	"catalog_refresh, timeout, guard, bulk_threshold"
 #define URL_MUST	"url must be https://HOST[:PORT][/PATH], not "
 #define NEEDS_AUTH	"has no credentials; add token_file, or client_id " \
 	"and client_secret_file"
@@ -428,6 +435,15 @@ static const struct bad_case bad[] = {
 	{ "default reconcile shorter than interval",
 	  "[sync]\ninterval = 1h\n" STORES, 0,
 	  E(2) "reconcile (15m) must not be shorter than interval (1h)" },
+	{ "bulk threshold over the maximum",
+	  "[sync]\nbulk_threshold = 10000001\n" STORES, 0,
+	  E(2) "bulk_threshold must be a whole number of variants from 0 to "
+	  "10000000 (0 never uses bulk operations), not '10000001'" },
+	{ "bulk threshold with a unit", "[sync]\nbulk_threshold = 5k\n" STORES,
+	  0, E(2) "bulk_threshold must be a whole number of variants from 0 to "
+	  "10000000 (0 never uses bulk operations), not '5k'" },
+	{ "bulk threshold empty", "[sync]\nbulk_threshold =\n" STORES, 0,
+	  E(2) "empty value for 'bulk_threshold' in [sync]" },
 	{ "guard over 100", "[sync]\nguard = 150\n" STORES, 0,
 	  E(2) "guard must be a whole percent from 0 to 100 (0 disables), "
 	  "not '150'" },
@@ -937,6 +953,7 @@ static const char print_defaults[] =
 	"catalog_refresh = 5m\n"
 	"timeout = 30s\n"
 	"guard = 50\n"
+	"bulk_threshold = 1000\n"
 	"\n"
 	"[store a]\n"
 	"shop = a.myshopify.com\n"
@@ -960,6 +977,7 @@ static const char print_full_in[] =
 	"url = https://localhost:8443/store/dst/\n"
 	"[sync]\n"
 	"guard = 0%\n"
+	"bulk_threshold = 250\n"
 	"catalog_refresh = 120s\n"
 	"timeout = 2500ms\n"
 	"reconcile = 7200000ms\n"
@@ -986,6 +1004,7 @@ static const char print_full[] =
 	"catalog_refresh = 2m\n"
 	"timeout = 2500ms\n"
 	"guard = 0\n"
+	"bulk_threshold = 250\n"
 	"\n"
 	"[store src]\n"
 	"shop = src.myshopify.com\n"

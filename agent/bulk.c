@@ -1,0 +1,446 @@
+/*
+ * bulk.c: owns the bulk operations of a big store (issue 7, API-NOTES §7).
+ * A store with at least bulk_threshold variants reads its full catalog,
+ * and the first sighting of its levels, as one JSONL file each: a few
+ * points instead of several per variant.  An operation runs while the
+ * cycles go on: its id is kept in LMDB (a restart picks it up), its state
+ * is read once a cycle, and its file is streamed a line at a time when it
+ * is done, never held whole.
+ *
+ * The file is a snapshot taken while the operation ran, so it is never
+ * applied over newer news: a catalog file is followed by an incremental
+ * read of what changed since the last refresh (catalog.c), and a levels
+ * file only gives links their first sighting; a link the polls have seen
+ * is theirs (DESIGN §5).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "log.h"
+#include "util.h"
+
+#define BULK_RETRY_MS	60000	/* after a failed or refused operation, */
+#define BULK_RETRY_CYCLES 10	/* or 10 intervals when that is shorter */
+#define WHY_MAX		256
+
+static const char *const kind_name[] = {
+	[SHOPIFY_BULK_CATALOG] = "catalog",
+	[SHOPIFY_BULK_LEVELS] = "levels"
+};
+
+/* What LMDB keeps of an operation in flight. */
+struct op_meta {
+	enum shopify_bulk_kind	 kind;
+	size_t			 i;
+	char			 id[META_STR_MAX];	/* "" = none */
+	int64_t			 at;	/* wall ms just before it started */
+	int64_t			 gen;	/* catalog: the load's generation */
+};
+
+static void
+meta_name(char *buf, size_t bufsz, const char *what, const struct op_meta *m)
+{
+	snprintf(buf, bufsz, "%s.%s.%zu", what, kind_name[m->kind], m->i);
+}
+
+static int
+get_txn(struct state_txn *t, void *arg)
+{
+	struct op_meta *m = arg;
+	char name[48];
+
+	meta_name(name, sizeof(name), "bulk", m);
+	m->id[0] = '\0';
+	if (state_meta_get_str(t, name, m->id, sizeof(m->id)) == -1)
+		return -1;
+	meta_name(name, sizeof(name), "bulkat", m);
+	if (state_meta_get_i64(t, name, &m->at) == -1)
+		return -1;
+	meta_name(name, sizeof(name), "bulkgen", m);
+	return state_meta_get_i64(t, name, &m->gen) == -1 ? -1 : 0;
+}
+
+/* Stores m, or forgets the operation when m->id is "". */
+static int
+put_txn(struct state_txn *t, void *arg)
+{
+	const struct op_meta *m = arg;
+	char id[48], at[48], gen[48];
+
+	meta_name(id, sizeof(id), "bulk", m);
+	meta_name(at, sizeof(at), "bulkat", m);
+	meta_name(gen, sizeof(gen), "bulkgen", m);
+	if (m->id[0] == '\0')
+		return state_meta_del(t, id) == -1 ||
+		    state_meta_del(t, at) == -1 ||
+		    state_meta_del(t, gen) == -1 ? -1 : 0;
+	return state_meta_put_str(t, id, m->id) == -1 ||
+	    state_meta_put_i64(t, at, m->at) == -1 ||
+	    state_meta_put_i64(t, gen, m->gen) == -1 ? -1 : 0;
+}
+
+static int
+op_load(struct engine *e, enum shopify_bulk_kind kind, size_t i,
+    struct op_meta *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->i = i;
+	return state_view(e->st, get_txn, m);
+}
+
+static int
+op_forget(struct engine *e, struct op_meta *m)
+{
+	m->id[0] = '\0';
+	return state_update(e->st, put_txn, m);
+}
+
+/* Bulk reads are for a real run of a store that has not refused them. */
+static int
+bulk_allowed(struct engine *e, size_t i)
+{
+	return !e->dry_run && e->c->bulk_threshold > 0 && !e->s[i].no_bulk;
+}
+
+static const char *
+store_name(struct engine *e, size_t i)
+{
+	return e->c->stores[i].name;
+}
+
+/* Waits a while before the next operation (or download) of this kind. */
+static void
+retry_later(struct engine *e, const struct op_meta *m)
+{
+	int64_t wait = e->c->interval_ms * BULK_RETRY_CYCLES;
+
+	if (wait > BULK_RETRY_MS)
+		wait = BULK_RETRY_MS;
+	e->s[m->i].bulk_retry_at[m->kind] = util_mono_ms() + wait;
+}
+
+/*
+ * Starts an operation of m->kind.  Returns 0, or 1 when the store refuses
+ * bulk operations (the caller reads in pages), -1 when the state failed.
+ */
+static int
+op_start(struct engine *e, struct op_meta *m)
+{
+	struct shopify_bulk_op op;
+	enum client_result cr;
+	uint32_t gen = 0;
+	char kpoll[32];
+
+	m->at = util_now_ms();
+	cr = client_bulk_start(e->s[m->i].cl, m->kind, &op);
+	if (cr == CLIENT_AUTH) {
+		/* e.g. a token kind bulk queries do not take (API-NOTES §7) */
+		log_warn("store %s: bulk operations refused (%s); reading in "
+		    "pages", store_name(e, m->i),
+		    client_stats(e->s[m->i].cl)->last_error);
+		e->s[m->i].no_bulk = 1;
+		return 1;
+	}
+	if (cr == CLIENT_REFUSED) {	/* LIMIT_REACHED, ... */
+		log_warn("store %s: %s bulk operation not started: %s; trying "
+		    "again later", store_name(e, m->i),
+		    kind_name[m->kind],
+		    client_stats(e->s[m->i].cl)->last_error);
+		retry_later(e, m);
+		return 0;
+	}
+	if (cr != CLIENT_OK) {
+		engine_store_failed(e, m->i, "starting a bulk operation", cr);
+		return 0;
+	}
+	if (m->kind == SHOPIFY_BULK_CATALOG && catalog_new_gen(e, &gen) == -1)
+		return -1;
+	snprintf(m->id, sizeof(m->id), "%s", op.id);
+	m->gen = gen;
+	if (state_update(e->st, put_txn, m) != 0)
+		return -1;
+	log_info("store %s: %s bulk operation %s started", store_name(e, m->i),
+	    kind_name[m->kind], m->id);
+	/* levels: the polls cover what changes from now on */
+	snprintf(kpoll, sizeof(kpoll), "poll.%zu", m->i);
+	if (m->kind == SHOPIFY_BULK_LEVELS && engine_meta_i64(e, kpoll) == 0 &&
+	    engine_meta_set_i64(e, kpoll, m->at) == -1)
+		return -1;
+	return 0;
+}
+
+/* ---- reading a finished operation's file ------------------------------- */
+
+struct file_ctx {
+	struct engine		*e;
+	const struct op_meta	*m;
+	struct catalog_ctx	*cat;
+	struct client_level	 page[LEVEL_PAGE];
+	size_t			 n;
+	int			 state_failed;
+	int			 malformed;
+	char			 why[WHY_MAX];
+};
+
+static int
+on_catalog_line(const char *line, size_t len, void *arg)
+{
+	struct file_ctx *f = arg;
+	struct client_variant v;
+	int r;
+
+	if ((r = client_bulk_variant(line, len, &v, f->why,
+	    sizeof(f->why))) == -1) {
+		f->malformed = 1;
+		return -1;
+	}
+	if (r == 0 && catalog_full_variant(f->cat, &v) == -1) {
+		f->state_failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 when location is one store i links. */
+static int
+linked_location(struct engine *e, size_t i, uint64_t location)
+{
+	size_t g;
+
+	for (g = 0; g < e->ngroups; g++)
+		if (e->g[g].loc[i] == location)
+			return 1;
+	return 0;
+}
+
+static int
+flush_levels(struct file_ctx *f)
+{
+	if (engine_observe_first(f->e, f->m->i, f->page, f->n) == -1) {
+		f->state_failed = 1;
+		return -1;
+	}
+	f->n = 0;
+	return 0;
+}
+
+static int
+on_level_line(const char *line, size_t len, void *arg)
+{
+	struct file_ctx *f = arg;
+	struct client_level lv;
+	int r;
+
+	if ((r = client_bulk_level(line, len, &lv, f->why,
+	    sizeof(f->why))) == -1) {
+		f->malformed = 1;
+		return -1;
+	}
+	if (r == 1 || !linked_location(f->e, f->m->i, lv.location))
+		return 0;
+	f->page[f->n++] = lv;
+	return f->n == LEVEL_PAGE ? flush_levels(f) : 0;
+}
+
+/*
+ * Streams the file of op into f.  Returns 0 when every line was read and
+ * taken, 1 when not (the reason is logged; *forget says whether the file
+ * is gone for good), -1 when the state failed.
+ */
+static int
+read_file(struct file_ctx *f, const struct shopify_bulk_op *op, int *forget)
+{
+	struct engine *e = f->e;
+	size_t i = f->m->i, lines = 0;
+	enum client_result cr = CLIENT_OK;
+
+	*forget = 0;
+	if (op->url[0] != '\0')		/* null: the operation found nothing */
+		cr = client_bulk_read(e->s[i].cl, op->url,
+		    f->m->kind == SHOPIFY_BULK_CATALOG ? on_catalog_line :
+		    on_level_line, f, &lines);
+	if (cr == CLIENT_OK && f->n > 0)
+		(void)flush_levels(f);
+	if (f->state_failed)
+		return -1;
+	if (f->malformed) {
+		log_err("store %s: %s bulk file, line %zu: %s; starting "
+		    "another operation later", store_name(e, i),
+		    kind_name[f->m->kind], lines, f->why);
+		*forget = 1;
+		return 1;
+	}
+	if (cr == CLIENT_OK && (int64_t)lines != op->object_count) {
+		log_err("store %s: %s bulk file has %zu lines, the operation "
+		    "counted %" PRId64 "; reading it again later",
+		    store_name(e, i), kind_name[f->m->kind], lines,
+		    op->object_count);
+		return 1;
+	}
+	if (cr != CLIENT_OK) {
+		log_warn("store %s: %s bulk file: %s; %s", store_name(e, i),
+		    kind_name[f->m->kind], client_stats(e->s[i].cl)->last_error,
+		    cr == CLIENT_REFUSED ? "starting another operation" :
+		    "reading it again");
+		*forget = cr == CLIENT_REFUSED;
+		return 1;
+	}
+	return 0;
+}
+
+/* Applies the file of a completed operation.  0 or -1. */
+static int
+op_finish(struct engine *e, struct op_meta *m,
+    const struct shopify_bulk_op *op)
+{
+	struct file_ctx *f = xcalloc(1, sizeof(*f));
+	int r, forget;
+
+	f->e = e;
+	f->m = m;
+	if (m->kind == SHOPIFY_BULK_CATALOG)
+		f->cat = catalog_full_begin(e, m->i, (uint32_t)m->gen);
+	r = read_file(f, op, &forget);
+	if (m->kind == SHOPIFY_BULK_CATALOG) {
+		if (r == 0)
+			r = catalog_full_end(f->cat, m->at);
+		else
+			catalog_full_abort(f->cat);
+	} else if (r == 0)
+		r = engine_levels_sighted(e, m->i, m->at);
+	free(f);
+	if (r == -1)
+		return -1;
+	if (r == 0) {
+		log_info("store %s: %s bulk operation %s applied (%" PRId64
+		    " lines)", store_name(e, m->i), kind_name[m->kind], m->id,
+		    op->object_count);
+		return op_forget(e, m);
+	}
+	retry_later(e, m);
+	return forget ? op_forget(e, m) : 0;
+}
+
+/* Reads where operation m is, and applies its file once done.  0 or -1. */
+static int
+op_step(struct engine *e, struct op_meta *m)
+{
+	struct shopify_bulk_op op;
+	enum client_result cr;
+
+	if (util_mono_ms() < e->s[m->i].bulk_retry_at[m->kind])
+		return 0;
+	cr = client_bulk_status(e->s[m->i].cl, m->id, &op);
+	if (cr != CLIENT_OK) {
+		engine_store_failed(e, m->i, "reading a bulk operation", cr);
+		return 0;
+	}
+	if (op.id[0] == '\0') {
+		log_warn("store %s: bulk operation %s is unknown to the store; "
+		    "starting another", store_name(e, m->i), m->id);
+		return op_forget(e, m);
+	}
+	switch (op.status) {
+	case SHOPIFY_BULK_CREATED:
+	case SHOPIFY_BULK_RUNNING:
+	case SHOPIFY_BULK_CANCELING:
+		return 0;
+	case SHOPIFY_BULK_COMPLETED:
+		return op_finish(e, m, &op);
+	default:
+		break;
+	}
+	log_warn("store %s: %s bulk operation %s ended %s%s%s; %s",
+	    store_name(e, m->i), kind_name[m->kind], m->id,
+	    shopify_bulk_status_name(op.status), op.error_code[0] ? " " : "",
+	    op.error_code, strcmp(op.error_code, "ACCESS_DENIED") == 0 ?
+	    "reading in pages" : "starting another later");
+	if (strcmp(op.error_code, "ACCESS_DENIED") == 0)
+		e->s[m->i].no_bulk = 1;
+	retry_later(e, m);
+	return op_forget(e, m);
+}
+
+/*
+ * Whether store i is big enough for bulk reads: counted afresh, the count
+ * kept in LMDB for the levels.  1 big, 0 not, -1 the store failed.
+ */
+static int
+count_big(struct engine *e, size_t i)
+{
+	enum client_result cr;
+	int64_t n = 0;
+	char name[32];
+
+	if ((cr = client_variants_count(e->s[i].cl, &n)) != CLIENT_OK) {
+		engine_store_failed(e, i, "counting variants", cr);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "variants.%zu", i);
+	if (engine_meta_set_i64(e, name, n) == -1)
+		return -1;
+	return n >= e->c->bulk_threshold;
+}
+
+int
+bulk_catalog(struct engine *e, size_t i)
+{
+	struct op_meta m;
+	int big;
+
+	if (!bulk_allowed(e, i))
+		return 1;
+	if (op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == -1)
+		return -1;
+	if (m.id[0] != '\0')
+		return op_step(e, &m);
+	if (util_mono_ms() < e->s[i].bulk_retry_at[m.kind])
+		return 0;
+	if ((big = count_big(e, i)) != 1)
+		return big == 0 ? 1 : 0;
+	return op_start(e, &m);
+}
+
+int
+bulk_levels_wanted(struct engine *e, size_t i)
+{
+	char name[32];
+
+	if (!bulk_allowed(e, i))
+		return 0;
+	snprintf(name, sizeof(name), "variants.%zu", i);
+	return engine_meta_i64(e, name) >= e->c->bulk_threshold;
+}
+
+int
+bulk_levels(struct engine *e, size_t i)
+{
+	struct op_meta m;
+
+	if (op_load(e, SHOPIFY_BULK_LEVELS, i, &m) == -1)
+		return -1;
+	if (m.id[0] != '\0')
+		return op_step(e, &m);
+	if (util_mono_ms() < e->s[i].bulk_retry_at[m.kind])
+		return 0;
+	return op_start(e, &m) == -1 ? -1 : 0;
+}
+
+int
+bulk_busy(struct engine *e)
+{
+	struct op_meta m;
+	size_t i;
+	int k;
+
+	for (i = 0; i < e->nstores; i++)
+		for (k = SHOPIFY_BULK_CATALOG; k <= SHOPIFY_BULK_LEVELS; k++)
+			if (op_load(e, (enum shopify_bulk_kind)k, i, &m) == 0 &&
+			    m.id[0] != '\0' && engine_store_ok(e, i))
+				return 1;
+	return 0;
+}
