@@ -167,6 +167,14 @@ check_catalog(struct check *k, size_t i)
 		    k->c->match == MATCH_SKU ? "SKU" :
 		    k->c->match == MATCH_BARCODE ? "barcode" : "handle");
 	printf("\n");
+	if (k->c->bulk_threshold > 0 &&
+	    ks->variants >= (size_t)k->c->bulk_threshold)
+		printf("  full reads: by bulk operations (%zu variants >= "
+		    "bulk_threshold %ld)\n", ks->variants,
+		    k->c->bulk_threshold);
+	else
+		printf("  full reads: in pages (bulk_threshold %ld)\n",
+		    k->c->bulk_threshold);
 	for (j = 1; j < ks->n; j++)
 		if (strcmp(ks->v[j], ks->v[j - 1]) == 0 &&
 		    (j < 2 || strcmp(ks->v[j - 1], ks->v[j - 2]) != 0)) {

@@ -122,6 +122,7 @@ def test_paging_and_filter(fake):
     a = Agent(BIN, fake, STORES, name='paging')
     rc, out, err = a.cmd('check')
     check('catalog: 600 variants' in out, 'check did not page the catalog to the end:\n' + out)
+    check('full reads: in pages (bulk_threshold 1000)' in out, 'check: how full reads go:\n' + out)
     a.once()
     st = a.status()
     check(st['links'] == 600 and st['links_in_step'] == 600,
