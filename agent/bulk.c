@@ -406,6 +406,29 @@ bulk_catalog(struct engine *e, size_t i)
 }
 
 int
+bulk_catalog_running(struct engine *e, size_t i)
+{
+	struct op_meta m;
+
+	return bulk_allowed(e, i) &&
+	    op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == 0 && m.id[0] != '\0';
+}
+
+int
+bulk_forget(struct engine *e, enum shopify_bulk_kind kind, size_t i)
+{
+	struct op_meta m;
+
+	if (op_load(e, kind, i, &m) == -1)
+		return -1;
+	if (m.id[0] == '\0')
+		return 0;
+	log_info("store %s: %s read in pages; bulk operation %s left",
+	    store_name(e, i), kind_name[kind], m.id);
+	return op_forget(e, &m);
+}
+
+int
 bulk_levels_wanted(struct engine *e, size_t i)
 {
 	char name[32];
@@ -439,8 +462,9 @@ bulk_busy(struct engine *e)
 
 	for (i = 0; i < e->nstores; i++)
 		for (k = SHOPIFY_BULK_CATALOG; k <= SHOPIFY_BULK_LEVELS; k++)
-			if (op_load(e, (enum shopify_bulk_kind)k, i, &m) == 0 &&
-			    m.id[0] != '\0' && engine_store_ok(e, i))
+			if (bulk_allowed(e, i) && engine_store_ok(e, i) &&
+			    op_load(e, (enum shopify_bulk_kind)k, i, &m) == 0 &&
+			    m.id[0] != '\0')
 				return 1;
 	return 0;
 }

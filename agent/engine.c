@@ -621,9 +621,12 @@ poll_store(struct engine *e, size_t i)
 		    (full && (engine_meta_set_i64(e, krec, start) == -1 ||
 		    pass_forget(e, i) == -1)))
 			return -1;
-		if (full)
+		if (full) {
 			log_info("store %s: full level pass done",
 			    e->c->stores[i].name);
+			if (bulk_forget(e, SHOPIFY_BULK_LEVELS, i) == -1)
+				return -1;
+		}
 	}
 	return r;
 }
@@ -715,12 +718,17 @@ static int
 catalog_step(struct engine *e, size_t i)
 {
 	char name[48];
-	int full, r;
+	int due, full, r;
 
-	if (!catalog_due(e, i, &full))
-		return 0;
-	if (!full || (r = bulk_catalog(e, i)) == 1)
-		return catalog_refresh(e, i, full);
+	due = catalog_due(e, i, &full);
+	if (!(due && full) && !bulk_catalog_running(e, i))
+		return due ? catalog_refresh(e, i, 0) : 0;
+	if ((r = bulk_catalog(e, i)) == 1) {
+		/* a small store, or one refusing bulk operations: pages */
+		if ((r = catalog_refresh(e, i, 1)) == 0 && engine_store_ok(e, i))
+			r = bulk_forget(e, SHOPIFY_BULK_CATALOG, i);
+		return r;
+	}
 	if (r == -1)
 		return -1;
 	/* the bulk load takes a while: refreshes go on meanwhile */

@@ -115,10 +115,15 @@ void	catalog_full_abort(struct catalog_ctx *x);
  * applies its operation.  Returns 0, 1 when the store is read in pages
  * instead (small, or refusing bulk), -1 when the state failed.
  * bulk_levels: the same for the first sighting of the links' levels
- * (0 or -1), when bulk_levels_wanted().  bulk_busy: an operation of a
- * healthy store is in flight (`once` waits for it).
+ * (0 or -1), when bulk_levels_wanted().  bulk_catalog_running: a catalog
+ * operation is in flight (it is followed every cycle, due or not).
+ * bulk_forget: a read in pages did what the operation was for; it is
+ * dropped (0 or -1).  bulk_busy: an operation of a healthy store is in
+ * flight (`once` waits for it).
  */
 int	bulk_catalog(struct engine *e, size_t i);
+int	bulk_catalog_running(struct engine *e, size_t i);
+int	bulk_forget(struct engine *e, enum shopify_bulk_kind kind, size_t i);
 int	bulk_levels_wanted(struct engine *e, size_t i);
 int	bulk_levels(struct engine *e, size_t i);
 int	bulk_busy(struct engine *e);

@@ -417,6 +417,11 @@ def phase_scale(fake, n):
         '%.1f' % (pts / q if q else float('nan')), '%d queries, %d mutations in 60 s' % (q, m))
     row('idle', '%s: points per minute at rest, per store' % label, '%.0f' % (pts / 2))
     agent.stop()
+    mdb = os.path.join(agent.state_dir, 'invsync.mdb')
+    if os.path.exists(mdb):
+        used = os.stat(mdb).st_blocks * 512
+        row('idle', '%s: LMDB state on disk (invsync.mdb, allocated)' % label, '%.1f MB' % (used / 1e6),
+            '%.0f bytes per link (links, level index, audit, meta)' % (used / n))
     phase_reconcile(fake, agent, label)
     # per cycle
     throttle(fake, PLUS)

@@ -675,12 +675,17 @@ def test_bulk_faults(ctx):
     time.sleep(0.5)
     c.kill9()
     STATS['kills'] += 1
-    c.start()
-    wait_until(lambda: all_primary(f), 40, interval=0.3, what='in step after kill -9 mid-operation')
-    c.wait_synced(timeout=30)
+    # `once` follows the operation left in flight to its end, however it is due
+    c.once(timeout=60)
+    check(c.status()['links'] == 14, 'once applied the catalog file: %r' % c.status()['links'])
+    check(all_primary(f), 'once gave the links their first sighting and wrote them')
     for s in ('source', 'destination'):
         check(bulk_stats(f, s)[0] == 2, '%s: %d operations, want 2 (the catalog one followed '
               'across the restart, then levels)' % (s, bulk_stats(f, s)[0]))
+        check(not c.status()['stores'][0]['bulk_operations'], 'nothing left in flight')
+    c.start()
+    f.op('sell', {'store': 'destination', 'handle': 'bulk-09', 'qty': 1})
+    measure(ctx, 'after once and a restart', lambda: f.level('source', 'bulk-09') == 28)
     c.stop()
 
 
@@ -702,7 +707,19 @@ def test_bulk_reconcile(ctx):
                            e['store'] == 'destination' for e in a.audit()),
                30, interval=0.3, what="bulk-07's destination side unlinked")
     check(bulk_stats(f, 'destination')[0] > before, 'the reconciliation ran as a bulk operation')
-    a.stop()
+    # stopped with a reconciliation's operation in flight, then `once` with no reconciliation due:
+    # the operation is still followed to its end (and `once` returns)
+    f.op('bulk', {'store': 'source', 'delay': 4})
+    n = bulk_stats(f, 'source')[0]
+    wait_until(lambda: bulk_stats(f, 'source')[0] > n, 15, interval=0.1, what='another reconciliation')
+    a.kill9()
+    STATS['kills'] += 1
+    with open(a.conf) as fh:
+        conf = fh.read().replace('reconcile = 4s', 'reconcile = 1h')
+    with open(a.conf, 'w') as fh:
+        fh.write(conf)
+    a.once(timeout=30)
+    check(all(not s['bulk_operations'] for s in a.status()['stores']), 'an operation left in flight')
 
 
 TESTS = [
