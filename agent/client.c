@@ -29,6 +29,7 @@
 #define LOCATIONS_FIRST		100
 #define URL_MAX			(CONF_PATH_MAX + 128)
 #define COST_MARGIN		10	/* points kept free when sizing pages */
+#define PAGE_MIN_NODES		25	/* a page shrinks to fit the bucket down to this */
 #define QUERY_COST_MAX		1000	/* Shopify's single-query limit (API-NOTES §4) */
 
 /* The paged operations, for the per-node cost learned from replies. */
@@ -266,6 +267,16 @@ bucket_update(struct client *cl, const struct shopify_cost *cost)
  * Waits until the bucket should hold cost points, instead of being refused
  * (DESIGN §5).  Returns 0, or -1 when stopped.
  */
+/* The points in the store's bucket now, as the last reply and time say. */
+static double
+bucket_now(const struct client *cl)
+{
+	double v = cl->available +
+	    cl->restore * (double)(util_mono_ms() - cl->bucket_at) / 1000.0;
+
+	return v < cl->maximum ? v : cl->maximum;
+}
+
 static int
 bucket_wait(struct client *cl, double cost)
 {
@@ -276,8 +287,7 @@ bucket_wait(struct client *cl, double cost)
 		return 0;
 	if (cost > cl->maximum)
 		cost = cl->maximum;
-	now_avail = cl->available +
-	    cl->restore * (double)(util_mono_ms() - cl->bucket_at) / 1000.0;
+	now_avail = bucket_now(cl);
 	if (now_avail >= cost)
 		return 0;
 	need = cost - now_avail;
@@ -290,18 +300,25 @@ bucket_wait(struct client *cl, double cost)
 /*
  * The page size for a paged operation: want, or fewer so that one request
  * fits in the bucket and under the single-query limit (a page that can
- * never fit would be refused forever).
+ * never fit would be refused forever), and, down to PAGE_MIN_NODES, in
+ * what the bucket holds now: the whole requested cost must be there before
+ * a query may run, so a big page on a low bucket waits for points its few
+ * results would never use, and a poll's second page would hold up every
+ * change behind it (issue 7: latency under load).
  */
 static int
 fit_first(struct client *cl, enum paged_op op, int want)
 {
-	double per = cl->node_cost[op], room = QUERY_COST_MAX;
+	double per = cl->node_cost[op], room = QUERY_COST_MAX, now;
 	int n;
 
 	if (cl->bucket_known && cl->maximum < room)
 		room = cl->maximum;
 	if (per <= 0 || room <= COST_MARGIN)
 		return want;
+	if (cl->bucket_known && (now = bucket_now(cl)) < room)
+		room = now > COST_MARGIN + PAGE_MIN_NODES * per ? now :
+		    COST_MARGIN + PAGE_MIN_NODES * per;
 	n = (int)((room - COST_MARGIN) / per);
 	return n < 1 ? 1 : n < want ? n : want;
 }
