@@ -372,6 +372,9 @@ def phase_reconcile(fake, agent, label, window=40):
     a = stats(fake)
     time.sleep(window)
     b = stats(fake)
+    # no operation left in flight: the next `once` would follow it to its end
+    wait_until(lambda: not any(s.get('bulk_operations') for s in agent.status()['stores']), 120,
+               interval=0.2, what='the bulk operations in flight applied')
     agent.stop()
     set_reconcile(agent, '1h')
     pts, q, m = cost_delta(a, b)
