@@ -349,10 +349,17 @@ def first_load(fake, n, name, sync, bucket):
     s0 = stats(fake)
     t0 = time.monotonic()
     start_vv(agent)
-    wait_until(lambda: sighted(agent) >= 2, 3600, interval=0.2, what='first full load')
+    anon = [0]
+
+    def loaded():
+        # the heap's high-water mark, sampled: a file held whole would show here
+        anon[0] = max(anon[0], proc_sample(agent.proc.pid)[1].get('RssAnon', 0))
+        return sighted(agent) >= 2
+    wait_until(loaded, 3600, interval=0.1, what='first full load')
     t_load = time.monotonic() - t0
     pts, q, _ = cost_delta(s0, stats(fake))
     cpu, ps = proc_sample(agent.proc.pid)
+    ps['RssAnonPeak'] = anon[0]
     return agent, t_load, pts // 2, q, cpu, ps
 
 
@@ -395,11 +402,13 @@ def phase_scale(fake, n):
     say('scale %s: two stores of %d variants, first load by bulk operations, Standard bucket' % (label, n))
     agent, t_load, pts, q, cpu_load, ps = first_load(fake, n, 'scale%s' % label, {}, STANDARD)
     ops = sum(stats(fake)[s]['bulk_ops'] for s in STORES)
+    biggest = max([e.get('bytes', 0) for s in STORES for e in fake.log(s, 'bulk_operation')] or [0])
     row('load', '%s: first full load (catalog + levels), both stores, by bulk operations (s)' % label,
         '%.1f' % t_load, 'Standard bucket (100 pts/s); %d queries, %d bulk operations; agent CPU %.1f s; '
-        'peak RSS %d kB' % (q, ops, cpu_load, ps['VmHWM']))
+        'peak RSS %d kB, of it heap (RssAnon, sampled every 0.1 s) %d kB' % (q, ops, cpu_load, ps['VmHWM'],
+                                                                          ps['RssAnonPeak']))
     row('load', '%s: first full load points, per store (bulk)' % label, '%d' % pts,
-        '%.3f points per variant' % (pts / n))
+        '%.3f points per variant; the biggest JSONL file %.1f MB, streamed' % (pts / n, biggest / 1e6))
     if n == 10000:
         row('load', '%s: the same load in pages: points per store / seconds unthrottled' % label,
             '%d / %.1f' % (pts_p, t_p), '%d queries; %.0fx the points of the bulk load; ≥ %.0f s per store '
