@@ -311,6 +311,40 @@ set_options(struct http *h, struct transfer *x, struct curl_slist *hdrs,
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 }
 
+/* Starts a reply; anything but an https URL is refused (-1). */
+static int
+reply_begin(struct http_reply *rep, const char *url)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->retry_after_ms = -1;
+	if (strncmp(url, "https://", 8) == 0)
+		return 0;
+	snprintf(rep->error, sizeof(rep->error), "not an https URL");
+	return -1;
+}
+
+/* Ends transfer x, which curl finished with rc: the status, or why not. */
+static enum http_result
+reply_end(struct http *h, const struct transfer *x, CURLcode rc,
+    const char *errbuf)
+{
+	struct http_reply *rep = x->rep;
+	enum http_result r = classify(rc, x);
+
+	if (r == HTTP_OK) {
+		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &rep->status);
+		if (rep->body == NULL)
+			rep->body = xcalloc(1, 1);
+		return HTTP_OK;
+	}
+	snprintf(rep->error, sizeof(rep->error), "%s",
+	    x->too_big ? "reply larger than the limit" :
+	    x->sink_refused ? "refused by the reader" :
+	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
+	http_reply_free(rep);
+	return r;
+}
+
 enum http_result
 http_post(struct http *h, const struct http_request *req,
     struct http_reply *rep)
@@ -318,16 +352,11 @@ http_post(struct http *h, const struct http_request *req,
 	char errbuf[CURL_ERROR_SIZE], hdr[160];
 	struct curl_slist *hdrs = NULL;
 	struct transfer x;
-	enum http_result r;
 	CURLcode rc;
 	size_t i;
 
-	memset(rep, 0, sizeof(*rep));
-	rep->retry_after_ms = -1;
-	if (strncmp(req->url, "https://", 8) != 0) {
-		snprintf(rep->error, sizeof(rep->error), "not an https URL");
+	if (reply_begin(rep, req->url) == -1)
 		return HTTP_ERR_CONNECT;
-	}
 	memset(&x, 0, sizeof(x));
 	x.req = req;
 	x.rep = rep;
@@ -345,18 +374,7 @@ http_post(struct http *h, const struct http_request *req,
 	rc = curl_easy_perform(h->curl);
 	curl_slist_free_all(hdrs);
 	curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
-	r = classify(rc, &x);
-	if (r == HTTP_OK) {
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &rep->status);
-		if (rep->body == NULL)
-			rep->body = xcalloc(1, 1);
-		return HTTP_OK;
-	}
-	snprintf(rep->error, sizeof(rep->error), "%s",
-	    x.too_big ? "reply larger than the limit" :
-	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	http_reply_free(rep);
-	return r;
+	return reply_end(h, &x, rc, errbuf);
 }
 
 enum http_result
@@ -366,15 +384,10 @@ http_get_stream(struct http *h, const char *url, http_sink_fn sink,
 	struct http_request req;
 	char errbuf[CURL_ERROR_SIZE];
 	struct transfer x;
-	enum http_result r;
 	CURLcode rc;
 
-	memset(rep, 0, sizeof(*rep));
-	rep->retry_after_ms = -1;
-	if (strncmp(url, "https://", 8) != 0) {
-		snprintf(rep->error, sizeof(rep->error), "not an https URL");
+	if (reply_begin(rep, url) == -1)
 		return HTTP_ERR_CONNECT;
-	}
 	memset(&req, 0, sizeof(req));
 	req.url = url;
 	memset(&x, 0, sizeof(x));
@@ -389,18 +402,7 @@ http_get_stream(struct http *h, const char *url, http_sink_fn sink,
 	/* a big file takes what it takes; a stalled one trips the low-speed limit */
 	curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, 0L);
 	rc = curl_easy_perform(h->curl);
-	r = classify(rc, &x);
-	if (r == HTTP_OK) {
-		curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &rep->status);
-		if (rep->body == NULL)
-			rep->body = xcalloc(1, 1);
-		return HTTP_OK;
-	}
-	snprintf(rep->error, sizeof(rep->error), "%s",
-	    x.sink_refused ? "refused by the reader" :
-	    errbuf[0] ? errbuf : curl_easy_strerror(rc));
-	http_reply_free(rep);
-	return r;
+	return reply_end(h, &x, rc, errbuf);
 }
 
 int64_t
