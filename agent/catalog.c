@@ -242,9 +242,8 @@ done_txn(struct state_txn *t, void *arg)
 	return 0;
 }
 
-/* The generation of a new full load. 0 or -1. */
-static int
-next_gen(struct engine *e, uint32_t *gen)
+int
+catalog_new_gen(struct engine *e, uint32_t *gen)
 {
 	struct gen_ctx g = { 0, 0, 0, 1 };
 
@@ -307,14 +306,14 @@ refresh_done(struct catalog_ctx *x, int full, int64_t start)
 	return 0;
 }
 
-/* When store i's catalog was last refreshed, less the overlap. */
+/* When store i's catalog was last refreshed (wall ms, 0: never). */
 static int64_t
-refresh_since(struct engine *e, size_t i)
+last_refresh(struct engine *e, size_t i)
 {
 	char name[48];
 
 	snprintf(name, sizeof(name), "catalog.%zu", i);
-	return engine_meta_i64(e, name) - e->c->overlap_ms;
+	return engine_meta_i64(e, name);
 }
 
 int
@@ -327,10 +326,10 @@ catalog_refresh(struct engine *e, size_t i, int full)
 	memset(&x, 0, sizeof(x));
 	x.e = e;
 	x.i = i;
-	if (full && next_gen(e, &x.gen) == -1)
+	if (full && catalog_new_gen(e, &x.gen) == -1)
 		return -1;
 	x.page = xcalloc(CATALOG_PAGE, sizeof(*x.page));
-	r = read_variants(&x, full ? 0 : refresh_since(e, i));
+	r = read_variants(&x, full ? 0 : last_refresh(e, i) - e->c->overlap_ms);
 	free(x.page);
 	if (r != 0)
 		return r == 1 ? 0 : -1;	/* a store fault is not a state failure */
@@ -369,13 +368,12 @@ catalog_full_end(struct catalog_ctx *x, int64_t start)
 	 * stamped with this load's generation so the sweep
 	 * keeps it, and read after the file so that it wins.
 	 */
-	last = refresh_since(x->e, x->i) + x->e->c->overlap_ms;
+	last = last_refresh(x->e, x->i);
 	since = (last > 0 && last < start ? last : start) - x->e->c->overlap_ms;
 	r = x->failed ? -1 : read_variants(x, since > 0 ? since : 1);
 	if (r == 0)
 		r = refresh_done(x, 1, start);
-	free(x->page);
-	free(x);
+	catalog_full_abort(x);
 	return r;
 }
 
@@ -384,10 +382,4 @@ catalog_full_abort(struct catalog_ctx *x)
 {
 	free(x->page);
 	free(x);
-}
-
-int
-catalog_new_gen(struct engine *e, uint32_t *gen)
-{
-	return next_gen(e, gen);
 }
