@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
 #include "engine.h"
 #include "log.h"
 #include "util.h"
@@ -41,9 +42,30 @@ struct op_meta {
 };
 
 static void
-meta_name(char *buf, size_t bufsz, const char *what, const struct op_meta *m)
+meta_name(char *buf, size_t bufsz, const char *what,
+    enum shopify_bulk_kind kind, size_t i)
 {
-	snprintf(buf, bufsz, "%s.%s.%zu", what, kind_name[m->kind], m->i);
+	snprintf(buf, bufsz, "%s.%s.%zu", what, kind_name[kind], i);
+}
+
+const char *
+bulk_kind_name(enum shopify_bulk_kind kind)
+{
+	return kind_name[kind];
+}
+
+int
+bulk_op_get(struct state_txn *t, enum shopify_bulk_kind kind, size_t i,
+    char *id, size_t idsz, int64_t *at)
+{
+	char name[48];
+
+	meta_name(name, sizeof(name), "bulk", kind, i);
+	id[0] = '\0';
+	if (state_meta_get_str(t, name, id, idsz) == -1)
+		return -1;
+	meta_name(name, sizeof(name), "bulkat", kind, i);
+	return state_meta_get_i64(t, name, at) == -1 ? -1 : 0;
 }
 
 static int
@@ -52,14 +74,9 @@ get_txn(struct state_txn *t, void *arg)
 	struct op_meta *m = arg;
 	char name[48];
 
-	meta_name(name, sizeof(name), "bulk", m);
-	m->id[0] = '\0';
-	if (state_meta_get_str(t, name, m->id, sizeof(m->id)) == -1)
+	if (bulk_op_get(t, m->kind, m->i, m->id, sizeof(m->id), &m->at) == -1)
 		return -1;
-	meta_name(name, sizeof(name), "bulkat", m);
-	if (state_meta_get_i64(t, name, &m->at) == -1)
-		return -1;
-	meta_name(name, sizeof(name), "bulkgen", m);
+	meta_name(name, sizeof(name), "bulkgen", m->kind, m->i);
 	return state_meta_get_i64(t, name, &m->gen) == -1 ? -1 : 0;
 }
 
@@ -70,9 +87,9 @@ put_txn(struct state_txn *t, void *arg)
 	const struct op_meta *m = arg;
 	char id[48], at[48], gen[48];
 
-	meta_name(id, sizeof(id), "bulk", m);
-	meta_name(at, sizeof(at), "bulkat", m);
-	meta_name(gen, sizeof(gen), "bulkgen", m);
+	meta_name(id, sizeof(id), "bulk", m->kind, m->i);
+	meta_name(at, sizeof(at), "bulkat", m->kind, m->i);
+	meta_name(gen, sizeof(gen), "bulkgen", m->kind, m->i);
 	if (m->id[0] == '\0')
 		return state_meta_del(t, id) == -1 ||
 		    state_meta_del(t, at) == -1 ||

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bulk.h"
 #include "engine.h"
 #include "http.h"
 #include "log.h"

@@ -109,24 +109,6 @@ int	catalog_full_end(struct catalog_ctx *x, int64_t start);
 /* Drops a load that could not be read whole: nothing is unlinked. */
 void	catalog_full_abort(struct catalog_ctx *x);
 
-/*
- * bulk.c (issue 7): bulk operations of a store of bulk_threshold variants
- * or more.  bulk_catalog: a full catalog load is due; starts, follows or
- * applies its operation.  Returns 0, 1 when the store is read in pages
- * instead (small, or refusing bulk), -1 when the state failed.
- * bulk_levels: the same for the first sighting of the links' levels
- * (0 or -1), when bulk_levels_wanted().  bulk_catalog_running: a catalog
- * operation is in flight (it is followed every cycle, due or not).
- * bulk_forget: a read in pages did what the operation was for; it is
- * dropped (0 or -1).  bulk_busy: an operation of a healthy store is in
- * flight (`once` waits for it).
- */
-int	bulk_catalog(struct engine *e, size_t i);
-int	bulk_catalog_running(struct engine *e, size_t i);
-int	bulk_forget(struct engine *e, enum shopify_bulk_kind kind, size_t i);
-int	bulk_levels_wanted(struct engine *e, size_t i);
-int	bulk_levels(struct engine *e, size_t i);
-int	bulk_busy(struct engine *e);
 
 /* writes.c */
 /* Resolves store i's pending batch first (DESIGN §4). 1 when none is left. */

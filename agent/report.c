@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
 #include "json.h"
 #include "log.h"
 #include "report.h"
@@ -14,17 +15,13 @@
 #include "sync.h"
 #include "util.h"
 
-/* The bulk operations a store may have in flight (bulk.c's meta keys). */
-static const char *const bulk_kinds[] = { "catalog", "levels" };
-#define NBULK	(sizeof(bulk_kinds) / sizeof(bulk_kinds[0]))
-
 struct store_status {
 	int64_t		ok_ms, err_ms, errcount;
 	char		err[META_STR_MAX];
 	int		has_pending;
 	struct pending	pending;
-	char		bulk[NBULK][META_STR_MAX];	/* operation id, "" */
-	int64_t		bulk_ms[NBULK];			/* when it started */
+	char		bulk[BULK_KINDS][META_STR_MAX];	/* operation id, "" */
+	int64_t		bulk_ms[BULK_KINDS];			/* when it started */
 };
 
 struct status {
@@ -68,18 +65,12 @@ meta_store_i64(struct state_txn *t, const char *what, size_t i, int64_t *v)
 static int
 read_bulk(struct state_txn *t, size_t i, struct store_status *ss)
 {
-	char name[64];
 	size_t k;
 
-	for (k = 0; k < NBULK; k++) {
-		snprintf(name, sizeof(name), "bulk.%s.%zu", bulk_kinds[k], i);
-		if (state_meta_get_str(t, name, ss->bulk[k],
-		    sizeof(ss->bulk[k])) == -1)
+	for (k = 0; k < BULK_KINDS; k++)
+		if (bulk_op_get(t, (enum shopify_bulk_kind)k, i, ss->bulk[k],
+		    sizeof(ss->bulk[k]), &ss->bulk_ms[k]) == -1)
 			return -1;
-		snprintf(name, sizeof(name), "bulkat.%s.%zu", bulk_kinds[k], i);
-		if (state_meta_get_i64(t, name, &ss->bulk_ms[k]) == -1)
-			return -1;
-	}
 	return 0;
 }
 
@@ -167,11 +158,12 @@ print_text(const struct status *st)
 			printf("; write in flight: %zu change(s)%s",
 			    ss->pending.n, ss->pending.sent ?
 			    ", awaiting confirmation" : "");
-		for (k = 0; k < NBULK; k++)
+		for (k = 0; k < BULK_KINDS; k++)
 			if (ss->bulk[k][0] != '\0')
-				printf("; %s bulk operation running, started %s",
-				    bulk_kinds[k], ago(ss->bulk_ms[k], b,
-				    sizeof(b)));
+				printf("; %s bulk operation running, "
+				    "started %s",
+				    bulk_kind_name((enum shopify_bulk_kind)k),
+				    ago(ss->bulk_ms[k], b, sizeof(b)));
 		printf("\n");
 	}
 	if (st->uncertain > 0)
@@ -235,12 +227,12 @@ print_json(const struct status *st)
 		jw_bool(&w, ss->has_pending && ss->pending.sent);
 		jw_key(&w, "bulk_operations");
 		jw_array_begin(&w);
-		for (k = 0; k < NBULK; k++) {
+		for (k = 0; k < BULK_KINDS; k++) {
 			if (ss->bulk[k][0] == '\0')
 				continue;
 			jw_object_begin(&w);
 			jw_key(&w, "kind");
-			jw_string(&w, bulk_kinds[k]);
+			jw_string(&w, bulk_kind_name((enum shopify_bulk_kind)k));
 			jw_key(&w, "id");
 			jw_string(&w, ss->bulk[k]);
 			jw_key(&w, "started_ms");
