@@ -48,7 +48,7 @@ GEN	= build/$(ARCH)/gen
 TESTDIR	= build/$(ARCH)/tests
 
 # One module per concern (DESIGN §7); main.o stays out of the test links.
-LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/conf.o \
+LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/json.o $(OBJDIR)/jsonl.o $(OBJDIR)/shopify.o \
 	   $(OBJDIR)/graphql.o \
 	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/state.o \

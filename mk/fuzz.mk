@@ -25,12 +25,12 @@ FUZZ_SECONDS	?= 300
 FUZZ_CI_SECONDS	?= 30
 FUZZ_JOBS	?= 2
 
-# target name -> what it links beyond log.o util.o
+# target name -> what it links beyond log.o util.o clock.o
 FUZZ_SHOPIFY	= check locations catalog levels levels_by_id adjust token
 FUZZ_TARGETS	?= json jw $(FUZZ_SHOPIFY) bulk conf duration retry_after
 FUZZ_ALL	= json jw $(FUZZ_SHOPIFY) bulk conf duration retry_after
 FUZZ_BINS	= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_ALL))
-FUZZ_BASE	= $(FUZZ_DIR)/obj/log.o $(FUZZ_DIR)/obj/util.o
+FUZZ_BASE	= $(FUZZ_DIR)/obj/log.o $(FUZZ_DIR)/obj/util.o $(FUZZ_DIR)/obj/clock.o
 FUZZ_JSON	= $(FUZZ_BASE) $(FUZZ_DIR)/obj/json.o
 FUZZ_SHOP	= $(FUZZ_JSON) $(FUZZ_DIR)/obj/shopify.o \
 		  $(FUZZ_DIR)/obj/graphql.o
