@@ -2,8 +2,9 @@
 # deps/fetch.sh: downloads the pinned third-party sources (curl, bearssl, lmdb
 # source packages) and the foreign-architecture musl-dev packages into
 # build/src/, through a private apt directory (build/apt/) derived at run time
-# from the system's own apt sources.  The system's apt state is never touched:
-# source lists, package lists and caches are all redirected under build/apt/.
+# from the system's own apt sources (deps/apt-sources.sh).  The system's apt
+# state is never touched: source lists, package lists and caches are all
+# redirected under build/apt/.
 #
 # Contract: on exit 0 every file named in deps/SHA256SUMS is in build/src/ with
 # the pinned sum.  Files already there with the right sum are not fetched again
@@ -44,86 +45,12 @@ if [ $pin = no ] && all_cached; then
 fi
 [ $pin = yes ] || [ -s "$sums" ] || die "$sums is missing (run with --pin once)"
 
-# gen_sources: writes, on stdout, deb822 stanzas built from the system's
-# sources (/etc/apt/sources.list, /etc/apt/sources.list.d/*.list and *.sources):
-# same URIs, suites, components and Signed-By; "deb deb-src" for every suite,
-# except security suites, which get "deb-src" only (their binary indices are
-# not needed and once failed mid-sync for a foreign architecture).
-gen_sources() {
-	{
-		for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-			[ -f "$f" ] || continue
-			awk '
-			/^[ \t]*(#|$)/ { next }
-			$1 != "deb" { next }
-			{
-				i = 2; sb = ""
-				if ($2 ~ /^\[/) {
-					opts = ""
-					for (; i <= NF; i++) {
-						opts = opts " " $i
-						if ($i ~ /\]$/) { i++; break }
-					}
-					gsub(/[\[\]]/, "", opts)
-					n = split(opts, o, " ")
-					for (k = 1; k <= n; k++)
-						if (o[k] ~ /^signed-by=/) {
-							sb = o[k]; sub(/^signed-by=/, "", sb)
-						}
-				}
-				uri = $i; suite = $(i + 1); comps = ""
-				for (k = i + 2; k <= NF; k++)
-					comps = comps (comps == "" ? "" : " ") $k
-				printf "URIs: %s\nSuites: %s\n", uri, suite
-				if (comps != "") printf "Components: %s\n", comps
-				if (sb != "") printf "Signed-By: %s\n", sb
-				printf "\n"
-			}' "$f"
-		done
-		for f in /etc/apt/sources.list.d/*.sources; do
-			[ -f "$f" ] || continue
-			# one stanza per paragraph; drop comments, Types and
-			# disabled stanzas; keep continuation lines (inline keys)
-			awk '
-			function flush() {
-				if (buf != "" && !disabled) printf "%s\n", buf
-				buf = ""; disabled = 0
-			}
-			/^#/ { next }
-			/^[ \t]*$/ { flush(); next }
-			/^Types:/ { next }
-			/^Enabled:[ \t]*(no|false)/ { disabled = 1; next }
-			{ buf = buf $0 "\n" }
-			END { flush() }' "$f"
-		done
-	} | awk '
-	# split multi-suite stanzas so each suite gets its own Types line;
-	# the first entry for a URI and suite wins (apt refuses two entries
-	# for one source with different Signed-By)
-	function emit(   n, s, k, types) {
-		if (uris == "") return
-		n = split(suites, s, " ")
-		for (k = 1; k <= n; k++) {
-			if (seen[uris " " s[k]]++)
-				continue
-			types = (s[k] ~ /-security$|\/updates$/) ? "deb-src" : "deb deb-src"
-			printf "Types: %s\nURIs: %s\nSuites: %s\n%s\n", types, uris, s[k], rest
-		}
-		uris = ""; suites = ""; rest = ""
-	}
-	/^[ \t]*$/ { emit(); next }
-	/^URIs:/ { uris = $0; sub(/^URIs:[ \t]*/, "", uris); next }
-	/^Suites:/ { suites = $0; sub(/^Suites:[ \t]*/, "", suites); next }
-	{ rest = rest $0 "\n" }
-	END { emit() }'
-}
-
 mkdir -p "$aptdir/lists/partial" "$aptdir/cache/archives/partial" "$srcdir"
 # build/ is a cache that is never committed (it also holds the generated
 # apt sources, which name the system's mirrors)
 [ -f "$top/build/.gitignore" ] || echo '*' >"$top/build/.gitignore"
-gen_sources >"$aptdir/sources.sources.new"
-[ -s "$aptdir/sources.sources.new" ] || die "no usable apt sources found in /etc/apt"
+# the system's sources, same URIs, suites, components and Signed-By
+"$deps/apt-sources.sh" >"$aptdir/sources.sources.new" || die "no apt sources"
 mv "$aptdir/sources.sources.new" "$aptdir/sources.sources"
 
 native=$(dpkg --print-architecture)
