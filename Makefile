@@ -91,25 +91,33 @@ $(TESTDIR)/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) | $(TESTDIR)
 
 unit: $(UNIT_BINS)
 
+# The tests' Python: Debian's own interpreter with the pinned graphql-core
+# unpacked in build/py/ (deps/testdeps.sh), never another Python's packages.
+PYTHON	= /usr/bin/python3
+export PYTHONPATH = $(CURDIR)/build/py/usr/lib/python3/dist-packages
+PY_STAMP = build/py/stamp
+$(PY_STAMP): deps/testdeps.sh deps/test-versions deps/test-SHA256SUMS
+	deps/testdeps.sh
+
 # The suites; each prints PASS/FAIL/SKIP lines that tests/run counts.
 SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
-	 "python3 tests/graphql/validate.py" \
-	 "python3 tests/fakeshop/test_fakeshop.py" \
-	 "python3 tests/e2e/test_client.py --bin $(INVSYNC_BIN)" \
-	 "python3 tests/e2e/test_demo.py --bin $(INVSYNC_BIN)" \
-	 "python3 tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)" \
+	 "$(PYTHON) tests/graphql/validate.py" \
+	 "$(PYTHON) tests/fakeshop/test_fakeshop.py" \
+	 "$(PYTHON) tests/e2e/test_client.py --bin $(INVSYNC_BIN)" \
+	 "$(PYTHON) tests/e2e/test_demo.py --bin $(INVSYNC_BIN)" \
+	 "$(PYTHON) tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)" \
 	 "bash tests/install/test_install.sh"
 
-test: $(INVSYNC_BIN) $(UNIT_BINS)
+test: $(INVSYNC_BIN) $(UNIT_BINS) $(PY_STAMP)
 	@bash tests/run $(SUITES)
 
-demo: $(INVSYNC_BIN)
-	@python3 tests/e2e/demo.py --bin $(INVSYNC_BIN)
+demo: $(INVSYNC_BIN) $(PY_STAMP)
+	@$(PYTHON) tests/e2e/demo.py --bin $(INVSYNC_BIN)
 
 # A benchmark, not a test (DESIGN §9): prints a table, writes bench/results.md.
 .PHONY: bench
-bench: $(INVSYNC_BIN)
-	@python3 bench/bench.py --bin $(INVSYNC_BIN)
+bench: $(INVSYNC_BIN) $(PY_STAMP)
+	@$(PYTHON) bench/bench.py --bin $(INVSYNC_BIN)
 
 # The binary and the man pages only; the service, its user, config and
 # state directory come from install.sh (which also upgrades and removes).

@@ -94,5 +94,5 @@ $(DEPS_PROBE): tests/cross/tlsprobe.c $(QEMU_SHIM_SRC) $(DEPS_STAMP)
 	    $(QEMU_SHIM_LDFLAGS)
 
 cross-test: $(INVSYNC_BIN) $(DEPS_PROBE)
-	@ARCH='$(ARCH)' QEMU='$(QEMU)' STRIP='$(STRIP)' \
+	@ARCH='$(ARCH)' QEMU='$(QEMU)' STRIP='$(STRIP)' PYTHON='$(PYTHON)' \
 	    bash tests/cross/run.sh $(INVSYNC_BIN) $(DEPS_PROBE)

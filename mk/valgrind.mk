@@ -16,12 +16,12 @@ VG_UNIT		= $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/test_*.c))
 VG_SUITES	= $(foreach t,$(VG_UNIT), \
 		  "VALGRIND_BIN=$(VG_DIR)/tests/$(t) tests/valgrind-wrap.sh") \
 		  $(if $(filter none,$(VALGRIND_E2E)),, \
-		  "python3 tests/e2e/test_e2e.py --bin tests/valgrind-wrap.sh $(VALGRIND_E2E)") \
+		  "$(PYTHON) tests/e2e/test_e2e.py --bin tests/valgrind-wrap.sh $(VALGRIND_E2E)") \
 		  "sh mk/check-logs.sh valgrind $(VG_LOGS)"
 
 .PHONY: valgrind
 valgrind:
 	@sh mk/sysdeps.sh valgrind
-	$(MAKE) GLIBC=1 all unit
+	$(MAKE) GLIBC=1 all unit $(PY_STAMP)
 	@rm -rf $(VG_LOGS) && mkdir -p $(VG_LOGS)
 	@bash tests/run $(VG_SUITES)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/cross/run.sh INVSYNC_BIN TLSPROBE: the cross-test of one ARCH (make
-# cross-test).  Environment: ARCH, QEMU (empty for native), STRIP.
+# cross-test).  Environment: ARCH, QEMU (empty for native), STRIP, PYTHON
+# (the server's interpreter; default Debian's /usr/bin/python3).
 # Starts tests/cross/server.py (waits for its readiness line) and checks:
 #   version     $QEMU INVSYNC_BIN version exits 0 and prints something
 #   probe-ok    the probe with the test CA: HTTPS POST, JSON, LMDB all pass
@@ -35,7 +36,7 @@ mkdir -p "$work"
 sh tests/tls/mkcerts.sh "$tls" || { fail setup "mkcerts.sh failed"; exit 1; }
 
 # The server exits by itself after 120 s; it is also stopped on our exit.
-exec 3< <(exec python3 tests/cross/server.py "$tls/localhost.pem" \
+exec 3< <(exec "${PYTHON:-/usr/bin/python3}" tests/cross/server.py "$tls/localhost.pem" \
     "$tls/localhost.key" 120 2>"$work/server.log")
 server=$!
 trap 'kill "$server" 2>/dev/null' EXIT
