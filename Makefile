@@ -99,6 +99,10 @@ PY_STAMP = build/py/stamp
 $(PY_STAMP): deps/testdeps.sh deps/test-versions deps/test-SHA256SUMS
 	deps/testdeps.sh
 
+# The Debian packages a goal needs are installed first, by the deps/deps.mk
+# stamps and here (scripts/need-packages.sh; not root: it says what to run).
+NEED_PACKAGES = deps/packages.txt $(if $(filter test,$(MAKECMDGOALS)),tests/packages.txt)
+
 # The suites; each prints PASS/FAIL/SKIP lines that tests/run counts.
 SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "$(PYTHON) tests/graphql/validate.py" \
@@ -109,9 +113,11 @@ SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "bash tests/install/test_install.sh"
 
 test: $(INVSYNC_BIN) $(UNIT_BINS) $(PY_STAMP)
+	@sh scripts/need-packages.sh deps/packages.txt tests/packages.txt
 	@bash tests/run $(SUITES)
 
 demo: $(INVSYNC_BIN) $(PY_STAMP)
+	@sh scripts/need-packages.sh deps/packages.txt
 	@$(PYTHON) tests/e2e/demo.py --bin $(INVSYNC_BIN)
 
 # A benchmark, not a test (DESIGN §9): prints a table, writes bench/results.md.

@@ -21,6 +21,9 @@
 #   INVSYNC_BIN       set here with ?= to the top Makefile's convention
 #                     (build/invsync, build/$(ARCH)/invsync) because the
 #                     cross-test prerequisite is expanded when this file is read
+#   NEED_PACKAGES     the Debian package lists (default deps/packages.txt)
+#                     that scripts/need-packages.sh installs, when missing,
+#                     before the toolchain and the libraries are built
 #
 # Targets: deps (= $(DEPS_STAMP)), cross-test (tlsprobe + invsync under
 # $(QEMU) against a local HTTPS server; tests/cross/run.sh).
@@ -70,14 +73,17 @@ QEMU_SHIM_LDFLAGS := -Wl,--wrap=pthread_mutexattr_setrobust
 INVSYNC_BIN ?= build/$(ARCH)/invsync
 endif
 
+NEED_PACKAGES ?= deps/packages.txt
 DEPS_INPUTS := deps/SHA256SUMS deps/versions deps/fetch.sh deps/build.sh \
 	deps/toolchain.sh $(wildcard deps/patches/*.patch)
 
 $(TOOLCHAIN_STAMP): deps/SHA256SUMS deps/versions deps/fetch.sh deps/toolchain.sh
+	@sh scripts/need-packages.sh $(NEED_PACKAGES)
 	deps/fetch.sh
 	deps/toolchain.sh $(ARCH)
 
 $(DEPS_STAMP): $(DEPS_INPUTS) $(TOOLCHAIN_STAMP)
+	@sh scripts/need-packages.sh $(NEED_PACKAGES)
 	deps/fetch.sh
 	deps/build.sh $(ARCH)
 
