@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Regenerates schema.graphql (the fake's schema subset) from the full Shopify schema.
 
-Usage: python3 tests/fakeshop/gen_schema.py [FULL_SCHEMA] > tests/fakeshop/schema.graphql
+Usage: make build/py/stamp, then
+  PYTHONPATH=build/py/usr/lib/python3/dist-packages /usr/bin/python3 \
+    tests/fakeshop/gen_schema.py [FULL_SCHEMA] > tests/fakeshop/schema.graphql
+FULL_SCHEMA defaults to the copy in tests/shopify/ (.xz files are read as such).
 Every definition is copied from the real schema (descriptions dropped), keeping only the
 fields listed in SUBSET and the arguments whose types exist in the subset.
 """
@@ -12,7 +15,8 @@ from graphql.language import (ObjectTypeDefinitionNode, InterfaceTypeDefinitionN
     DirectiveDefinitionNode, SchemaDefinitionNode, NamedTypeNode)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FULL = os.path.join(HERE, '..', '..', '..', 'shared', 'shopify', 'admin-graphql-2026-07.schema.graphql')
+sys.path.insert(0, os.path.join(HERE, '..', 'shopify'))
+import schema as shopify_schema  # noqa: E402
 
 CONN = ['edges', 'nodes', 'pageInfo']
 EDGE = ['cursor', 'node']
@@ -74,8 +78,8 @@ def named(t):
 
 
 def main():
-    path = sys.argv[1] if len(sys.argv) > 1 else FULL
-    doc = parse(open(path).read(), no_location=True)
+    path = sys.argv[1] if len(sys.argv) > 1 else shopify_schema.PATH
+    doc = parse(shopify_schema.read(path), no_location=True)
     defs = {}
     for d in doc.definitions:
         if hasattr(d, 'name') and d.name is not None:
