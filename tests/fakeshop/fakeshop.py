@@ -38,7 +38,10 @@ SCHEMA = build_schema(open(os.path.join(HERE, 'schema.graphql')).read())
 SUPPORTED_VERSIONS = ['2026-01', '2026-04', '2026-07', '2026-10']
 VERSION_NAMES = {'2026-01': '2026-01', '2026-04': '2026-04', '2026-07': '2026-07',
                  '2026-10': '2026-10 (Latest)', 'unstable': 'unstable'}
-IDEMPOTENCY_TTL = 24 * 3600
+IDEMPOTENCY_TTL = 24 * 3600  # default key retention (store `key_ttl`)
+REPLAY_MODES = ('stale', 'original', 'reexecute')
+FAULT_KINDS = ('502', '503', 'reset', 'stall', 'truncate', 'invalid_json', 'wrong_types', 'oversize', 'lost_reply',
+               'throttled', '429')
 MAX_QUERY_COST = 1000
 QUANTITY_NAMES = ('available', 'on_hand', 'committed', 'reserved', 'incoming', 'damaged',
                   'safety_stock', 'quality_control')
@@ -271,6 +274,16 @@ class Store:
         self.bucket_t = time.monotonic()
         self.throttle_status = int(b.get('status', 200))
         self.index_lag = float(cfg.get('index_lag', 0))
+        # idempotency keys: kept key_ttl seconds (0: forgotten at once); each lookup of a known
+        # key forgets it first with probability key_evict; a replay of a key whose request
+        # succeeded answers `replay`: stale (CHANGE_FROM_QUANTITY_STALE, as seen live), original
+        # (the original result again) or reexecute (runs again, under compare-and-set)
+        self.key_ttl = float(cfg.get('key_ttl', IDEMPOTENCY_TTL))
+        self.key_evict = float(cfg.get('key_evict', 0))
+        self.replay = cfg.get('replay', 'stale')
+        if self.replay not in REPLAY_MODES or self.key_ttl < 0 or not 0 <= self.key_evict <= 1:
+            raise ValueError('bad key_ttl/key_evict/replay')
+        self.clock_skew = float(cfg.get('clock_skew', 0))    # this store's clock = fake clock + skew
         self.faults = []
         self.rng = random.Random('%s/%s' % (fs.seed, name))
         r = self.rng
@@ -303,11 +316,15 @@ class Store:
         self.bulk_cancel = False    # one-shot: the next operation ends CANCELED
         self.bulk_truncate = False  # one-shot: the next file GET is cut in half
         self.bulk_expired = False   # sticky: file GETs answer 403 ExpiredToken
-        now = fs.clock.now()
+        now = self.now()
         for loc in cfg.get('locations', [{'name': 'Main Warehouse'}]):
             self.add_location(loc['name'], now, loc.get('active', True), loc.get('fulfillment_service', False))
         for p in cfg.get('products', []):
             self.add_product(p, now)
+
+    def now(self):
+        """The store's own clock: updatedAt, createdAt, search, token expiry, the Date header."""
+        return self.fs.clock.now() + self.clock_skew
 
     def nid(self, kind):
         self.next[kind] += 1
@@ -356,11 +373,13 @@ class Store:
             levels = v.get('levels')
             if levels is None:
                 levels = {self.first_location().name: 0}
+            inactive = set(v.get('inactive', ()))
             for lname, qty in levels.items():
                 loc = self.loc_by_name(lname)
                 if loc is None:
                     raise ValueError('unknown location %r in store %s' % (lname, self.name))
-                self.add_level(item, loc, int(qty), now)
+                lv = self.add_level(item, loc, int(qty), now)
+                lv.active = lname not in inactive
         return prod
 
     def first_location(self):
@@ -585,7 +604,7 @@ def connection(items, key, args, ctx, flt=None):
 class Ctx:
     def __init__(self, fs, store, version, req_id):
         self.fs, self.store, self.version, self.req_id = fs, store, version, req_id
-        self.now = fs.clock.now()
+        self.now = store.now()
         self._keys = {}
         self.variables = {}
         self.bulk = False       # resolving a bulk query: connections return every node
@@ -973,11 +992,22 @@ def _write(info, field, args, entries_key, build):
     params = json.dumps([field, args], sort_keys=True, default=str)
     now = ctx.now
     rec = st.idem.get(key)
-    if rec is not None and now - rec[2] >= IDEMPOTENCY_TTL:
+    forgot = None
+    if rec is not None and now - rec[2] >= st.key_ttl:
+        forgot = 'expired'
+    elif rec is not None and st.key_evict > 0 and st.rng.random() < st.key_evict:
+        forgot = 'evicted'
+    if forgot:
         del st.idem[key]
         rec = None
+    entries = inp.get(entries_key) or []
     log = {'kind': 'write', 'mutation': field, 'key': key, 'name': inp.get('name'), 'reason': inp.get('reason'),
-           'changes': [{k: v for k, v in e.items()} for e in inp.get(entries_key) or []]}
+           'changes': [{k: v for k, v in e.items()} for e in entries],
+           # per change: did it carry a changeFromQuantity (compare-and-set)?  explicit null = no
+           'cas': [e.get('changeFromQuantity') is not None for e in entries],
+           'recv': time.time(), 'req_id': ctx.req_id}
+    if forgot:
+        log['key_forgotten'] = forgot
     st.stats['writes'] += 1
 
     def done(outcome, errors, group=None):
@@ -997,6 +1027,12 @@ def _write(info, field, args, entries_key, build):
             return done('IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED', [_err(
                 None, 'A previous request with this idempotency key failed. Retry with a new idempotency key.',
                 'IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED')])
+        if st.replay == 'original':     # the original result again, nothing written
+            return done('replay:original', [], rec[3] if len(rec) > 3 else None)
+        if st.replay == 'reexecute':    # runs again under compare-and-set, like a new request
+            rec = None
+            log['replay'] = 'reexecute'
+    if rec is not None:
         # replay of a request that succeeded: answered as seen live, nothing written
         errs = [_err(['input', entries_key, str(i), 'changeFromQuantity'],
                      'The changeFromQuantity argument no longer matches the persisted quantity.',
@@ -1006,14 +1042,20 @@ def _write(info, field, args, entries_key, build):
     if errors:
         st.idem[key] = [params, 'failed', now]
         return done('userErrors:' + ','.join(sorted({e['code'] for e in errors})), errors)
-    st.idem[key] = [params, 'succeeded', now]
+    rec = st.idem[key] = [params, 'succeeded', now, None]
     changes = [c for c in changes if c[2] != 0]
     if not changes:
         return done('noop', [])
     out = []
     touched = set()
-    for lv, name, delta, ledger in changes:
+    applied = []
+    for lv, name, delta, ledger, cfq in changes:
+        before = lv.qget(name)
         lv.qadd(name, delta, now)
+        applied.append({'item_id': lv.item.id, 'location_id': lv.loc.id, 'location': lv.loc.name,
+                        'handle': lv.item.variant.product.handle, 'sku': lv.item.variant.sku, 'name': name,
+                        'delta': delta, 'change_from': cfq, 'cas': cfq is not None,
+                        'before': before, 'after': lv.qget(name)})
         if name != 'on_hand':
             out.append({'name': name, 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': ledger,
                         'item': lv.item, 'location': lv.loc})
@@ -1033,8 +1075,8 @@ def _write(info, field, args, entries_key, build):
     group = {'id': 'gid://shopify/InventoryAdjustmentGroup/%d' % st.nid('InventoryAdjustmentGroup'),
              'createdAt': iso(now), 'reason': inp.get('reason'),
              'referenceDocumentUri': inp.get('referenceDocumentUri'), 'changes': out}
-    log['applied'] = [{'item_id': c[0].item.id, 'location_id': c[0].loc.id, 'name': c[1], 'delta': c[2]}
-                      for c in changes]
+    log['applied'] = applied
+    rec[3] = group
     return done('applied', [], group)
 
 
@@ -1120,7 +1162,7 @@ def _build_adjust(ctx, inp):
         elif after < -2000000000:
             errors.append(_err(['input', 'changes', str(i), 'delta'], "The quantity can't be lower than -2,000,000,000.",
                                'INVALID_QUANTITY_TOO_LOW'))
-        out.append((lv, name, e['delta'], e.get('ledgerDocumentUri')))
+        out.append((lv, name, e['delta'], e.get('ledgerDocumentUri'), e['changeFromQuantity']))
     return out, errors + stale
 
 
@@ -1165,7 +1207,7 @@ def _build_set(ctx, inp):
                               'The changeFromQuantity argument no longer matches the persisted quantity.',
                               'CHANGE_FROM_QUANTITY_STALE'))
             continue
-        out.append((lv, name, e['quantity'] - cur, None))
+        out.append((lv, name, e['quantity'] - cur, None, e['changeFromQuantity']))
     return out, errors + stale
 
 
@@ -1809,12 +1851,12 @@ class FakeShop:
 
     def op_add_product(self, b):
         st = self.store(b['store'])
-        p = st.add_product(b['product'], self.clock.now())
+        p = st.add_product(b['product'], st.now())
         return {'ok': True, 'product_id': gid(p)}
 
     def op_add_location(self, b):
         st = self.store(b['store'])
-        loc = st.add_location(b['name'], self.clock.now(), b.get('active', True), b.get('fulfillment_service', False))
+        loc = st.add_location(b['name'], st.now(), b.get('active', True), b.get('fulfillment_service', False))
         return {'ok': True, 'location_id': gid(loc)}
 
     def op_generate(self, b):
@@ -1822,7 +1864,7 @@ class FakeShop:
         if name not in self.stores:
             self.stores[name] = Store(self, name, len(self.stores), {'locations': []})
         st = self.stores[name]
-        now = self.clock.now()
+        now = st.now()
         nloc = int(b.get('locations', 1))
         while len(st.locations) < nloc:
             st.add_location('Location %d' % (len(st.locations) + 1), now)
@@ -1851,7 +1893,7 @@ class FakeShop:
 
     def _external(self, b, kind, fn):
         st, lv = self._level(b)
-        now = self.clock.now()
+        now = st.now()
         before = {n: getattr(lv, n) for n in ('available', 'on_hand', 'committed')}
         fn(lv, now)
         lv.touch(st, now)
@@ -1902,7 +1944,8 @@ class FakeShop:
         return {'handle': var.product.handle, 'sku': var.sku, 'variant_id': gid(var), 'item_id': gid(lv.item),
                 'location_id': gid(lv.loc), 'location': lv.loc.name, 'level_id': lv.gid,
                 'available': lv.available, 'on_hand': lv.on_hand, 'committed': lv.committed,
-                'active': lv.active, 'tracked': lv.item.tracked, 'updated_at': iso_ms(lv.upd)}
+                'active': lv.active, 'tracked': lv.item.tracked, 'updated_at': iso_ms(lv.upd),
+                'options': dict(var.opts)}
 
     def op_levels(self, b):
         st = self.store(b['store'])
@@ -1920,7 +1963,7 @@ class FakeShop:
         prod = st.by_handle.get(b['handle'])
         if prod is None:
             raise KeyError('unknown handle %r' % b['handle'])
-        now = self.clock.now()
+        now = st.now()
         if b.get('delete'):
             del st.by_handle[prod.handle]
             del st.products[prod.id]
@@ -1971,7 +2014,7 @@ class FakeShop:
     def op_level_deactivate(self, b):
         st, lv = self._level(b)
         lv.active = bool(b.get('active', False))
-        lv.touch(st, self.clock.now())
+        lv.touch(st, st.now())
         st.add_log({'kind': 'level_activate' if lv.active else 'level_deactivate', 'level_id': lv.gid})
         return {'ok': True, 'level': self._level_row(lv)}
 
@@ -1980,13 +2023,15 @@ class FakeShop:
         if b.get('kind') in (None, 'none', 'clear'):
             st.faults = []
             return {'ok': True, 'faults': []}
-        kinds = ('502', '503', 'reset', 'stall', 'truncate', 'invalid_json', 'wrong_types', 'oversize', 'lost_reply')
+        kinds = FAULT_KINDS
         k = str(b['kind'])
         if k not in kinds:
             raise ValueError('unknown fault kind %r' % k)
         f = {'kind': k, 'ops': list(b.get('ops', ['query', 'mutation'])), 'rate': b.get('rate'),
              'count': b.get('count'), 'seconds': float(b.get('seconds', 5)), 'bytes': int(b.get('bytes', 16 << 20)),
              'apply': b.get('apply', k in ('truncate', 'invalid_json', 'wrong_types', 'oversize', 'lost_reply', 'stall'))}
+        if k in ('throttled', '429'):
+            f['apply'] = False
         if f['rate'] is None and f['count'] is None:
             f['count'] = 1
         st.faults.append(f)
@@ -2005,6 +2050,27 @@ class FakeShop:
         if 'status' in b:
             st.throttle_status = int(b['status'])
         return {'ok': True, 'throttleStatus': st.throttle_status_obj(), 'status': st.throttle_status}
+
+    def op_idempotency(self, b):
+        """{store, ttl?, evict?, replay?}: key retention in seconds (0: none), random eviction rate,
+        the answer to a replay of a key whose request succeeded (stale, original, reexecute)."""
+        st = self.store(b['store'])
+        unknown = set(b) - {'store', 'ttl', 'evict', 'replay'}
+        if unknown:
+            raise ValueError('unknown idempotency keys %s' % sorted(unknown))
+        ttl = float(b.get('ttl', st.key_ttl))
+        evict = float(b.get('evict', st.key_evict))
+        replay = b.get('replay', st.replay)
+        if ttl < 0 or not 0 <= evict <= 1 or replay not in REPLAY_MODES:
+            raise ValueError('ttl >= 0, 0 <= evict <= 1, replay one of %s' % ', '.join(REPLAY_MODES))
+        st.key_ttl, st.key_evict, st.replay = ttl, evict, replay
+        return {'ok': True, 'ttl': ttl, 'evict': evict, 'replay': replay}
+
+    def op_clock_skew(self, b):
+        """{store, seconds}: the store's own clock runs `seconds` ahead (negative: behind) of the
+        fake clock: its updatedAt/createdAt, search, token expiry and Date header."""
+        self.store(b['store']).clock_skew = float(b['seconds'])
+        return {'ok': True}
 
     def op_index_lag(self, b):
         self.store(b['store']).index_lag = float(b['seconds'])
@@ -2101,7 +2167,7 @@ class FakeShop:
                          'error_description': 'Client authentication failed due to unknown client, no client '
                                               'authentication included, or unsupported authentication method.'}
         tok = 'shpat_' + hashlib.sha256(('%s/%s/%s' % (st.name, time.time(), st.rng.random())).encode()).hexdigest()[:32]
-        st.tokens[tok] = self.clock.now() + st.token_ttl
+        st.tokens[tok] = st.now() + st.token_ttl
         st.add_log({'kind': 'token_grant', 'expires_in': st.token_ttl})
         return 200, {'access_token': tok, 'scope': ','.join(st.scopes), 'expires_in': st.token_ttl}
 
@@ -2128,7 +2194,7 @@ class FakeShop:
         if tok is None or tok not in st.tokens:
             return False
         exp = st.tokens[tok]
-        return exp is None or self.clock.now() < exp
+        return exp is None or st.now() < exp
 
     def graphql(self, st, version, body, req_id, pre_execute=None, host=None):
         """Returns (http_status, reply dict, headers, kind). pre_execute(keys) is called (without the
@@ -2363,12 +2429,27 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         except Exception:
             return self._send(400, {'errors': {'query': 'Required parameter missing or invalid'}}, hdr)
         kind = 'query'
+        keys = []
         if isinstance(body, dict) and isinstance(body.get('query'), str):
             doc, verrs, ops = get_doc(body['query'])
             if ops and any(o.operation.value == 'mutation' for o in ops):
                 kind = 'mutation'
+                try:
+                    for o in ops:
+                        if o.operation.value == 'mutation':
+                            keys += idempotency_keys(doc, o, body.get('variables') if isinstance(
+                                body.get('variables'), dict) else None)
+                except Exception:
+                    pass
+        self._skew = st.clock_skew + fs.clock.offset
         with fs.lock:
             fault = fs.pick_fault(st, kind)
+            if fault and kind == 'mutation':
+                # what a test needs to tell a lost reply from a bug: which keys met which fault
+                st.add_log({'kind': 'fault', 'fault': fault['kind'], 'op': kind, 'keys': keys, 'req_id': req_id,
+                            'executed': bool(fault['apply']) or fault['kind'] == 'stall', 'recv': time.time()})
+        if fault and fault['kind'] in ('throttled', '429'):
+            return self._throttled(st, fault, hdr)
         pre = None
         if fault and fault['kind'] == 'stall':
             pre = (lambda: time.sleep(fault['seconds']))
@@ -2387,6 +2468,24 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         if fault and fault['kind'] == 'stall':
             fault = None
         self._reply_with_fault(status, reply, hdr, fault)
+
+    def _throttled(self, st, fault, hdr):
+        """A THROTTLED answer (not executed): HTTP 200, or 429 with Retry-After."""
+        with self.server.fs.lock:
+            st.stats['throttled'] += 1
+            st.refill()
+            tso = st.throttle_status_obj()
+        body = {'errors': [{'message': 'Throttled', 'extensions': {'code': 'THROTTLED', 'documentation': RATE_DOC}}],
+                'extensions': {'cost': {'requestedQueryCost': 10, 'actualQueryCost': None, 'throttleStatus': tso}}}
+        if fault['kind'] == '429':
+            return self._send(429, body, dict(hdr, **{'Retry-After': '1'}))
+        return self._send(200, body, hdr)
+
+    def date_time_string(self, timestamp=None):
+        """The Date header follows the store's clock (fake clock offset + the store's skew)."""
+        if timestamp is None:
+            timestamp = time.time() + getattr(self, '_skew', 0.0)
+        return super().date_time_string(timestamp)
 
     def _fault_before(self, fault):
         """Faults that happen before the request reaches the app. Returns True if handled."""

@@ -1085,7 +1085,7 @@ def http_control_api():
     eq(d['level']['available'], 45, 'sell via HTTP')
     rows = s.ctl('levels', {'store': 'destination'})
     eq(set(rows[0]), {'handle', 'sku', 'variant_id', 'item_id', 'location_id', 'location', 'level_id', 'available',
-                      'on_hand', 'committed', 'active', 'tracked', 'updated_at'}, 'level row keys')
+                      'on_hand', 'committed', 'active', 'tracked', 'updated_at', 'options'}, 'level row keys')
     log = s.ctl('log', {'store': 'destination'})
     eq((log[0]['kind'], log[0]['qty']), ('sell', 5), 'log')
     s.ctl('product_update', {'store': 'destination', 'handle': 'slim-fit-denim-jacket', 'new_handle': 'sfdj', 'sku': 'SFDJ-M', 'new_sku': 'X1'})
@@ -1180,6 +1180,130 @@ def http_faults():
     eq(c.getresponse().status, 503, 'token fault')
     log = s.ctl('log', {'store': 'source', 'kind': 'write'})
     check(len(log) >= 4 and all('key' in e and 'outcome' in e for e in log), 'writes logged')
+
+
+@test
+def rules_key_retention_eviction_and_replay_modes():
+    fs = new_fs()
+    r = level(fs, 'source', 'SFDJ-M')
+    # retention 0: a key is forgotten at once, a replay runs as a new request (under compare-and-set)
+    fs.op('idempotency', {'store': 'source', 'ttl': 0})
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, -2, 50, 'k0'))
+    eq(user_codes(rep), [], 'first')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, -2, 50, 'k0'))
+    eq(user_codes(rep), ['CHANGE_FROM_QUANTITY_STALE'], 'replay, key forgotten: compare-and-set refuses')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 0, None, 'k0'))
+    eq((user_codes(rep), rep['data']['inventoryAdjustQuantities']['inventoryAdjustmentGroup']), ([], None),
+       'zero-delta probe of a forgotten key: a no-op, not IDEMPOTENCY_KEY_PARAMETER_MISMATCH')
+    w = fs.op('log', {'store': 'source', 'kind': 'write'})
+    eq([e.get('key_forgotten') for e in w], [None, 'expired', 'expired'], 'the log says the key was forgotten')
+    # retention in seconds of the fake clock
+    fs.op('idempotency', {'store': 'source', 'ttl': 60})
+    gql(fs, 'source', ADJUST, adj_vars(r, -1, 48, 'k60'))
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 0, None, 'k60'))
+    eq(user_codes(rep), ['IDEMPOTENCY_KEY_PARAMETER_MISMATCH'], 'kept within 60 s')
+    fs.op('clock', {'advance': 61})
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 0, None, 'k60'))
+    eq(user_codes(rep), [], 'forgotten after 60 s')
+    # random eviction: evict 1 forgets every key at its next lookup
+    fs.op('idempotency', {'store': 'source', 'ttl': 86400, 'evict': 1})
+    gql(fs, 'source', ADJUST, adj_vars(r, 1, 47, 'kev'))
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 0, None, 'kev'))
+    eq(user_codes(rep), [], 'evicted')
+    eq(fs.op('log', {'store': 'source', 'kind': 'write'})[-1].get('key_forgotten'), 'evicted', 'logged')
+    # replay modes of a key whose request succeeded
+    fs.op('idempotency', {'store': 'source', 'evict': 0, 'replay': 'original'})
+    rep1, _ = gql(fs, 'source', ADJUST, adj_vars(r, 2, 48, 'korig'))
+    rep2, _ = gql(fs, 'source', ADJUST, adj_vars(r, 2, 48, 'korig'))
+    eq(rep2['data'], rep1['data'], 'replay=original answers the original result')
+    eq(level(fs, 'source', 'SFDJ-M')['available'], 50, 'applied once')
+    fs.op('idempotency', {'store': 'source', 'replay': 'reexecute'})
+    gql(fs, 'source', ADJUST, adj_vars(r, 3, 50, 'kre'))
+    eq(level(fs, 'source', 'SFDJ-M')['available'], 53, 'applied')
+    fs.op('sell', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'sku': 'SFDJ-M', 'qty': 3})
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 3, 50, 'kre'))
+    eq(user_codes(rep), [], 'replay=reexecute: applies again when the level is back at from')
+    eq(level(fs, 'source', 'SFDJ-M')['available'], 53, 'applied twice (as a re-execution would)')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 3, 50, 'kre'))
+    eq(user_codes(rep), ['CHANGE_FROM_QUANTITY_STALE'], 'replay=reexecute: compare-and-set refuses')
+    for bad in ({'ttl': -1}, {'evict': 2}, {'replay': 'x'}, {'nope': 1}):
+        try:
+            fs.op('idempotency', dict(bad, store='source'))
+            raise AssertionError('accepted %r' % bad)
+        except ValueError:
+            pass
+
+
+@test
+def rules_write_log_cas_and_levels():
+    fs = new_fs()
+    r = level(fs, 'source', 'SFDJ-M')
+    gql(fs, 'source', ADJUST, adj_vars(r, -4, 50, 'cas-1'))
+    gql(fs, 'source', ADJUST, adj_vars(r, 2, None, 'nocas-1'))
+    gql(fs, 'source', ADJUST, adj_vars(r, 0, None, 'probe-1'))
+    w = {e['key']: e for e in fs.op('log', {'store': 'source', 'kind': 'write'})}
+    eq(w['cas-1']['cas'], [True], 'cas flag')
+    a = w['cas-1']['applied'][0]
+    eq((a['change_from'], a['cas'], a['before'], a['after'], a['delta'], a['sku'], a['location']),
+       (50, True, 50, 46, -4, 'SFDJ-M', 'Main Warehouse'), 'applied entry')
+    eq((w['nocas-1']['cas'], w['nocas-1']['applied'][0]['cas'], w['nocas-1']['applied'][0]['change_from']),
+       ([False], False, None), 'a change without compare-and-set is logged as such')
+    eq((w['probe-1']['cas'], w['probe-1']['outcome']), ([False], 'noop'), 'zero-delta probe')
+
+
+@test
+def scenario_inactive_levels_and_clock_skew():
+    scn = copy.deepcopy(SCENARIO)
+    v = scn['stores'][0]['products'][0]['variants'][1]
+    v['inactive'] = ['Outlet']
+    scn['stores'][1]['clock_skew'] = -120
+    fs = new_fs(scn)
+    eq(level(fs, 'source', 'SFDJ-L', 'Outlet')['active'], False, 'inactive from the scenario')
+    eq(level(fs, 'source', 'SFDJ-L', 'Main Warehouse')['active'], True, 'the other level active')
+    eq(level(fs, 'source', 'SFDJ-M')['options'], {'Size': 'M'}, 'options in level rows')
+    fs.op('sell', {'store': 'destination', 'handle': 'slim-fit-denim-jacket', 'qty': 1})
+    fs.op('sell', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'qty': 1})
+    ts = lambda st: F.parse_time(level(fs, st, 'SFDJ-M')['updated_at'])[0]  # noqa: E731
+    check(110 < ts('source') - ts('destination') < 130, 'destination clock 120 s behind: %s vs %s'
+          % (ts('source'), ts('destination')))
+    fs.op('clock_skew', {'store': 'destination', 'seconds': 0})
+    fs.op('sell', {'store': 'destination', 'handle': 'slim-fit-denim-jacket', 'qty': 1})
+    check(abs(ts('source') - ts('destination')) < 5, 'skew back to 0')
+
+
+@test
+def http_throttled_faults_and_fault_log():
+    s = server()
+    s.ctl('load', SCENARIO)
+    r0 = [x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]
+    for kind, status in (('throttled', 200), ('429', 429)):
+        for ops, body in ((['query'], {'query': '{ shop { name } }'}),
+                          (['mutation'], _adjust_body(r0, -1, 50, 'thr-' + kind))):
+            s.ctl('faults', {'store': 'source', 'kind': kind, 'count': 1, 'ops': ops})
+            r, d = s.post('source', body)
+            eq(r.status, status, '%s %s status' % (kind, ops))
+            eq(json.loads(d)['errors'][0]['extensions']['code'], 'THROTTLED', '%s %s code' % (kind, ops))
+            if status == 429:
+                check(r.getheader('Retry-After'), 'Retry-After')
+    eq([x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]['available'], 50,
+       'a throttled mutation is not executed')
+    f = s.ctl('log', {'store': 'source', 'kind': 'fault'})
+    eq([(e['fault'], e['keys'], e['executed']) for e in f],
+       [('throttled', ['thr-throttled'], False), ('429', ['thr-429'], False)], 'faults on mutations logged')
+    s.ctl('faults', {'store': 'source', 'kind': 'lost_reply', 'count': 1, 'ops': ['mutation']})
+    try:
+        s.post('source', _adjust_body(r0, -1, 50, 'lost-x'))
+    except (ConnectionError, http.client.HTTPException, ssl.SSLError, OSError):
+        pass
+    e = s.ctl('log', {'store': 'source', 'kind': 'fault'})[-1]
+    eq((e['fault'], e['keys'], e['executed']), ('lost_reply', ['lost-x'], True), 'lost reply logged')
+    st = s.ctl('stats', {'store': 'source'})
+    check(st['throttled'] >= 4, 'throttled counted: %r' % st['throttled'])
+    s.ctl('clock_skew', {'store': 'source', 'seconds': 3600})
+    r, d = s.post('source', {'query': '{ shop { name } }'})
+    import email.utils
+    dt = email.utils.parsedate_to_datetime(r.getheader('Date')).timestamp()
+    check(3500 < dt - time.time() < 3700, 'Date header follows the store clock: %s' % r.getheader('Date'))
 
 
 @test
