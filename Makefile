@@ -47,7 +47,7 @@ OBJDIR	= build/$(ARCH)/obj
 GEN	= build/$(ARCH)/gen
 TESTDIR	= build/$(ARCH)/tests
 
-# One module per concern (DESIGN §7); main.o stays out of the test links.
+# One module per concern (docs/design.md §7); main.o stays out of the test links.
 LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/json.o $(OBJDIR)/jsonl.o $(OBJDIR)/shopify.o \
 	   $(OBJDIR)/graphql.o \
@@ -84,7 +84,7 @@ $(OBJDIR) $(GEN) $(TESTDIR):
 	mkdir -p $@
 
 # Unit-test drivers link every module but main.o (and, under qemu, the
-# robust-mutex shim that qemu-user needs for LMDB: build-notes §7.3).
+# robust-mutex shim that qemu-user needs for LMDB: docs/build.md §7.3).
 $(TESTDIR)/%: tests/unit/%.c tests/unit/check.h $(LIB_OBJS) | $(TESTDIR)
 	$(CC) $(ALL_CFLAGS) -Itests/unit $(ALL_LDFLAGS) -o $@ $< \
 	    $(QEMU_SHIM_SRC) $(QEMU_SHIM_LDFLAGS) $(LIB_OBJS) $(DEPS_LIBS)
@@ -120,7 +120,7 @@ demo: $(INVSYNC_BIN) $(PY_STAMP)
 	@sh scripts/need-packages.sh deps/packages.txt
 	@$(PYTHON) tests/e2e/demo.py --bin $(INVSYNC_BIN)
 
-# A benchmark, not a test (DESIGN §9): prints a table, writes bench/results.md.
+# A benchmark, not a test (docs/design.md §9): prints a table, writes bench/results.md.
 .PHONY: bench
 bench: $(INVSYNC_BIN) $(PY_STAMP)
 	@$(PYTHON) bench/bench.py --bin $(INVSYNC_BIN)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""make bench: invsync's performance against the fake Shopify (DESIGN §9, issue 7).
+"""make bench: invsync's performance against the fake Shopify (docs/design.md §9, issue 7).
 
 A benchmark, not a test: it measures and reports, it asserts nothing.  Reuses
 tests/e2e/harness.py (the fake and the agent).  Writes bench/results.md (the
@@ -372,7 +372,7 @@ def set_reconcile(agent, value):
 
 def phase_reconcile(fake, agent, label, window=40):
     """At rest on a Standard bucket with reconcile = 15s: a full catalog re-read (a bulk operation)
-    every 15 s plus the paced level pass, against the 10 % of the restore rate DESIGN §9 allows."""
+    every 15 s plus the paced level pass, against the 10 % of the restore rate docs/design.md §9 allows."""
     set_reconcile(agent, '15s')
     start_vv(agent)
     time.sleep(6)

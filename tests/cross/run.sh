@@ -5,7 +5,7 @@
 # Starts tests/cross/server.py (waits for its readiness line) and checks:
 #   version     $QEMU INVSYNC_BIN version exits 0 and prints something
 #   probe-ok    the probe with the test CA: HTTPS POST, JSON, LMDB all pass
-#   no-stall    the TLS handshake does not stall (build-notes §7.1): in each of
+#   no-stall    the TLS handshake does not stall (docs/build.md §7.1): in each of
 #               5 runs, curl always named a socket to wait on during the
 #               handshake (blind=0; the bug shows as blind>0 whenever a
 #               handshake read would block) and the time off the CPU stayed

@@ -5,7 +5,7 @@
  * parsed with jsmn (JSMN_STRICT); its "token" string stored in LMDB and read
  * back.  It prints one line per step, and the handshake timing with the count
  * of "blind" waits (see perform()): more than 0 means the BearSSL handshake
- * stall of curl 7.88.1 (build-notes 7.1) is back.
+ * stall of curl 7.88.1 (docs/build.md §7.1) is back.
  *
  * Usage: tlsprobe URL CAFILE DBDIR
  * Exit: 0 all steps passed; 1 usage or setup; 3 curl failed (the line
