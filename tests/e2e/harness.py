@@ -195,6 +195,7 @@ class Agent:
         self.logpath = os.path.join(self.dir, 'agent.log')
         self.proc = None
         self.runs = 0
+        self.started_ms = None      # wall clock (ms) of the last start of `run`
         opts = {'interval': '1s', 'state_dir': self.state_dir, 'ca_file': fake.ca}
         opts.update(sync or {})
         lines = ['[sync]'] + ['%s = %s' % kv for kv in opts.items()]
@@ -265,6 +266,7 @@ class Agent:
         self.proc = subprocess.Popen([self.bin, '-c', self.conf, '-v', 'run'] + list(extra),
                                      stdout=f, stderr=f)
         f.close()
+        self.started_ms = time.time() * 1000
         _procs.append(self.proc)
         return self.proc
 
@@ -301,11 +303,40 @@ class Agent:
         return ''.join(lines[-n:])
 
     # -- checks
-    def wait_synced(self, timeout=20):
-        """Waits until status says in step with nothing pending."""
+    def wait_synced(self, timeout=20, since_ms=None):
+        """Waits until status says in step with nothing pending, as left by a cycle that
+        started after since_ms (default: the last start of `run`, when it runs), so that
+        the state a previous run (or the moment before a change) left cannot pass.
+
+        A store's last_ok_ms moves when a poll of it succeeds and when a write to it
+        succeeds, and within a cycle every poll comes before every write.  So once every
+        store's last_ok_ms is past since_ms, take M = the largest of them; once every
+        store's last_ok_ms is past M, the cycle holding M has planned (a write to the
+        store polled first in a cycle follows the plan) or ended (a poll of the next
+        cycle): the status read then reflects a cycle that started after since_ms.
+        Without a running daemon (`once` only) the plain status is used."""
+        since = since_ms if since_ms is not None else (self.started_ms if self.running() else None)
+        mark = {'m': None}
+
+        def oks(st):
+            return [s.get('last_ok_ms') or 0 for s in st.get('stores', [])]
+
         def ok():
             st = self.status(may_fail=True)
-            return st if st and (st.get('in_step') and not st.get('paused') and st.get('links', 0) > 0 and
-                                 all(s.get('last_ok_ms') for s in st.get('stores', [])) and
+            if not st:
+                return None
+            if since is not None:
+                t = oks(st)
+                if not t or min(t) <= since:
+                    return None
+                if mark['m'] is None:
+                    mark['m'] = max(t)
+                    return None
+                if min(t) <= mark['m']:
+                    return None
+            return st if (st.get('in_step') and not st.get('paused') and st.get('links', 0) > 0 and
+                          all(s.get('last_ok_ms') for s in st.get('stores', [])) and
                           all(not s.get('pending_changes') for s in st.get('stores', []))) else None
-        return wait_until(ok, timeout, interval=0.2, what='status in step with no pending writes')
+        return wait_until(ok, timeout, interval=0.2,
+                          what='status in step with no pending writes, from a cycle that started '
+                               'after %s' % ('the start' if since is not None else 'now'))

@@ -12,6 +12,7 @@ import argparse
 import os
 import re
 import sys
+import threading
 import time
 import traceback
 
@@ -160,11 +161,28 @@ def test_throttling(fake):
     a = agent(fake, [product('p%03d' % i, [variant('S%d' % i, 3)]) for i in range(150)])
     for s in STORES:
         fake.op('throttle', {'store': s, 'max': 400, 'restore': 100, 'available': 400})
+    # the client sizes its pages to what the bucket holds, so on its own it is never refused;
+    # another app of the shop (emulated: the bucket emptied under it) makes it meet THROTTLED
+    stop = threading.Event()
+
+    def other_app():
+        for _ in range(3):
+            if stop.wait(1.0):
+                return
+            for s in STORES:
+                fake.op('throttle', {'store': s, 'available': 0})
+    th = threading.Thread(target=other_app)
     t0 = time.monotonic()
-    a.once(timeout=120)
+    th.start()
+    try:
+        a.once(timeout=120)
+    finally:
+        stop.set()
+        th.join()
     took = time.monotonic() - t0
     st = a.status()
     check(st['links_in_step'] == 150, 'not every link synced under a small bucket: %r' % st)
+    total = 0
     for s in STORES:
         throttled = fake.op('stats', {'store': s})['throttled']
         queries = fake.op('stats', {'store': s})['requests']['query']
@@ -173,6 +191,21 @@ def test_throttling(fake):
         check(throttled * 2 <= queries,
               'store %s: refused %d times for %d queries: the client hammers'
               % (s, throttled, queries))
+        total += throttled
+    # the point of the test: the small bucket did refuse, and the client waited and went on
+    check(total >= 1, 'no THROTTLED answer at all (%d throttled): the test proved nothing' % total)
+    # and a throttled mutation is not a write of unknown outcome: THROTTLED, then 429
+    for kind in ('throttled', '429'):
+        fake.op('faults', {'store': 'destination', 'kind': kind, 'count': 1, 'ops': ['mutation']})
+        fake.op('sell', {'store': 'source', 'handle': 'p007', 'qty': 1})
+        before = fake.op('stats', {'store': 'destination'})['throttled']
+        a.once(timeout=60)
+        a.once(timeout=60)
+        check(fake.op('stats', {'store': 'destination'})['throttled'] >= before + 1,
+              '%s: the fault did not fire' % kind)
+        check(fake.level('destination', 'p007') == fake.level('source', 'p007'),
+              '%s: the write did not go through after it' % kind)
+    check(a.status()['uncertain'] == 0, 'a throttled write counted as uncertain')
 
 
 def test_client_credentials_refresh(fake):
