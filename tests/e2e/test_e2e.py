@@ -9,6 +9,7 @@ seed (derived from --seed, default random) so a failure can be re-run with
 and kills) run several times longer.
 """
 import argparse
+import calendar
 import collections
 import copy
 import os
@@ -801,7 +802,7 @@ def soak_unkind(ctx, one_way=False, seconds=18, kills=6):
                 for k in ([e['key']] if e['kind'] == 'write' else e.get('keys', []) if e['kind'] == 'fault' else []):
                     first_recv[k] = min(first_recv.get(k, 1e18), e.get('recv', e['t']))
         for e in unc:
-            t_unc = time.mktime(time.strptime(e['time'], '%Y-%m-%dT%H:%M:%SZ')) - time.timezone + 1
+            t_unc = calendar.timegm(time.strptime(e['time'], '%Y-%m-%dT%H:%M:%SZ')) + 1  # whole seconds
             killed = any(first_recv.get(e['batch'], 1e18) - 0.5 <= tk <= t_unc for tk in kills_at)
             check(e['batch'] in faulted or killed,
                   'uncertain event with no lost reply (no fault on key %s, no kill while it was in flight): %r'
