@@ -67,6 +67,7 @@ client_result_str(enum client_result r)
 	case CLIENT_OK:		return "ok";
 	case CLIENT_TRANSIENT:	return "temporary failure";
 	case CLIENT_UNKNOWN:	return "outcome unknown";
+	case CLIENT_THROTTLED:	return "throttled";
 	case CLIENT_AUTH:	return "access refused";
 	case CLIENT_BAD_REPLY:	return "bad reply";
 	case CLIENT_REFUSED:	return "request refused";
@@ -388,8 +389,8 @@ status_failed(struct client *cl, struct call *k, struct http_reply *rep,
 		set_error(cl, "%s: check the token and the app's scopes", st);
 		return CLIENT_AUTH;
 	}
-	if (k->write)
-		return CLIENT_UNKNOWN;
+	if (k->write)	/* 429 is the rate limiter's: the mutation never ran */
+		return rep->status == 429 ? CLIENT_THROTTLED : CLIENT_UNKNOWN;
 	return rep->status == 429 || rep->status >= 500 ? CLIENT_TRANSIENT :
 	    CLIENT_BAD_REPLY;
 }
@@ -407,7 +408,8 @@ reply_failed(struct client *cl, struct call *k)
 	case SHOPIFY_THROTTLED:
 		cl->stats.throttled++;
 		set_error(cl, "%s", "throttled");
-		return k->write ? CLIENT_UNKNOWN : -1;
+		/* the cost is checked before a query runs: nothing ran */
+		return k->write ? CLIENT_THROTTLED : -1;
 	case SHOPIFY_ACCESS_DENIED:
 		set_error(cl, "access denied: %s", sr->message);
 		return CLIENT_AUTH;
@@ -1009,9 +1011,21 @@ client_adjust(struct client *cl, const struct pending *p,
 	return r;
 }
 
+const char *
+client_probe_str(enum key_probe f)
+{
+	switch (f) {
+	case PROBE_SEEN:	return "seen";
+	case PROBE_UNSEEN:	return "unseen";
+	case PROBE_IN_FLIGHT:	return "in flight";
+	case PROBE_UNTOLD:	return "untold";
+	}
+	return "?";
+}
+
 enum client_result
 client_probe_key(struct client *cl, const char *key, uint64_t item,
-    uint64_t location, int *seen)
+    uint64_t location, enum key_probe *found)
 {
 	struct shopify_change_in ch;
 	struct adjust_result res;
@@ -1024,16 +1038,21 @@ client_probe_key(struct client *cl, const char *key, uint64_t item,
 	    "gid://shopify/Location/%" PRIu64, location);
 	ch.delta = 0;
 	ch.has_from = 0;	/* a zero delta needs no compare-and-set */
-	*seen = -1;
+	*found = PROBE_UNTOLD;
 	r = adjust(cl, key, &ch, 1, NULL, NULL, &res);
+	if (r == CLIENT_THROTTLED || r == CLIENT_UNKNOWN)
+		return CLIENT_TRANSIENT;	/* a no-op either way: ask again */
 	if (r != CLIENT_OK)
 		return r;
 	if (res.outcome == ADJUST_KEY_MISMATCH)
-		*seen = 1;
+		*found = PROBE_SEEN;
 	else if (res.outcome == ADJUST_APPLIED)
-		*seen = 0;
-	log_info("store %s: key %.8s probed: %s", cl->sc->name, key,
-	    *seen == 1 ? "seen" : *seen == 0 ? "unseen" : res.code);
+		*found = PROBE_UNSEEN;
+	else if (res.outcome == ADJUST_CONCURRENT)
+		*found = PROBE_IN_FLIGHT;
+	log_info("store %s: key %.8s probed: %s%s%s", cl->sc->name, key,
+	    client_probe_str(*found), *found == PROBE_UNTOLD ? ": " : "",
+	    *found == PROBE_UNTOLD ? res.code : "");
 	return CLIENT_OK;
 }
 

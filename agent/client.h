@@ -4,8 +4,8 @@
  * (transport) and shopify.c (documents and reply parsing).
  *
  * Every function returns an enum client_result.  Reads retry transient
- * faults a few times with backoff; the adjust mutation is sent exactly once
- * per call (the engine owns replays, DESIGN §4).
+ * faults and THROTTLED answers a few times with backoff; the adjust mutation
+ * is sent exactly once per call and never again by anyone (DESIGN §4).
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -22,6 +22,8 @@ enum client_result {
 	CLIENT_OK = 0,
 	CLIENT_TRANSIENT,	/* network, 5xx, throttled: try later */
 	CLIENT_UNKNOWN,		/* a write may or may not have applied */
+	CLIENT_THROTTLED,	/* a write answered THROTTLED (HTTP 200 or
+				   429): refused before it ran, never applied */
 	CLIENT_AUTH,		/* 401/403, ACCESS_DENIED: credentials or scopes */
 	CLIENT_BAD_REPLY,	/* a reply we refuse to trust */
 	CLIENT_REFUSED,		/* a top-level GraphQL error (BAD_REQUEST ...) */
@@ -148,21 +150,36 @@ enum client_result client_read_levels(struct client *,
 /*
  * Sends batch p once as one inventoryAdjustQuantities under its key, with
  * changeFromQuantity on every change.  on_send runs just before the body
- * leaves (to journal "sent"); its non-zero return cancels the send.  CLIENT_OK means *res holds the store's
- * definitive answer; CLIENT_UNKNOWN means the write may have applied.
+ * leaves (to journal "sent"); its non-zero return cancels the send.
+ * CLIENT_OK: *res holds the store's definitive answer.  CLIENT_THROTTLED:
+ * the store refused to run it.  CLIENT_UNKNOWN: bytes left and no
+ * definitive answer came back, so the write may have applied.  Any other
+ * result: nothing was sent.
  */
 enum client_result client_adjust(struct client *, const struct pending *p,
 	    int (*on_send)(void *), void *arg, struct adjust_result *res);
 
+/* What a zero-delta probe under a batch's key found (DESIGN §4). */
+enum key_probe {
+	PROBE_SEEN,		/* IDEMPOTENCY_KEY_PARAMETER_MISMATCH: the batch
+				   reached the store and has finished */
+	PROBE_UNSEEN,		/* ran as a no-op: the batch never arrived, or
+				   the store has forgotten its key */
+	PROBE_IN_FLIGHT,	/* IDEMPOTENCY_CONCURRENT_REQUEST: the batch is
+				   still running */
+	PROBE_UNTOLD		/* any other answer */
+};
+
 /*
- * Asks whether the store has seen idempotency key: sends one zero-delta
- * change (changeFromQuantity null) under key for (item, location).  A key
- * the store has seen answers IDEMPOTENCY_KEY_PARAMETER_MISMATCH; an unseen
- * one executes as a harmless no-op (DESIGN §4).  Sets *seen to 1, 0, or -1
- * when the answer is neither.
+ * Asks what the store knows of idempotency key: sends one zero-delta change
+ * (changeFromQuantity null, so nothing is ever written) under key for
+ * (item, location) and sets *found.  An unseen key is then held by the
+ * probe, so the batch cannot run later while the store remembers it.
+ * THROTTLED is CLIENT_TRANSIENT here: ask again later.
  */
 enum client_result client_probe_key(struct client *, const char *key,
-	    uint64_t item, uint64_t location, int *seen);
+	    uint64_t item, uint64_t location, enum key_probe *found);
+const char	*client_probe_str(enum key_probe);
 
 /*
  * Bulk operations (API-NOTES §7).  client_variants_count: how many variants

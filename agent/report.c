@@ -287,6 +287,7 @@ kind_name(uint32_t k)
 	case AUDIT_PAUSED:	return "paused";
 	case AUDIT_RESUMED:	return "resumed";
 	case AUDIT_DROPPED:	return "dropped";
+	case AUDIT_UNCERTAIN_REPLANNED:	return "uncertain-replanned";
 	}
 	return "?";
 }
@@ -343,7 +344,7 @@ print_entry(const struct audit_entry *e, void *arg)
 	printf("%s %-9s %-12s", when, kind_name(e->kind),
 	    store_name(x->c, e->store));
 	if (e->kind == AUDIT_APPLIED || e->kind == AUDIT_UNCERTAIN ||
-	    e->kind == AUDIT_OBSERVED)
+	    e->kind == AUDIT_UNCERTAIN_REPLANNED || e->kind == AUDIT_OBSERVED)
 		printf(" %s %+" PRId64 " (%" PRId64 " -> %" PRId64 ")", e->link,
 		    e->delta, e->from, e->from + e->delta);
 	else if (e->link[0] != '\0')

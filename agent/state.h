@@ -84,7 +84,9 @@ enum audit_kind {
 	AUDIT_UNLINKED,
 	AUDIT_PAUSED,
 	AUDIT_RESUMED,
-	AUDIT_DROPPED		/* a batch definitively refused */
+	AUDIT_DROPPED,		/* a batch that did not run: re-planned */
+	AUDIT_UNCERTAIN_REPLANNED	/* outcome ambiguous, taken as not
+					   applied: re-planned */
 };
 
 struct audit_entry {

@@ -1,16 +1,22 @@
 /*
- * writes.c: owns the write protocol of DESIGN §4.
+ * writes.c: owns the write protocol of DESIGN §4 (docs/write-protocol.md
+ * has its case table).
  *
  *   plan     one transaction journals each store's owed changes as a
  *            pending batch under a fresh idempotency key;
  *   send     the batch is marked `sent` from curl's read callback, just
- *            before its first byte leaves, then posted once;
+ *            before its first byte leaves, then posted exactly once;
  *   settle   a definitive answer moves owed into the baseline (applied) or
- *            drops the batch (refused: re-read, re-plan); an unknown outcome
- *            keeps the batch, and it is replayed, same key, before anything
- *            else touches that store.
- * A batch never marked sent is dropped, never replayed: its replay could be
- * answered CHANGE_FROM_QUANTITY_STALE and be taken for applied.
+ *            drops the batch (not applied: re-read, re-plan).
+ *   resolve  a batch whose answer never came: a zero-delta probe under
+ *            its key waits out a run still in flight and keeps an unseen
+ *            key from running later; a key the store has seen is replayed,
+ *            same key, to learn the original result, but only while none
+ *            of its levels is at its changeFromQuantity (a store that
+ *            forgot the key, or re-executes, would apply it twice); every
+ *            other case is settled as `uncertain`: taken as applied or not
+ *            from what the probe and the levels suggest, counted, logged.
+ * A batch never marked sent never left the machine: it is dropped.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -23,8 +29,6 @@
 #include "util.h"
 
 #define CONCURRENT_WAIT_MS	1000	/* IDEMPOTENCY_CONCURRENT_REQUEST */
-/* Shopify keeps a key 24 h; past that a probe would take an applied key as unseen. */
-#define PROBE_MAX_AGE_MS	(23LL * 3600 * 1000)
 
 /* ---- plan --------------------------------------------------------------- */
 
@@ -95,7 +99,8 @@ writes_plan(struct engine *e)
 struct settle_ctx {
 	struct engine		*e;
 	const struct pending	*p;
-	enum audit_kind		 kind;	/* APPLIED, UNCERTAIN or DROPPED */
+	enum audit_kind		 kind;	/* APPLIED, UNCERTAIN, UNCERTAIN_REPLANNED
+					   or DROPPED */
 	const char		*note;
 };
 
@@ -111,8 +116,8 @@ settle_change(struct state_txn *t, struct settle_ctx *x,
 
 	if ((r = state_link_get(t, ch->link, &l)) == -1)
 		return -1;
-	if (r == 0 && l.side[i].item == ch->item &&
-	    l.side[i].location == ch->location) {
+	if (r == 0 && x->kind != AUDIT_UNCERTAIN_REPLANNED &&
+	    l.side[i].item == ch->item && l.side[i].location == ch->location) {
 		sync_applied(&l, i, ch->delta);
 		if (state_link_put(t, &l) == -1)
 			return -1;
@@ -149,7 +154,7 @@ settle_txn(struct state_txn *t, void *arg)
 	for (k = 0; k < x->p->n; k++)
 		if (settle_change(t, x, &x->p->ch[k]) == -1)
 			return -1;
-	if (x->kind == AUDIT_UNCERTAIN) {
+	if (x->kind == AUDIT_UNCERTAIN || x->kind == AUDIT_UNCERTAIN_REPLANNED) {
 		if (state_meta_get_i64(t, "uncertain", &n) == -1 ||
 		    state_meta_put_i64(t, "uncertain", n + 1) == -1)
 			return -1;
@@ -157,7 +162,10 @@ settle_txn(struct state_txn *t, void *arg)
 	return state_pending_del(t, x->p->store);
 }
 
-/* Ends batch p: applied, uncertain (taken as applied) or dropped. */
+/*
+ * Ends batch p: applied, uncertain (taken as applied, or as not applied and
+ * so re-planned), or dropped.  0, or -1 when the state failed.
+ */
 static int
 settle(struct engine *e, const struct pending *p, enum audit_kind kind,
     const char *note)
@@ -171,9 +179,10 @@ settle(struct engine *e, const struct pending *p, enum audit_kind kind,
 		e->written += p->n;
 		log_info("store %s: batch %.8s applied (%zu changes)", store,
 		    p->key, p->n);
-	} else if (kind == AUDIT_UNCERTAIN)
-		log_warn("store %s: batch %.8s: %s; taken as applied",
-		    store, p->key, note);
+	} else if (kind == AUDIT_UNCERTAIN || kind == AUDIT_UNCERTAIN_REPLANNED)
+		log_warn("store %s: batch %.8s: outcome unknown (%s); taken as "
+		    "%s, counted as uncertain", store, p->key, note,
+		    kind == AUDIT_UNCERTAIN ? "applied" : "not applied");
 	else
 		log_notice("store %s: batch %.8s dropped: %s", store, p->key,
 		    note);
@@ -225,38 +234,138 @@ out:
 }
 
 /*
- * A replayed batch was answered CHANGE_FROM_QUANTITY_STALE and no probe
- * could tell whether the store had seen its key before: Shopify answers so
- * to a replay of a write that DID apply, and also to a first arrival that
- * found the level moved.  A level at from + delta means applied; any other
- * value is ambiguous: taken as applied and recorded as uncertain (DESIGN §4).
- * (Probing the key after the replay would tell nothing: the replay itself
- * made the key seen.)
+ * Whether batch p, whose answer never came, most likely ran, from what the
+ * probe found and its levels read afresh (lv).  A guess, never a proof: an
+ * external change of the same size looks the same.  A store that has seen
+ * the key received the batch, which then ran unless its level had moved; a
+ * store that has not either never received it (a level still at its
+ * changeFromQuantity) or forgot the key of a batch that ran (a level at
+ * from + delta).
  */
 static int
-verify_replay(struct engine *e, const struct pending *p)
+likely_applied(const struct pending *p, enum key_probe found,
+    const struct client_level *lv)
 {
-	struct client_level *lv = xcalloc(p->n, sizeof(*lv));
-	enum audit_kind kind = AUDIT_APPLIED;
-	const char *note = "applied (verified by re-reading)";
-	int r = 0;
+	size_t k, at_from = 0, at_after = 0;
+
+	for (k = 0; k < p->n; k++) {
+		if (!lv[k].found)
+			continue;
+		at_from += lv[k].available == p->ch[k].from;
+		at_after += lv[k].available == p->ch[k].from + p->ch[k].delta;
+	}
+	if (found == PROBE_SEEN)
+		return at_from < p->n;
+	return at_after > at_from;
+}
+
+/*
+ * Settles batch p, whose answer never came, as uncertain from its levels
+ * read afresh (lv): taken as applied or not (likely_applied()), then the
+ * levels are observed on top.  0, or -1 when the state failed.
+ */
+static int
+settle_unknown(struct engine *e, const struct pending *p,
+    enum key_probe found, const struct client_level *lv, const char *why)
+{
+	char note[160];
+	int r;
+
+	snprintf(note, sizeof(note), "no answer came; the store's key: %s; %s",
+	    client_probe_str(found), why);
+	r = settle(e, p, likely_applied(p, found, lv) ? AUDIT_UNCERTAIN :
+	    AUDIT_UNCERTAIN_REPLANNED, note);
+	return r == 0 ? engine_observe_levels(e, p->store, lv, p->n) : r;
+}
+
+/* 1 when some level of batch p (read into lv) is at its changeFromQuantity. */
+static int
+some_level_at_from(const struct pending *p, const struct client_level *lv)
+{
 	size_t k;
 
-	if (read_batch_levels(e, p, lv) == -1)
-		goto out;	/* the batch stays; replayed next time */
 	for (k = 0; k < p->n; k++)
-		if (!lv[k].found || lv[k].available != p->ch[k].from +
-		    p->ch[k].delta)
-			break;
-	if (k < p->n) {
-		kind = AUDIT_UNCERTAIN;
-		note = "replay answered stale and levels moved since";
+		if (!lv[k].found || lv[k].available == p->ch[k].from)
+			return 1;
+	return 0;
+}
+
+/*
+ * Replays batch p, which its store has seen, to learn its original result:
+ * only while no level is at its changeFromQuantity (lv, read just before),
+ * so that a store re-executing the request cannot apply it twice.  Returns
+ * 0 (settled, or left for later), or -1 when the state failed.
+ */
+static int
+replay_seen(struct engine *e, const struct pending *p,
+    const struct client_level *lv)
+{
+	struct adjust_result ar;
+	enum client_result r;
+
+	log_info("store %s: replaying batch %.8s to learn its result",
+	    e->c->stores[p->store].name, p->key);
+	r = client_adjust(e->s[p->store].cl, p, NULL, NULL, &ar);
+	if (r == CLIENT_THROTTLED || r == CLIENT_UNKNOWN ||
+	    r == CLIENT_TRANSIENT) {
+		engine_store_failed(e, p->store, "replaying", r);
+		return 0;	/* asked again next time, from the probe on */
 	}
-	if ((r = settle(e, p, kind, note)) == 0)
-		r = engine_observe_levels(e, p->store, lv, p->n);
+	if (r != CLIENT_OK)
+		return settle_unknown(e, p, PROBE_SEEN, lv, "not replayable");
+	engine_store_succeeded(e, p->store);
+	switch (ar.outcome) {
+	case ADJUST_APPLIED:	/* its level was not at from: the original */
+		return settle(e, p, AUDIT_APPLIED, "applied (its replay "
+		    "returned the original result)");
+	case ADJUST_PREVIOUS_FAILED:
+		return drop_and_reread(e, p, "it failed (its replay said so)");
+	case ADJUST_CONCURRENT:
+		e->s[p->store].retry_at = util_mono_ms() + CONCURRENT_WAIT_MS;
+		return 0;
+	default:	/* STALE: what a replay of an applied write answers too */
+		return settle_unknown(e, p, PROBE_SEEN, lv, ar.code);
+	}
+}
+
+/*
+ * Resolves batch p, sent earlier with no definitive answer (DESIGN §4).
+ * The probe first: a batch still running is waited for; a key the store
+ * has not seen is now held by the probe, and the batch is settled as
+ * uncertain from its levels.  A seen key is replayed when that is safe
+ * (replay_seen()), else settled as uncertain.  Returns 0 (settled, or
+ * left for later), or -1 when the state failed.
+ */
+static int
+resolve_unknown(struct engine *e, const struct pending *p)
+{
+	struct client_level *lv;
+	enum key_probe found;
+	enum client_result r;
+	int rc = 0;
+
+	r = client_probe_key(e->s[p->store].cl, p->key, p->ch[0].item,
+	    p->ch[0].location, &found);
+	if (r != CLIENT_OK) {
+		engine_store_failed(e, p->store, "probing a key", r);
+		return 0;	/* the batch stays */
+	}
+	if (found == PROBE_IN_FLIGHT) {
+		e->s[p->store].retry_at = util_mono_ms() + CONCURRENT_WAIT_MS;
+		return 0;
+	}
+	lv = xcalloc(p->n, sizeof(*lv));
+	if (read_batch_levels(e, p, lv) == -1)
+		goto out;	/* the batch stays */
+	if (found == PROBE_SEEN && !some_level_at_from(p, lv))
+		rc = replay_seen(e, p, lv);
+	else
+		rc = settle_unknown(e, p, found, lv, found == PROBE_SEEN ?
+		    "a level is at its changeFromQuantity: not replayed" :
+		    "levels read afresh");
 out:
 	free(lv);
-	return r;
+	return rc;
 }
 
 /* ---- send --------------------------------------------------------------- */
@@ -346,39 +455,28 @@ refused(struct engine *e, const struct pending *p,
 }
 
 /*
- * Acts on the store's definitive answer to batch p.  replay: p may have
- * reached the store before; seen: what the probe before this replay said
- * (1 the store has the key, -1 it could not tell; 0 is never replayed).
+ * Acts on the store's definitive answer to the first and only send of
+ * batch p.  Returns 0, or -1 when the state failed.
  */
 static int
-answered(struct engine *e, const struct pending *p, int replay, int seen,
+answered(struct engine *e, const struct pending *p,
     const struct adjust_result *ar)
 {
 	switch (ar->outcome) {
 	case ADJUST_APPLIED:
 		return settle(e, p, AUDIT_APPLIED, "applied");
-	case ADJUST_STALE:
-		if (replay && seen == 1)	/* a replay of an applied write */
-			return settle(e, p, AUDIT_APPLIED, "applied (the store "
-			    "had seen its key)");
-		if (replay)
-			return verify_replay(e, p);
+	case ADJUST_STALE:	/* compare-and-set failed: nothing was written */
 		return drop_and_reread(e, p, "the level changed meanwhile "
 		    "(CHANGE_FROM_QUANTITY_STALE)");
-	case ADJUST_KEY_MISMATCH:
-		/*
-		 * The same request under the same key is never a mismatch:
-		 * the key was taken by a probe whose answer was lost, so the
-		 * batch never applied (and now never will).
-		 */
-		return drop_and_reread(e, p, replay ? "its key was taken by a "
-		    "probe: never applied" :
+	case ADJUST_KEY_MISMATCH:	/* the key was not ours: it did not run */
+		return drop_and_reread(e, p,
 		    "IDEMPOTENCY_KEY_PARAMETER_MISMATCH");
-	case ADJUST_CONCURRENT:
-		e->s[p->store].retry_at = util_mono_ms() + CONCURRENT_WAIT_MS;
-		return 0;	/* the same key again shortly */
 	case ADJUST_PREVIOUS_FAILED:
 		return drop_and_reread(e, p, "the earlier attempt failed");
+	case ADJUST_CONCURRENT:
+		/* cannot happen to a fresh key: resolved as an unknown outcome */
+		e->s[p->store].retry_at = util_mono_ms() + CONCURRENT_WAIT_MS;
+		return 0;
 	case ADJUST_REFUSED:
 		return refused(e, p, ar);
 	}
@@ -386,8 +484,8 @@ answered(struct engine *e, const struct pending *p, int replay, int seen,
 }
 
 /*
- * Sends batch p once and settles what can be settled.  replay: p may
- * already have reached the store.  Returns 0, or -1 on a state failure.
+ * Sends batch p, journaled and never sent, exactly once and settles what
+ * its answer settles.  Returns 0, or -1 on a state failure.
  */
 static int
 send_batch(struct engine *e, struct pending *p)
@@ -395,40 +493,22 @@ send_batch(struct engine *e, struct pending *p)
 	struct send_ctx x = { e, p->store, 0 };
 	struct adjust_result ar;
 	enum client_result r;
-	int replay = p->sent, seen = -1;
 
-	if (replay && util_now_ms() - p->created_ms < PROBE_MAX_AGE_MS) {
-		/*
-		 * Before the replay, ask whether the store has the key: an
-		 * unseen key is taken by the zero-delta probe, so the lost
-		 * original can never apply later and the batch is re-planned;
-		 * a seen key makes a stale answer to the replay mean applied.
-		 * After the replay the probe would tell nothing (DESIGN §4).
-		 */
-		r = client_probe_key(e->s[p->store].cl, p->key, p->ch[0].item,
-		    p->ch[0].location, &seen);
-		if (r != CLIENT_OK) {
-			engine_store_failed(e, p->store, "probing a key", r);
-			return 0;	/* the batch stays */
-		}
-		if (seen == 0)
-			return drop_and_reread(e, p, "never reached the store "
-			    "(its key was unseen)");
-	}
-	if (replay)
-		log_info("store %s: replaying batch %.8s (attempt %d)",
-		    e->c->stores[p->store].name, p->key, p->attempts + 1);
 	r = client_adjust(e->s[p->store].cl, p, on_send, &x, &ar);
 	if (r == CLIENT_OK) {
 		engine_store_succeeded(e, p->store);
-		return answered(e, p, replay, seen, &ar);
+		return answered(e, p, &ar);
 	}
-	if (!replay && !x.marked && r != CLIENT_STOPPED) {
+	if (r == CLIENT_THROTTLED) {
+		engine_store_failed(e, p->store, "writing", r);
+		return settle(e, p, AUDIT_DROPPED, "throttled: it did not run");
+	}
+	if (!x.marked && r != CLIENT_STOPPED) {
 		/* nothing left the machine: forget it, plan again */
 		engine_store_failed(e, p->store, "writing", r);
 		return settle(e, p, AUDIT_DROPPED, "not sent");
 	}
-	/* unknown outcome: the batch stays and is replayed, same key */
+	/* unknown outcome: the batch stays and is resolved, never re-sent */
 	engine_store_failed(e, p->store, "writing (outcome unknown)", r);
 	return 0;
 }
@@ -456,7 +536,7 @@ writes_resolve(struct engine *e, size_t i)
 	if (r == 0 && !p->sent)
 		r = settle(e, p, AUDIT_DROPPED, "never sent; re-planned");
 	else if (r == 0)
-		r = send_batch(e, p);
+		r = resolve_unknown(e, p);
 	free(p);
 	if (r == -1)
 		return 0;
