@@ -173,22 +173,17 @@ audit_observed(struct state_txn *t, size_t i, const struct link *l,
 }
 
 /*
- * The links seen changing largely in this cycle, as a set of key hashes, so
- * that e->large counts links (what the guard compares with the number of
- * links), not observations: a link that moves in two stores, or twice in
- * one cycle (a poll and a re-read), counts once.
+ * The links seen changing largely in this cycle, as a set of key hashes
+ * (e->seen), so that e->large counts links (what the guard compares with
+ * the number of links), not observations: a link that moves in two
+ * stores, or twice in one cycle (a poll and a re-read), counts once.
  */
-static struct {
-	uint64_t	*h;	/* open addressing, 0 = empty */
-	size_t		 n, cap;
-} seen;
-
 static void
-seen_clear(void)
+seen_clear(struct key_set *seen)
 {
-	if (seen.h != NULL)
-		memset(seen.h, 0, seen.cap * sizeof(*seen.h));
-	seen.n = 0;
+	if (seen->h != NULL)
+		memset(seen->h, 0, seen->cap * sizeof(*seen->h));
+	seen->n = 0;
 }
 
 static uint64_t
@@ -203,34 +198,35 @@ key_hash(const char *k)
 
 /* Adds key to the set; 1 when it was not there yet. */
 static int
-seen_add(const char *key)
+seen_add(struct key_set *seen, const char *key)
 {
 	uint64_t h = key_hash(key);
 	size_t k;
 
-	if (2 * (seen.n + 1) > seen.cap) {
-		uint64_t *old = seen.h;
-		size_t oldcap = seen.cap;
+	if (2 * (seen->n + 1) > seen->cap) {
+		uint64_t *old = seen->h;
+		size_t oldcap = seen->cap;
 
-		seen.cap = seen.cap ? seen.cap * 2 : 256;
-		seen.h = xcalloc(seen.cap, sizeof(*seen.h));
-		seen.n = 0;
+		seen->cap = seen->cap ? seen->cap * 2 : 256;
+		seen->h = xcalloc(seen->cap, sizeof(*seen->h));
+		seen->n = 0;
 		for (k = 0; k < oldcap; k++)
 			if (old[k] != 0) {
-				size_t j = old[k] & (seen.cap - 1);
+				size_t j = old[k] & (seen->cap - 1);
 
-				while (seen.h[j] != 0)
-					j = (j + 1) & (seen.cap - 1);
-				seen.h[j] = old[k];
-				seen.n++;
+				while (seen->h[j] != 0)
+					j = (j + 1) & (seen->cap - 1);
+				seen->h[j] = old[k];
+				seen->n++;
 			}
 		free(old);
 	}
-	for (k = h & (seen.cap - 1); seen.h[k] != 0; k = (k + 1) & (seen.cap - 1))
-		if (seen.h[k] == h)
+	for (k = h & (seen->cap - 1); seen->h[k] != 0;
+	    k = (k + 1) & (seen->cap - 1))
+		if (seen->h[k] == h)
 			return 0;
-	seen.h[k] = h;
-	seen.n++;
+	seen->h[k] = h;
+	seen->n++;
 	return 1;
 }
 
@@ -273,7 +269,7 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	d = sync_observe(&l, x->i, lv->available, &x->e->pol);
 	if (d != 0) {
 		x->e->changed++;
-		if (sync_change_large(before, d) && seen_add(key))
+		if (sync_change_large(before, d) && seen_add(&x->e->seen, key))
 			x->e->large++;
 		log_info("store %s: %s changed by %+" PRId64 " (%" PRId64
 		    " -> %" PRId64 ")", x->e->c->stores[x->i].name, key, d,
@@ -749,7 +745,7 @@ cycle(struct engine *e)
 	size_t i;
 
 	e->changed = e->large = e->written = 0;
-	seen_clear();
+	seen_clear(&e->seen);
 	if (!e->ready) {
 		if (resolve_locations(e) == -1)
 			return 0;
@@ -864,6 +860,7 @@ engine_close(struct engine *e)
 
 	for (i = 0; i < e->nstores; i++)
 		client_free(e->s[i].cl);
+	free(e->seen.h);
 	state_close(e->st);
 }
 

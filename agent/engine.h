@@ -43,6 +43,12 @@ struct store_rt {
 	int64_t		 bulk_retry_at[2];	/* monotonic ms, per kind */
 };
 
+/* A set of link key hashes (engine.c). */
+struct key_set {
+	uint64_t	*h;		/* open addressing, 0 = empty */
+	size_t		 n, cap;
+};
+
 struct engine {
 	const struct conf	*c;
 	struct state		*st;
@@ -57,6 +63,7 @@ struct engine {
 	/* this cycle */
 	size_t			 changed;	/* changes seen */
 	size_t			 large;		/* links changed largely (guard) */
+	struct key_set		 seen;		/* ... as key hashes */
 	size_t			 written;	/* changes applied */
 };
 
