@@ -147,3 +147,6 @@ clean:
 # Also removes the dependency cache (sources and built libraries).
 distclean:
 	rm -rf build
+
+# make sim: the deterministic simulation (after the object lists it uses)
+include mk/sim.mk

@@ -1,0 +1,802 @@
+/*
+ * sim.c: owns the schedules and the oracle of the deterministic simulation
+ * (docs/simulation.md).
+ *
+ *   sim [-n N] [-s FIRST] [-j JOBS]   N schedules from seed FIRST on, each in
+ *                                     a child process; ends "N schedules,
+ *                                     N failed"
+ *   sim -t SEED                       one schedule with its step-by-step trace
+ *
+ * A schedule: a seed chooses 2 or 3 stores (1-3 locations, 2-8 variants),
+ * the sync policy, each store's idempotency semantics (key retention from
+ * none to days, random eviction, what a replay answers), the search index's
+ * lag and misses, outages, faults at every request, crashes at every
+ * request and every LMDB commit, and external sales, restocks and refunds
+ * between any two steps.  The real engine (engine_run(), what `run` does)
+ * syncs through it; after a warm-up the faults and changes come, then a
+ * quiet stretch, and at quiescence the oracle checks every invariant.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "log.h"
+#include "sim.h"
+#include "state.h"
+#include "sync.h"
+
+#define WARMUP_MS	2000	/* no faults: every link gets its first sighting */
+#define QUIET_MIN_MS	1500
+#define QUIET_MAX_MS	100000	/* past sweeps and a reconciliation */
+#define MAX_FAILS	8
+
+
+/* ---- randomness ---------------------------------------------------------- */
+
+static uint64_t rng;
+
+uint64_t
+sim_rand(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);	/* splitmix64 */
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+uint32_t
+sim_below(uint32_t n)
+{
+	return n == 0 ? 0 : (uint32_t)(sim_rand() % n);
+}
+
+int
+sim_chance(unsigned permille)
+{
+	return permille > 0 && sim_below(1000) < permille;
+}
+
+/* ---- the schedule -------------------------------------------------------- */
+
+static struct {
+	uint64_t	seed;
+	size_t		nstores, nlocs, nvariants;
+	enum initial_policy initial;
+	enum direction	direction;
+	int64_t		active_ms;
+	int64_t		init[SIM_STORES][SIM_LEVELS];	/* at the start */
+	int64_t		ext[SIM_STORES][SIM_LEVELS];	/* external changes */
+	char		dir[256];
+	struct conf	conf;
+	int		stopping;
+	int64_t		next_check;
+	int		nfails;
+	char		fails[MAX_FAILS][256];
+	size_t		nbatches;
+	struct sim_batch batch[SIM_BATCHES];
+} S;
+
+int	sim_tracing;
+jmp_buf	sim_crash_jmp;
+int	sim_crashes;
+static struct state *sim_state;	/* the agent's, while it is open */
+
+void
+sim_trace(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!sim_tracing)
+		return;
+	fprintf(stderr, "[%8.3f] ", (double)(sim_now - SIM_EPOCH_MS) / 1000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+sim_fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (S.nfails < MAX_FAILS) {
+		va_start(ap, fmt);
+		vsnprintf(S.fails[S.nfails], sizeof(S.fails[0]), fmt, ap);
+		va_end(ap);
+		sim_trace("VIOLATION: %s", S.fails[S.nfails]);
+	}
+	S.nfails++;
+}
+
+static int
+phase_active(void)
+{
+	int64_t t = sim_now - SIM_EPOCH_MS;
+
+	return t >= WARMUP_MS && t < WARMUP_MS + S.active_ms;
+}
+
+void
+sim_crash_point(const char *where)
+{
+	sim_faults.on = phase_active();
+	if (!sim_faults.on || sim_crashes >= sim_faults.max_crashes ||
+	    !sim_chance(sim_faults.crash))
+		return;
+	sim_trace("CRASH at %s", where);
+	longjmp(sim_crash_jmp, 1);
+}
+
+/* Picks one of n values. */
+#define PICK(a)	((a)[sim_below(sizeof(a) / sizeof((a)[0]))])
+
+static void
+choose_shop(struct sim_shop *s)
+{
+	static const int64_t retention[] = { 0, 0, 300, 2000, 30000, 3600000,
+	    86400000, 7 * 86400000LL };
+	static const unsigned evict[] = { 0, 0, 2, 20, 100 };
+	static const int64_t lag[] = { 0, 0, 400, 1500, 4000 };
+	static const unsigned miss[] = { 0, 0, 0, 30, 150 };
+
+	s->replay = (enum replay_mode)sim_below(REPLAY_MODES);
+	s->retention_ms = PICK(retention);
+	s->evict_permille = PICK(evict);
+	s->lag_ms = PICK(lag);
+	s->miss_permille = PICK(miss);
+	s->down_from = s->down_until = 0;
+	if (sim_chance(300)) {
+		s->down_from = SIM_EPOCH_MS + WARMUP_MS +
+		    sim_below((uint32_t)S.active_ms);
+		s->down_until = s->down_from + 200 + sim_below(8000);
+	}
+}
+
+static void
+choose_faults(void)
+{
+	struct sim_faults *f = &sim_faults;
+	unsigned heavy = sim_chance(700) ? 1 : 0;
+
+	memset(f, 0, sizeof(*f));
+	f->read_fail = heavy * sim_below(80);
+	f->read_garbage = heavy * sim_below(30);
+	f->throttle = heavy * sim_below(60);
+	f->write_connect = heavy * sim_below(60);
+	f->write_lost = heavy * sim_below(100);
+	f->write_reply_lost = heavy * sim_below(200);
+	f->write_slow = heavy * sim_below(80);
+	f->crash = sim_below(40);
+	f->max_crashes = (int)sim_below(7);
+}
+
+static void
+choose_schedule(uint64_t seed)
+{
+	static const enum initial_policy init[] = { INITIAL_PRIMARY,
+	    INITIAL_KEEP, INITIAL_MIN };
+	size_t i, k, nev;
+
+	memset(&S.init, 0, sizeof(S.init));
+	memset(&S.ext, 0, sizeof(S.ext));
+	S.seed = seed;
+	rng = seed * 0x2545f4914f6cdd1dULL + 1;
+	sim_clock_reset();
+	S.nstores = 2 + sim_below(2);
+	S.nlocs = 1 + sim_below(SIM_LOCS);
+	S.nvariants = 2 + sim_below(SIM_VARIANTS - 1);
+	S.initial = PICK(init);
+	S.direction = sim_chance(250) ? DIRECTION_ONE_WAY : DIRECTION_TWO_WAY;
+	S.active_ms = 1500 + sim_below(6500);
+	sim_nshops = S.nstores;
+	for (i = 0; i < S.nstores; i++) {
+		sim_shop_init(&sim_shops[i], (int)i, S.nlocs, S.nvariants);
+		choose_shop(&sim_shops[i]);
+		for (k = 0; k < sim_shops[i].nlevels; k++)
+			S.init[i][k] = sim_shops[i].lvl[k].available;
+	}
+	choose_faults();
+	nev = sim_below(SIM_EVENTS / 2);
+	for (k = 0; k < nev; k++) {
+		int64_t d = (int64_t)sim_below(3) + 1;
+
+		sim_schedule_external((int)sim_below((uint32_t)S.nstores),
+		    sim_below((uint32_t)sim_shops[0].nlevels),
+		    sim_chance(650) ? -d : d, SIM_EPOCH_MS + WARMUP_MS +
+		    sim_below((uint32_t)S.active_ms));
+	}
+}
+
+void
+sim_external_done(int store, size_t level, int64_t delta)
+{
+	S.ext[store][level] += delta;
+}
+
+/* ---- the oracle's record of batches -------------------------------------- */
+
+static struct sim_batch *
+batch_find(const char *key)
+{
+	size_t k;
+
+	for (k = 0; k < S.nbatches; k++)
+		if (strcmp(S.batch[k].key, key) == 0)
+			return &S.batch[k];
+	return NULL;
+}
+
+int
+sim_batch_sent(int store, const char *key, const struct sim_change *ch,
+    size_t n)
+{
+	struct sim_batch *b;
+
+	if (batch_find(key) != NULL || n == 0 || ch[0].delta == 0 ||
+	    S.nbatches == SIM_BATCHES)
+		return 0;	/* a replay, a probe, or too many to follow */
+	b = &S.batch[S.nbatches++];
+	memset(b, 0, sizeof(*b));
+	snprintf(b->key, sizeof(b->key), "%s", key);
+	b->store = store;
+	b->n = n < SIM_LEVELS ? n : SIM_LEVELS;
+	memcpy(b->ch, ch, b->n * sizeof(*ch));
+	return 1;
+}
+
+void
+sim_batch_ran(const char *key)
+{
+	struct sim_batch *b = batch_find(key);
+
+	if (b == NULL)
+		return;		/* a probe */
+	if (++b->runs > 1)
+		sim_fail("batch %.8s applied %d times", key, b->runs);
+}
+
+void
+sim_batch_answered(const char *key)
+{
+	struct sim_batch *b = batch_find(key);
+
+	if (b != NULL)
+		b->answered = 1;
+}
+
+void	__wrap_state_trim(struct state *st);
+
+/* Dropping resident pages only costs page faults here: not simulated. */
+void
+__wrap_state_trim(struct state *st)
+{
+	(void)st;
+}
+
+/* ---- the agent's side: config, crashes, restarts ------------------------- */
+
+struct state	*__real_state_open(const char *dir, int readonly);
+void		 __real_state_close(struct state *st);
+int		 __real_mdb_txn_commit(void *txn);
+struct state	*__wrap_state_open(const char *dir, int readonly);
+void		 __wrap_state_close(struct state *st);
+int		 __wrap_mdb_txn_commit(void *txn);
+int		 __wrap_state_lock_syncer(const char *dir);
+int		 __real_mdb_env_open(void *env, const char *path, unsigned flags,
+		    unsigned mode);
+int		 __wrap_mdb_env_open(void *env, const char *path, unsigned flags,
+		    unsigned mode);
+
+struct state *
+__wrap_state_open(const char *dir, int readonly)
+{
+	struct state *st = __real_state_open(dir, readonly);
+
+	if (!readonly)
+		sim_state = st;
+	return st;
+}
+
+void
+__wrap_state_close(struct state *st)
+{
+	if (st == sim_state)
+		sim_state = NULL;
+	__real_state_close(st);
+}
+
+/* Every durable commit is a crash point (once the agent is running). */
+int
+__wrap_mdb_txn_commit(void *txn)
+{
+	int rc = __real_mdb_txn_commit(txn);
+
+	if (rc == 0 && sim_state != NULL)
+		sim_crash_point("after an LMDB commit");
+	return rc;
+}
+
+/*
+ * The simulated crashes kill the agent, not the machine: what it committed
+ * is in the page cache either way, so the simulation spares LMDB's writes
+ * and syncs to the file (MDB_WRITEMAP | MDB_NOSYNC, LMDB's own values).
+ * That power cuts lose nothing committed is LMDB's promise, not ours.
+ */
+int
+__wrap_mdb_env_open(void *env, const char *path, unsigned flags,
+    unsigned mode)
+{
+	return __real_mdb_env_open(env, path, flags | 0x80000 | 0x10000, mode);
+}
+
+/* One process runs the agent again and again: its lock is its own. */
+int
+__wrap_state_lock_syncer(const char *dir)
+{
+	(void)dir;
+	return 0;
+}
+
+static int
+write_conf(void)
+{
+	static const char *const initial[] = { "primary", "keep", "min" };
+	char text[4096], tok[300];
+	struct conf_errors errs;
+	FILE *f;
+	size_t i, n;
+	int len;
+
+	snprintf(tok, sizeof(tok), "%s/token", S.dir);
+	if ((f = fopen(tok, "w")) == NULL)
+		return -1;
+	fputs("shpat_simulated\n", f);
+	fclose(f);
+	chmod(tok, 0600);
+	len = snprintf(text, sizeof(text),
+	    "[sync]\ninterval = 1s\nstate_dir = %s/state\ninitial = %s\n"
+	    "direction = %s\noverlap = 5s\nreconcile = 30s\n"
+	    "catalog_refresh = 5m\nguard = 0\nbulk_threshold = 0\n", S.dir,
+	    initial[S.initial],
+	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way");
+	for (i = 0; i < S.nstores; i++)
+		len += snprintf(text + len, sizeof(text) - (size_t)len,
+		    "[store s%zu]\nshop = s%zu.myshopify.com\ntoken_file = %s\n",
+		    i, i, tok);
+	n = (size_t)len;
+	memset(&errs, 0, sizeof(errs));
+	if (conf_parse("sim.conf", text, n, &S.conf, &errs) != 0) {
+		for (i = 0; i < errs.n; i++)
+			fprintf(stderr, "%s\n", errs.msg[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The level of store s that link key's truth is (variant, location). */
+static int64_t
+expected(size_t s, size_t k)
+{
+	int64_t base = 0, sum = 0;
+	size_t j;
+
+	switch (S.initial) {
+	case INITIAL_PRIMARY:
+		base = S.init[0][k];
+		break;
+	case INITIAL_KEEP:
+		base = S.init[s][k];
+		break;
+	case INITIAL_MIN:
+		base = S.init[0][k];
+		for (j = 1; j < S.nstores; j++)
+			if (S.init[j][k] < base)
+				base = S.init[j][k];
+		break;
+	}
+	if (S.direction == DIRECTION_ONE_WAY)
+		return base + S.ext[0][k] + (s != 0 ? S.ext[s][k] : 0);
+	for (j = 0; j < S.nstores; j++)
+		sum += S.ext[j][k];
+	return base + sum;
+}
+
+/* ---- quiescence and the final checks ------------------------------------- */
+
+struct agent_view {
+	size_t	links, in_step, pending;
+};
+
+static int
+view_link(const struct link *l, void *arg)
+{
+	struct agent_view *v = arg;
+
+	v->links++;
+	v->in_step += sync_in_step(l);
+	return 0;
+}
+
+static int
+view_txn(struct state_txn *t, void *arg)
+{
+	struct agent_view *v = arg;
+	struct pending *p = malloc(sizeof(*p));
+	uint32_t i;
+
+	for (i = 0; i < S.nstores; i++)
+		if (state_pending_get(t, i, p) == 0)
+			v->pending++;
+	free(p);
+	return state_link_each(t, view_link, v);
+}
+
+/* Per level of every store: what the uncertain events' guesses cost. */
+static int64_t correction[SIM_STORES][SIM_LEVELS];
+
+static size_t
+level_index(size_t s, uint64_t item, uint64_t location)
+{
+	size_t k;
+
+	for (k = 0; k < sim_shops[s].nlevels; k++)
+		if (sim_shops[s].lvl[k].item == item &&
+		    sim_shops[s].lvl[k].location == location)
+			return k;
+	return SIZE_MAX;
+}
+
+static int
+levels_match(int report)
+{
+	size_t s, k;
+	int ok = 1;
+
+	for (s = 0; s < S.nstores; s++)
+		for (k = 0; k < sim_shops[s].nlevels; k++) {
+			int64_t want = expected(s, k) + correction[s][k];
+
+			if (sim_shops[s].lvl[k].available == want)
+				continue;
+			ok = 0;
+			if (report)
+				sim_fail("store %zu level %zu: %" PRId64 ", want %"
+				    PRId64 " (no change lost, none applied "
+				    "twice)", s, k, sim_shops[s].lvl[k].available,
+				    want);
+		}
+	return ok;
+}
+
+void
+sim_idle(volatile int *stop)
+{
+	struct agent_view v = { 0, 0, 0 };
+	int64_t t = sim_now - SIM_EPOCH_MS, quiet = WARMUP_MS + S.active_ms;
+
+	sim_faults.on = phase_active();
+	if (t < quiet + QUIET_MIN_MS || sim_now < S.next_check)
+		return;
+	S.next_check = sim_now + 500;
+	if (t >= quiet + QUIET_MAX_MS) {
+		sim_trace("quiet for %d s: stopping", QUIET_MAX_MS / 1000);
+		*stop = 1;
+		return;
+	}
+	if (sim_state == NULL || state_view(sim_state, view_txn, &v) != 0)
+		return;
+	if (v.pending == 0 && v.in_step == v.links && levels_match(0)) {
+		sim_trace("quiescent: %zu links in step", v.links);
+		*stop = 1;
+	}
+}
+
+/* The agent's verdicts, from its audit log, against what really happened. */
+struct verdicts {
+	size_t	uncertain;
+};
+
+static void
+judge(const struct audit_entry *a, struct verdicts *v)
+{
+	struct sim_batch *b = batch_find(a->batch);
+	size_t k, s, lvl;
+	int guess;
+
+	if (b == NULL)
+		return;
+	switch (a->kind) {
+	case AUDIT_APPLIED:
+		if (b->runs != 1)
+			sim_fail("batch %.8s taken as applied, ran %d times",
+			    b->key, b->runs);
+		return;
+	case AUDIT_DROPPED:
+		if (b->runs != 0)
+			sim_fail("batch %.8s dropped as not run, ran %d times",
+			    b->key, b->runs);
+		return;
+	case AUDIT_UNCERTAIN:
+	case AUDIT_UNCERTAIN_REPLANNED:
+		break;
+	default:
+		return;
+	}
+	if (b->answered)
+		sim_fail("batch %.8s uncertain, but its answer had come",
+		    b->key);
+	guess = a->kind == AUDIT_UNCERTAIN;
+	/* one entry per change, in the batch's order */
+	if ((k = b->judged++) >= b->n || (lvl = level_index((size_t)b->store,
+	    b->ch[k].item, b->ch[k].location)) == SIZE_MAX)
+		return;
+	if (k == 0)
+		v->uncertain++;
+	/* a wrong guess shifts the link (every store when two-way) by its error */
+	for (s = 0; s < S.nstores; s++)
+		if (S.direction == DIRECTION_TWO_WAY || s == (size_t)b->store)
+			correction[s][lvl] += (b->runs - guess) *
+			    b->ch[k].delta;
+}
+
+static int
+audit_one(const struct audit_entry *a, void *arg)
+{
+	judge(a, arg);
+	return 0;
+}
+
+static int
+audit_txn(struct state_txn *t, void *arg)
+{
+	return state_audit_last(t, AUDIT_MAX, audit_one, arg);
+}
+
+static void
+final_checks(size_t *uncertain)
+{
+	char path[300];
+	struct agent_view v = { 0, 0, 0 };
+	struct verdicts vd = { 0 };
+	struct state *st;
+	size_t k;
+
+	memset(correction, 0, sizeof(correction));
+	snprintf(path, sizeof(path), "%s/state", S.dir);
+	if ((st = __real_state_open(path, 1)) == NULL) {
+		sim_fail("the state cannot be opened");
+		return;
+	}
+	if (state_view(st, audit_txn, &vd) != 0 ||
+	    state_view(st, view_txn, &v) != 0)
+		sim_fail("the state cannot be read");
+	__real_state_close(st);
+	for (k = 0; k < S.nbatches; k++)
+		if (S.batch[k].runs > 1)
+			sim_fail("batch %.8s ran %d times", S.batch[k].key,
+			    S.batch[k].runs);
+	if (v.pending != 0)
+		sim_fail("%zu batches still pending at quiescence", v.pending);
+	if (v.links != S.nvariants * S.nlocs)
+		sim_fail("%zu links, want %zu", v.links, S.nvariants * S.nlocs);
+	if (v.in_step != v.links)
+		sim_fail("%zu of %zu links not in step", v.links - v.in_step,
+		    v.links);
+	levels_match(1);
+	*uncertain = vd.uncertain;
+}
+
+static const char *
+replay_name(enum replay_mode m)
+{
+	return m == REPLAY_ORIGINAL ? "original-result" :
+	    m == REPLAY_STALE ? "stale-if-applied" : "re-execute";
+}
+
+static void
+describe(void)
+{
+	size_t i;
+
+	sim_trace("seed %" PRIu64 ": %zu stores x %zu locations x %zu variants,"
+	    " initial %d, %s, active %" PRId64 " ms, crashes <= %d (%u/1000)",
+	    S.seed, S.nstores, S.nlocs, S.nvariants, (int)S.initial,
+	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way",
+	    S.active_ms, sim_faults.max_crashes, sim_faults.crash);
+	for (i = 0; i < S.nstores; i++)
+		sim_trace("store %zu: replay %s, keys kept %" PRId64 " ms, evict "
+		    "%u/1000, index lag %" PRId64 " ms, misses %u/1000, outage "
+		    "%" PRId64 " ms", i, replay_name(sim_shops[i].replay),
+		    sim_shops[i].retention_ms, sim_shops[i].evict_permille,
+		    sim_shops[i].lag_ms, sim_shops[i].miss_permille,
+		    sim_shops[i].down_until - sim_shops[i].down_from);
+}
+
+static void
+remove_dir(void)
+{
+	static const char *const files[] = { "state/invsync.mdb",
+	    "state/invsync.mdb-lock", "state/invsync.lock", "state", "token" };
+	char path[300];
+	size_t k;
+
+	for (k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+		snprintf(path, sizeof(path), "%s/%s", S.dir, files[k]);
+		(void)remove(path);
+	}
+	(void)remove(S.dir);
+}
+
+/* Runs schedule seed to quiescence and checks it.  0 passed, 1 failed. */
+static int
+run_schedule(uint64_t seed, size_t *uncertain)
+{
+	static volatile int stop;
+	static int rc;
+	struct engine_opts opts;
+	char cmd[600];
+	int k;
+
+	memset(&S, 0, sizeof(S));
+	sim_crashes = 0;
+	sim_state = NULL;
+	snprintf(S.dir, sizeof(S.dir), "/dev/shm/invsync-sim.%ld.%" PRIu64,
+	    (long)getpid(), seed);
+	snprintf(cmd, sizeof(cmd), "%s/state", S.dir);
+	if ((mkdir(S.dir, 0700) == -1 && errno != EEXIST) ||
+	    (mkdir(cmd, 0700) == -1 && errno != EEXIST)) {
+		perror(S.dir);
+		return 1;
+	}
+	choose_schedule(seed);
+	describe();
+	if (write_conf() == -1)
+		return 1;
+	memset(&opts, 0, sizeof(opts));
+	stop = 0;
+	rc = 0;
+	if (setjmp(sim_crash_jmp) != 0) {
+		/* the process died: its memory and its LMDB handle go */
+		sim_crashes++;
+		for (k = 0; k < (int)S.nbatches; k++)
+			S.batch[k].answered = 0;	/* died with the process */
+		if (sim_state != NULL)
+			__real_state_close(sim_state);
+		sim_state = NULL;
+		sim_heap_drop();
+		sim_trace("restart #%d", sim_crashes);
+	}
+	sim_heap_on = 1;
+	if (!stop)
+		rc = engine_run(&S.conf, &opts, &stop);
+	sim_heap_on = 0;
+	if (sim_heap_drop() > 0)
+		sim_fail("the agent leaked memory");
+	if (rc != 0)
+		sim_fail("the agent exited %d", rc);
+	final_checks(uncertain);
+	remove_dir();
+	for (k = 0; k < S.nfails && k < MAX_FAILS; k++)
+		printf("FAIL seed %" PRIu64 ": %s\n", seed, S.fails[k]);
+	if (S.nfails > 0)
+		fflush(stdout);
+	return S.nfails > 0;
+}
+
+/* ---- the runner ---------------------------------------------------------- */
+
+static int
+usage(void)
+{
+	fprintf(stderr, "usage: sim [-n SCHEDULES] [-s FIRST_SEED] [-j JOBS]\n"
+	    "       sim -t SEED\n");
+	return 2;
+}
+
+struct tally {
+	unsigned long	failed, uncertain;
+};
+
+/* Worker w of jobs runs seeds first + w, + w + jobs, ... below first + n. */
+static void
+work(uint64_t first, unsigned long n, int w, int jobs, struct tally *t)
+{
+	uint64_t seed;
+
+	for (seed = first + (uint64_t)w; seed < first + n; seed += (uint64_t)jobs) {
+		size_t u = 0;
+
+		t->failed += (unsigned long)run_schedule(seed, &u);
+		t->uncertain += u;
+	}
+}
+
+/* Runs n schedules in jobs worker processes; the tally of them all. */
+static struct tally
+run_many(uint64_t first, unsigned long n, int jobs)
+{
+	struct tally all = { 0, 0 }, t;
+	int w, status, fds[2];
+
+	if (pipe(fds) == -1) {
+		all.failed = n;
+		return all;
+	}
+	for (w = 0; w < jobs; w++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			close(fds[0]);
+			if (freopen("/dev/null", "w", stderr) == NULL)
+				_exit(3);
+			memset(&t, 0, sizeof(t));
+			work(first, n, w, jobs, &t);
+			_exit(write(fds[1], &t, sizeof(t)) == sizeof(t) ? 0 : 3);
+		}
+		if (pid == -1)
+			all.failed = n;
+	}
+	close(fds[1]);
+	while (read(fds[0], &t, sizeof(t)) == sizeof(t)) {
+		all.failed += t.failed;
+		all.uncertain += t.uncertain;
+	}
+	close(fds[0]);
+	while (wait(&status) != -1)
+		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+			printf("a worker died (status %d): its schedules count "
+			    "as failed\n", status);
+			all.failed += n / (unsigned long)jobs + 1;
+		}
+	return all;
+}
+
+int
+main(int argc, char **argv)
+{
+	unsigned long n = 1000;
+	struct tally t;
+	uint64_t first = 1, trace = 0;
+	int c, jobs = 2, one = 0;
+
+	while ((c = getopt(argc, argv, "n:s:j:t:")) != -1)
+		switch (c) {
+		case 'n': n = strtoul(optarg, NULL, 10); break;
+		case 's': first = strtoull(optarg, NULL, 10); break;
+		case 'j': jobs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
+		case 't': trace = strtoull(optarg, NULL, 10); one = 1; break;
+		default: return usage();
+		}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (one) {
+		size_t u = 0;
+		int r;
+
+		sim_tracing = 1;
+		log_init(2);
+		r = run_schedule(trace, &u);
+		printf("seed %" PRIu64 ": %s, %d crashes, %zu uncertain\n", trace,
+		    r ? "FAILED" : "passed", sim_crashes, u);
+		printf("1 schedules, %d failed\n", r);
+		return r;
+	}
+	log_init(-1);
+	t = run_many(first, n, jobs);
+	printf("%lu uncertain events (writes whose answer was lost)\n",
+	    t.uncertain);
+	if (t.failed == 0)
+		printf("PASS simulation: seeds %" PRIu64 "-%" PRIu64 "\n", first,
+		    first + n - 1);
+	printf("%lu schedules, %lu failed\n", n, t.failed);
+	return t.failed != 0;
+}
