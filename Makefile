@@ -105,6 +105,8 @@ NEED_PACKAGES = deps/packages.txt $(if $(filter test,$(MAKECMDGOALS)),tests/pack
 
 # The suites; each prints PASS/FAIL/SKIP lines that tests/run counts.
 SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
+	 "$(TESTDIR)/sim -l tests/sim/regressions.txt" \
+	 "$(TESTDIR)/sim -n 2000" \
 	 "$(PYTHON) tests/graphql/validate.py" \
 	 "$(PYTHON) tests/fakeshop/test_fakeshop.py" \
 	 "$(PYTHON) tests/e2e/test_client.py --bin $(INVSYNC_BIN)" \
@@ -112,7 +114,7 @@ SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "$(PYTHON) tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)" \
 	 "bash tests/install/test_install.sh"
 
-test: $(INVSYNC_BIN) $(UNIT_BINS) $(PY_STAMP)
+test: $(INVSYNC_BIN) $(UNIT_BINS) $(TESTDIR)/sim $(PY_STAMP)
 	@sh scripts/need-packages.sh deps/packages.txt tests/packages.txt
 	@bash tests/run $(SUITES)
 

@@ -1,5 +1,5 @@
 /*
- * bulk.c: owns the bulk operations of a big store (issue 7, API-NOTES §7).
+ * bulk.c: owns the bulk operations of a big store (issue 7, docs/shopify-api.md §7).
  * A store with at least bulk_threshold variants reads its full catalog,
  * and the first sighting of its levels, as one JSONL file each: a few
  * points instead of several per variant.  An operation runs while the
@@ -11,7 +11,7 @@
  * applied over newer news: a catalog file is followed by an incremental
  * read of what changed since the last refresh (catalog.c), and a levels
  * file only gives links their first sighting; a link the polls have seen
- * is theirs (DESIGN §5).
+ * is theirs (docs/design.md §5).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -155,7 +155,7 @@ op_start(struct engine *e, struct op_meta *m)
 	m->at = util_now_ms();
 	cr = client_bulk_start(e->s[m->i].cl, m->kind, &op);
 	if (cr == CLIENT_AUTH) {
-		/* e.g. a token kind bulk queries do not take (API-NOTES §7) */
+		/* e.g. a token kind bulk queries do not take (docs/shopify-api.md §7) */
 		log_warn("store %s: bulk operations refused (%s); reading in "
 		    "pages", store_name(e, m->i),
 		    client_stats(e->s[m->i].cl)->last_error);

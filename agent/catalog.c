@@ -1,5 +1,5 @@
 /*
- * catalog.c: owns linking (DESIGN §3): a store's product variants become
+ * catalog.c: owns linking (docs/design.md §3): a store's product variants become
  * sides of links, one per linked location group, keyed by handle (+ SKU or
  * options), SKU or barcode.  A key twice in one store is refused for that
  * store; a handle or SKU edit moves the side to its new link; a variant

@@ -1,5 +1,5 @@
 /*
- * check.c: owns `invsync check` (DESIGN §2): reaches every store and says,
+ * check.c: owns `invsync check` (docs/design.md §2): reaches every store and says,
  * in words a merchant can act on, whether syncing can start: TLS, API
  * version, scopes, locations and how they link, and how the catalogs match.
  */

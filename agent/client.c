@@ -2,7 +2,7 @@
  * client.c: owns one store's conversation with the Admin API: endpoint,
  * credentials (a token file, or the client-credentials grant refreshed
  * ahead of expiry and once on a 401), the local cost bucket fed by
- * extensions.cost (DESIGN §5), and retries of reads.  Writes are sent once;
+ * extensions.cost (docs/design.md §5), and retries of reads.  Writes are sent once;
  * the engine decides about replays.  Tokens are never logged.
  */
 #include <inttypes.h>
@@ -30,7 +30,7 @@
 #define URL_MAX			(CONF_PATH_MAX + 128)
 #define COST_MARGIN		10	/* points kept free when sizing pages */
 #define PAGE_MIN_NODES		25	/* a page shrinks to fit the bucket down to this */
-#define QUERY_COST_MAX		1000	/* Shopify's single-query limit (API-NOTES §4) */
+#define QUERY_COST_MAX		1000	/* Shopify's single-query limit (docs/shopify-api.md §4) */
 
 /* The paged operations, for the per-node cost learned from replies. */
 enum paged_op { OP_LOCATIONS, OP_CATALOG, OP_LEVELS, OP_COUNT };
@@ -167,7 +167,7 @@ form_append(char *buf, size_t bufsz, const char *s)
 	buf[n] = '\0';
 }
 
-/* Runs the client-credentials grant (API-NOTES §5).  CLIENT_OK or why not. */
+/* Runs the client-credentials grant (docs/shopify-api.md §5).  CLIENT_OK or why not. */
 static enum client_result
 fetch_token(struct client *cl)
 {
@@ -266,7 +266,7 @@ bucket_update(struct client *cl, const struct shopify_cost *cost)
 
 /*
  * Waits until the bucket should hold cost points, instead of being refused
- * (DESIGN §5).  Returns 0, or -1 when stopped.
+ * (docs/design.md §5).  Returns 0, or -1 when stopped.
  */
 /* The points in the store's bucket now, as the last reply and time say. */
 static double
@@ -846,7 +846,7 @@ client_levels(struct client *cl, uint64_t location, int64_t since_ms,
 	char gid[SHOPIFY_GID_MAX], after[SHOPIFY_CURSOR_MAX] = "";
 	struct page_args a = { gid, NULL, since_ms > 0 ? since_ms / 1000 : -1 };
 	enum client_result r;
-	/* an idle incremental poll must cost a few points (DESIGN §9) */
+	/* an idle incremental poll must cost a few points (docs/design.md §9) */
 	int first = since_ms > 0 ? LEVELS_FIRST_IDLE : LEVELS_FIRST;
 
 	snprintf(gid, sizeof(gid), "gid://shopify/Location/%" PRIu64, location);
@@ -1056,7 +1056,7 @@ client_probe_key(struct client *cl, const char *key, uint64_t item,
 	return CLIENT_OK;
 }
 
-/* ---- bulk operations (API-NOTES §7) ------------------------------------- */
+/* ---- bulk operations (docs/shopify-api.md §7) ------------------------------------- */
 
 static enum shopify_result
 p_count(const char *b, size_t n, struct shopify_reply *r, void *o, void *a)

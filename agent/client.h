@@ -5,7 +5,7 @@
  *
  * Every function returns an enum client_result.  Reads retry transient
  * faults and THROTTLED answers a few times with backoff; the adjust mutation
- * is sent exactly once per call and never again by anyone (DESIGN §4).
+ * is sent exactly once per call and never again by anyone (docs/design.md §4).
  */
 #ifndef CLIENT_H
 #define CLIENT_H
@@ -159,7 +159,7 @@ enum client_result client_read_levels(struct client *,
 enum client_result client_adjust(struct client *, const struct pending *p,
 	    int (*on_send)(void *), void *arg, struct adjust_result *res);
 
-/* What a zero-delta probe under a batch's key found (DESIGN §4). */
+/* What a zero-delta probe under a batch's key found (docs/design.md §4). */
 enum key_probe {
 	PROBE_SEEN,		/* IDEMPOTENCY_KEY_PARAMETER_MISMATCH: the batch
 				   reached the store and has finished */
@@ -182,7 +182,7 @@ enum client_result client_probe_key(struct client *, const char *key,
 const char	*client_probe_str(enum key_probe);
 
 /*
- * Bulk operations (API-NOTES §7).  client_variants_count: how many variants
+ * Bulk operations (docs/shopify-api.md §7).  client_variants_count: how many variants
  * the store has (capped at 10000).  client_bulk_start: starts a bulk query
  * (*op gets id and status); a userError (LIMIT_REACHED when 5 run, ...)
  * is CLIENT_REFUSED with the message in the stats' last_error.

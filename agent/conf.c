@@ -1,5 +1,5 @@
 /*
- * conf.c: owns the configuration file of DESIGN §2: reading it, parsing its
+ * conf.c: owns the configuration file of docs/design.md §2: reading it, parsing its
  * INI into struct conf with every error collected as "FILE:LINE: message",
  * checking the secret files it names, and printing it back.
  */

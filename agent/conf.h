@@ -1,5 +1,5 @@
 /*
- * conf.h: the parsed configuration file (DESIGN §2) and its parser.
+ * conf.h: the parsed configuration file (docs/design.md §2) and its parser.
  *
  * The parser is pure apart from stat(2)/open(2) of the secret files and the
  * ca_file it names: text in, struct out, every error collected as

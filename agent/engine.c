@@ -1,5 +1,5 @@
 /*
- * engine.c: owns the sync cycle and level polling (DESIGN §3, §5, §6):
+ * engine.c: owns the sync cycle and level polling (docs/design.md §3, §5, §6):
  * locations are resolved into groups once, then every cycle each store is
  * polled (incrementally with an overlap, fully every `reconcile`), the
  * observed changes move into owed amounts, and the owed changes are written.
@@ -495,7 +495,7 @@ pass_page(struct engine *e, size_t i, const char *pass, int64_t pstart)
 }
 
 /*
- * The periodic full reconciliation of store i (DESIGN §5), paced: a page of
+ * The periodic full reconciliation of store i (docs/design.md §5), paced: a page of
  * levels at a time, bought with RECONCILE_SHARE % of the store's restore
  * rate, so a big catalog's pass neither stalls syncing nor drains the
  * bucket.  A pass starts `reconcile` after the last one started and keeps
@@ -548,7 +548,7 @@ reconcile_step(struct engine *e, size_t i)
  * poll minus a small margin; once per overlap a sweep reads those updated
  * since the last sweep minus the whole overlap (so an index lagging up to
  * the overlap misses nothing, and a level changed once is read a few
- * times, not once per poll of the overlap: DESIGN §9); all of them when a
+ * times, not once per poll of the overlap: docs/design.md §9); all of them when a
  * reconciliation is due.  Returns 0, 1 when the store failed (it is backed
  * off), -1 when the state failed.
  */
@@ -662,7 +662,7 @@ count_links(struct state_txn *t, void *arg)
 	return 0;
 }
 
-/* The absurd-change guard (DESIGN §6): pause before anything propagates. */
+/* The absurd-change guard (docs/design.md §6): pause before anything propagates. */
 static void
 check_guard(struct engine *e)
 {
@@ -754,7 +754,7 @@ cycle(struct engine *e)
 	for (i = 0; i < e->nstores; i++)
 		if (engine_store_ok(e, i) && catalog_step(e, i) == -1)
 			return -1;
-	/* a pending batch is resolved before anything else (DESIGN §4) */
+	/* a pending batch is resolved before anything else (docs/design.md §4) */
 	for (i = 0; i < e->nstores; i++)
 		if (engine_store_ok(e, i))
 			resolved[i] = writes_resolve(e, i);

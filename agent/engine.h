@@ -1,5 +1,5 @@
 /*
- * engine.h: the sync cycle (DESIGN §3-6): poll every store, plan in one
+ * engine.h: the sync cycle (docs/design.md §3-6): poll every store, plan in one
  * LMDB transaction, write each store's batch, settle.
  *
  * engine.c runs the cycle and the polling, catalog.c turns store catalogs
@@ -21,7 +21,7 @@
 #define BACKOFF_BASE_MS		1000
 #define BACKOFF_CAP_MS		300000	/* 5 min */
 #define RECONCILE_SHARE		10	/* % of a store's restore rate a paced
-					   reconciliation may use (DESIGN §9) */
+					   reconciliation may use (docs/design.md §9) */
 #define RECONCILE_PAGE_POINTS	800	/* budget that buys one page of levels */
 #define LEVEL_PAGE		250	/* levels applied per transaction */
 
@@ -118,7 +118,7 @@ void	catalog_full_abort(struct catalog_ctx *x);
 
 
 /* writes.c */
-/* Resolves store i's pending batch first (DESIGN §4). 1 when none is left. */
+/* Resolves store i's pending batch first (docs/design.md §4). 1 when none is left. */
 int	writes_resolve(struct engine *e, size_t i);
 /* Journals every store's owed changes as pending batches in one txn. */
 int	writes_plan(struct engine *e);

@@ -3,7 +3,7 @@
  *
  * One easy handle per store keeps its connection alive between requests: a
  * BearSSL handshake that parses the whole CA bundle costs tens of ms on a
- * Pi (build-notes §1).  Every limit has a name in http.h.
+ * Pi (docs/build.md §1).  Every limit has a name in http.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -41,7 +41,7 @@ struct transfer {
 	int				 sink_refused;
 };
 
-/* Distribution CA bundles, most common first (build-notes §6). */
+/* Distribution CA bundles, most common first (docs/build.md §6). */
 static const char *const ca_search[] = {
 	"/etc/ssl/certs/ca-certificates.crt",	/* Debian, Raspberry Pi OS, Ubuntu, Alpine */
 	"/etc/pki/tls/certs/ca-bundle.crt",	/* Fedora, RHEL */

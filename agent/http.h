@@ -45,7 +45,7 @@ struct http_request {
 	const char	*body;
 	size_t		 len;
 	/*
-	 * Called once, just before the first body byte goes out (DESIGN §4).
+	 * Called once, just before the first body byte goes out (docs/design.md §4).
 	 * A non-zero return aborts the request before anything is sent.
 	 */
 	int		(*on_send)(void *arg);
@@ -100,7 +100,7 @@ const char *http_result_str(enum http_result r);
 
 /*
  * The CA bundle to use: override when non-empty, else $SSL_CERT_FILE, else
- * the first existing file of the distribution search list (build-notes §6).
+ * the first existing file of the distribution search list (docs/build.md §6).
  * Returns the path (static storage or override), or NULL when none exists.
  */
 const char *http_find_ca(const char *override);

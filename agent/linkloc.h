@@ -1,5 +1,5 @@
 /*
- * linkloc.h: linking locations across stores (DESIGN §2): by the
+ * linkloc.h: linking locations across stores (docs/design.md §2): by the
  * [locations] lines of the config, else the only location of each store,
  * else equal names.
  */

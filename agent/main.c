@@ -1,5 +1,5 @@
 /*
- * main.c: the command line of DESIGN §2: options, the configuration,
+ * main.c: the command line of docs/design.md §2: options, the configuration,
  * signals, and dispatch to the commands.
  *
  * Exit status: 0 ok, 1 runtime failure (or problems found by check),

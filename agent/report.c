@@ -1,6 +1,6 @@
 /*
  * report.c: owns the commands that read or flip state while `run` runs:
- * status, log, pause and resume (short LMDB transactions, DESIGN §2).
+ * status, log, pause and resume (short LMDB transactions, docs/design.md §2).
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -1482,7 +1482,7 @@ shopify_parse_time(const char *s, int64_t *t)
 	return 0;
 }
 
-/* h) bulk operations (API-NOTES §7) */
+/* h) bulk operations (docs/shopify-api.md §7) */
 
 static const char *const bulk_status_names[] = {
 	[SHOPIFY_BULK_CREATED] = "CREATED",

@@ -188,7 +188,7 @@ struct shopify_change_out {
 	char	location_id[SHOPIFY_GID_MAX];	/* "" when null */
 };
 
-/* InventoryAdjustQuantitiesUserErrorCode (API-NOTES §3.3). */
+/* InventoryAdjustQuantitiesUserErrorCode (docs/shopify-api.md §3.3). */
 enum shopify_ue_code {
 	SHOPIFY_UE_UNKNOWN = 0,		/* null or unlisted code */
 	SHOPIFY_UE_INTERNAL_LEDGER_DOCUMENT,
@@ -237,7 +237,7 @@ struct shopify_token {
 	int64_t	expires_in;		/* seconds */
 };
 
-/* h) bulk operations (API-NOTES §7) */
+/* h) bulk operations (docs/shopify-api.md §7) */
 enum shopify_bulk_kind {
 	SHOPIFY_BULK_CATALOG,		/* bulk_catalog.graphql: variants */
 	SHOPIFY_BULK_LEVELS		/* bulk_levels.graphql: every level */

@@ -2,7 +2,7 @@
  * state.c: owns the LMDB environment; the only file that includes lmdb.h.
  *
  * Records are stored in this machine's native layout (an LMDB file is not
- * portable between 32- and 64-bit builds anyway, build-notes §8); the meta
+ * portable between 32- and 64-bit builds anyway, docs/build.md §8); the meta
  * value "schema" names the layout version.
  */
 #include <errno.h>

@@ -65,7 +65,7 @@ struct pending_change {
 	int64_t		delta;
 };
 
-/* A write batch journaled before it is sent (DESIGN §4). */
+/* A write batch journaled before it is sent (docs/design.md §4). */
 struct pending {
 	char			key[33];	/* idempotency key, 32 hex digits */
 	uint32_t		store;
@@ -125,7 +125,7 @@ void		 state_close(struct state *st);
 /*
  * Drops this process's resident pages of the (read-only) map: they stay in
  * the page cache, and the next read faults them back in.  Between
- * transactions only; keeps idle RSS small after a full pass (DESIGN §9).
+ * transactions only; keeps idle RSS small after a full pass (docs/design.md §9).
  */
 void		 state_trim(struct state *st);
 

@@ -1,5 +1,5 @@
 /*
- * sync.c: owns the sync arithmetic of DESIGN §3 (a PN-counter merge):
+ * sync.c: owns the sync arithmetic of docs/design.md §3 (a PN-counter merge):
  * observations become owed changes, applied writes move owed into the
  * baseline, so our own writes are never seen as changes (no echo).
  */
@@ -82,7 +82,7 @@ current_target(const struct link *l, int64_t *target)
 	return 0;
 }
 
-/* First sighting of side s with value q: the initial policy (DESIGN §3). */
+/* First sighting of side s with value q: the initial policy (docs/design.md §3). */
 static void
 first_sighting(struct link *l, size_t s, int64_t q,
     const struct sync_policy *p)

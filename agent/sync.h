@@ -1,5 +1,5 @@
 /*
- * sync.h: the sync model of DESIGN §3-4 as pure functions on struct link.
+ * sync.h: the sync model of docs/design.md §3-4 as pure functions on struct link.
  * No I/O: the engine reads levels, calls these, and stores the results.
  *
  * For every link, store i has a baseline L_i (what we believe it holds)
@@ -22,7 +22,7 @@ struct sync_policy {
 };
 
 /*
- * The link key of a variant at a location group (DESIGN §3): by handle
+ * The link key of a variant at a location group (docs/design.md §3): by handle
  * ("h:HANDLE/SKU", else "h:HANDLE/o:OPTIONS", else "h:HANDLE/-"), by SKU
  * ("s:SKU") or by barcode ("b:BARCODE"), then "@GROUP".  Writes it to out
  * (outsz bytes) and returns 0, or -1 when the variant has no such key
@@ -72,7 +72,7 @@ int	sync_consistent(const struct link *l);
 int	sync_in_step(const struct link *l);
 
 /*
- * The absurd-change guard (DESIGN §6) looks for what a bulk-import mistake
+ * The absurd-change guard (docs/design.md §6) looks for what a bulk-import mistake
  * does, not what selling does: a large change is at least GUARD_MIN_UNITS
  * units and at least half of what the level held before (a level zeroed,
  * doubled, or set from nothing).  Sales of a few units never are.

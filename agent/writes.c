@@ -1,5 +1,5 @@
 /*
- * writes.c: owns the write protocol of DESIGN §4 (docs/write-protocol.md
+ * writes.c: owns the write protocol of docs/design.md §4 (docs/write-protocol.md
  * has its case table).
  *
  *   plan     one transaction journals each store's owed changes as a
@@ -329,7 +329,7 @@ replay_seen(struct engine *e, const struct pending *p,
 }
 
 /*
- * Resolves batch p, sent earlier with no definitive answer (DESIGN §4).
+ * Resolves batch p, sent earlier with no definitive answer (docs/design.md §4).
  * The probe first: a batch still running is waited for; a key the store
  * has not seen is now held by the probe, and the batch is settled as
  * uncertain from its levels.  A seen key is replayed when that is safe
@@ -399,7 +399,7 @@ on_send(void *arg)
 	struct send_ctx *x = arg;
 	struct timespec a, b;
 
-	/* DESIGN §4 asks how small this window is: make bench reads the line */
+	/* docs/design.md §4 asks how small this window is: make bench reads the line */
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	x->marked = state_update(x->e->st, mark_sent_txn, x) == 0;
 	clock_gettime(CLOCK_MONOTONIC, &b);

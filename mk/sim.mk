@@ -1,11 +1,13 @@
-# The deterministic simulation (docs/simulation.md): the real engine, write
+# The deterministic simulation (tests/sim/README.md): the real engine, write
 # protocol, linking, sync arithmetic and LMDB state against simulated
 # stores, through the client.h seam.  Its objects are the agent's own but
 # client.o and clock.o, which tests/sim/ replaces at link time.
 #
-#   make sim                 SIM_SCHEDULES schedules (default 100000) on 2 jobs
+#   make sim                 SIM_SCHEDULES schedules (default 100000), 2 jobs;
+#                            a glibc build (musl's allocator unmaps memory
+#                            on free, which makes it twice as slow)
 #   make sim SEED=N          one schedule, with its step-by-step trace
-#   make sim-short           the slice `make test` runs
+#   make test                runs the first 2000 and the regression seeds
 
 SIM_BIN		= $(TESTDIR)/sim
 SIM_SRCS	= tests/sim/sim.c tests/sim/sim_shop.c tests/sim/sim_client.c \
@@ -15,19 +17,20 @@ SIM_WRAP	= -Wl,--wrap=mdb_txn_commit,--wrap=mdb_env_open,--wrap=state_open,--wra
 SIM_SCHEDULES	?= 100000
 SIM_JOBS	?= 2
 
-.PHONY: sim sim-short
+.PHONY: sim
 
 $(SIM_BIN): $(SIM_SRCS) tests/sim/sim.h $(SIM_OBJS) | $(TESTDIR)
 	$(CC) $(ALL_CFLAGS) -Itests/sim $(ALL_LDFLAGS) $(SIM_WRAP) -o $@ \
 	    $(SIM_SRCS) $(SIM_OBJS) $(DEPS_LIBS)
 
-ifdef SEED
+ifneq ($(GLIBC),1)
+sim:
+	@$(MAKE) --no-print-directory GLIBC=1 sim
+else ifdef SEED
 sim: $(SIM_BIN)
 	$(SIM_BIN) -t $(SEED)
 else
 sim: $(SIM_BIN)
-	$(SIM_BIN) -n $(SIM_SCHEDULES) -j $(SIM_JOBS)
+	@$(SIM_BIN) -l tests/sim/regressions.txt | tail -1
+	@time $(SIM_BIN) -n $(SIM_SCHEDULES) -j $(SIM_JOBS)
 endif
-
-sim-short: $(SIM_BIN)
-	$(SIM_BIN) -n 2000 -j $(SIM_JOBS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end tests: the invsync agent against the fake Shopify (DESIGN §8, issue 5).
+"""End-to-end tests: the invsync agent against the fake Shopify (docs/design.md §8, issue 5).
 
     python3 tests/e2e/test_e2e.py --bin build/invsync [--seed N] [--only NAME[,NAME]] [--long]
 
@@ -133,7 +133,7 @@ def check_no_double_apply(fake, stores, one_way=False, since=0.0, tolerance=None
        fake applied to j's level from the agent's writes, and X_i(t) the running sum of the
        external changes (sell/restock/refund/set) of that link in store i up to time t.  The
        agent writes to j what it read from the other stores: each cycle it owes j everything
-       the sources changed up to the moment it read them (PN counter, DESIGN §3), so after
+       the sources changed up to the moment it read them (PN counter, docs/design.md §3), so after
        each applied write A must equal a sum of prefixes, one per source store i (every
        store but j; one-way: the primary only, and nothing is ever written to the primary):
        A == sum_i X_i(s_i) for some read times s_i <= the write's time.

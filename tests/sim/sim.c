@@ -6,6 +6,7 @@
  *                                     a child process; ends "N schedules,
  *                                     N failed"
  *   sim -t SEED                       one schedule with its step-by-step trace
+ *   sim -l FILE                       the seeds FILE lists (regressions)
  *
  * A schedule: a seed chooses 2 or 3 stores (1-3 locations, 2-8 variants),
  * the sync policy, each store's idempotency semantics (key retention from
@@ -33,7 +34,7 @@
 #include "state.h"
 #include "sync.h"
 
-#define WARMUP_MS	2000	/* no faults: every link gets its first sighting */
+#define WARMUP_MS	1500	/* no faults: every link gets its first sighting */
 #define QUIET_MIN_MS	1500
 #define QUIET_MAX_MS	100000	/* past sweeps and a reconciliation */
 #define MAX_FAILS	8
@@ -73,6 +74,11 @@ static struct {
 	enum initial_policy initial;
 	enum direction	direction;
 	int64_t		active_ms;
+	int64_t		active_from;	/* 0 until every link is sighted */
+	size_t		nev;		/* external changes, drawn up front */
+	int		ev_store[SIM_EVENTS];
+	size_t		ev_level[SIM_EVENTS];
+	int64_t		ev_delta[SIM_EVENTS], ev_at[SIM_EVENTS];
 	int64_t		init[SIM_STORES][SIM_LEVELS];	/* at the start */
 	int64_t		ext[SIM_STORES][SIM_LEVELS];	/* external changes */
 	char		dir[256];
@@ -121,9 +127,8 @@ sim_fail(const char *fmt, ...)
 static int
 phase_active(void)
 {
-	int64_t t = sim_now - SIM_EPOCH_MS;
-
-	return t >= WARMUP_MS && t < WARMUP_MS + S.active_ms;
+	return S.active_from != 0 && sim_now >= S.active_from &&
+	    sim_now < S.active_from + S.active_ms;
 }
 
 void
@@ -154,10 +159,9 @@ choose_shop(struct sim_shop *s)
 	s->evict_permille = PICK(evict);
 	s->lag_ms = PICK(lag);
 	s->miss_permille = PICK(miss);
-	s->down_from = s->down_until = 0;
+	s->down_from = s->down_until = 0;	/* offsets until activate() */
 	if (sim_chance(300)) {
-		s->down_from = SIM_EPOCH_MS + WARMUP_MS +
-		    sim_below((uint32_t)S.active_ms);
+		s->down_from = sim_below((uint32_t)S.active_ms);
 		s->down_until = s->down_from + 200 + sim_below(8000);
 	}
 }
@@ -197,7 +201,7 @@ choose_schedule(uint64_t seed)
 	S.nvariants = 2 + sim_below(SIM_VARIANTS - 1);
 	S.initial = PICK(init);
 	S.direction = sim_chance(250) ? DIRECTION_ONE_WAY : DIRECTION_TWO_WAY;
-	S.active_ms = 1500 + sim_below(6500);
+	S.active_ms = 1000 + sim_below(4000);
 	sim_nshops = S.nstores;
 	for (i = 0; i < S.nstores; i++) {
 		sim_shop_init(&sim_shops[i], (int)i, S.nlocs, S.nvariants);
@@ -206,15 +210,37 @@ choose_schedule(uint64_t seed)
 			S.init[i][k] = sim_shops[i].lvl[k].available;
 	}
 	choose_faults();
-	nev = sim_below(SIM_EVENTS / 2);
+	S.nev = nev = sim_below(SIM_EVENTS / 2);
 	for (k = 0; k < nev; k++) {
 		int64_t d = (int64_t)sim_below(3) + 1;
 
-		sim_schedule_external((int)sim_below((uint32_t)S.nstores),
-		    sim_below((uint32_t)sim_shops[0].nlevels),
-		    sim_chance(650) ? -d : d, SIM_EPOCH_MS + WARMUP_MS +
-		    sim_below((uint32_t)S.active_ms));
+		S.ev_store[k] = (int)sim_below((uint32_t)S.nstores);
+		S.ev_level[k] = sim_below((uint32_t)sim_shops[0].nlevels);
+		S.ev_delta[k] = sim_chance(650) ? -d : d;
+		S.ev_at[k] = sim_below((uint32_t)S.active_ms);
 	}
+}
+
+/*
+ * The faults and the external changes begin once every link has had its
+ * first sighting (and WARMUP_MS has passed): a change before it is, by
+ * the `initial` policy, not one to propagate.
+ */
+static void
+activate(void)
+{
+	size_t k;
+
+	S.active_from = sim_now;
+	sim_trace("every link sighted: faults and changes begin");
+	for (k = 0; k < S.nev; k++)
+		sim_schedule_external(S.ev_store[k], S.ev_level[k],
+		    S.ev_delta[k], S.active_from + S.ev_at[k]);
+	for (k = 0; k < S.nstores; k++)
+		if (sim_shops[k].down_until != 0) {
+			sim_shops[k].down_from += S.active_from;
+			sim_shops[k].down_until += S.active_from;
+		}
 }
 
 void
@@ -414,16 +440,20 @@ expected(size_t s, size_t k)
 /* ---- quiescence and the final checks ------------------------------------- */
 
 struct agent_view {
-	size_t	links, in_step, pending;
+	size_t	links, in_step, pending, sighted;
 };
 
 static int
 view_link(const struct link *l, void *arg)
 {
 	struct agent_view *v = arg;
+	size_t i, n = 0;
 
 	v->links++;
 	v->in_step += sync_in_step(l);
+	for (i = 0; i < l->nsides; i++)
+		n += l->side[i].item != 0 && l->side[i].has_baseline;
+	v->sighted += n == S.nstores;
 	return 0;
 }
 
@@ -481,14 +511,26 @@ levels_match(int report)
 void
 sim_idle(volatile int *stop)
 {
-	struct agent_view v = { 0, 0, 0 };
-	int64_t t = sim_now - SIM_EPOCH_MS, quiet = WARMUP_MS + S.active_ms;
+	struct agent_view v = { 0, 0, 0, 0 };
+	int64_t quiet;
 
+	if (S.active_from == 0) {
+		if (sim_now - SIM_EPOCH_MS >= WARMUP_MS && sim_state != NULL &&
+		    state_view(sim_state, view_txn, &v) == 0 &&
+		    v.links == S.nvariants * S.nlocs && v.sighted == v.links)
+			activate();
+		else if (sim_now - SIM_EPOCH_MS >= QUIET_MAX_MS) {
+			sim_fail("links never all sighted");
+			*stop = 1;
+		}
+		return;
+	}
+	quiet = S.active_from + S.active_ms;
 	sim_faults.on = phase_active();
-	if (t < quiet + QUIET_MIN_MS || sim_now < S.next_check)
+	if (sim_now < quiet + QUIET_MIN_MS || sim_now < S.next_check)
 		return;
 	S.next_check = sim_now + 500;
-	if (t >= quiet + QUIET_MAX_MS) {
+	if (sim_now >= quiet + QUIET_MAX_MS) {
 		sim_trace("quiet for %d s: stopping", QUIET_MAX_MS / 1000);
 		*stop = 1;
 		return;
@@ -566,7 +608,7 @@ static void
 final_checks(size_t *uncertain)
 {
 	char path[300];
-	struct agent_view v = { 0, 0, 0 };
+	struct agent_view v = { 0, 0, 0, 0 };
 	struct verdicts vd = { 0 };
 	struct state *st;
 	size_t k;
@@ -699,7 +741,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: sim [-n SCHEDULES] [-s FIRST_SEED] [-j JOBS]\n"
-	    "       sim -t SEED\n");
+	    "       sim -t SEED\n       sim -l FILE\n");
 	return 2;
 }
 
@@ -761,6 +803,38 @@ run_many(uint64_t first, unsigned long n, int jobs)
 	return all;
 }
 
+/* Runs the seeds listed in path, one a line ('#' comments). */
+static int
+run_list(const char *path)
+{
+	char line[256];
+	unsigned long n = 0, failed = 0;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		perror(path);
+		return 2;
+	}
+	if (freopen("/dev/null", "w", stderr) == NULL)
+		return 2;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *end;
+		uint64_t seed = strtoull(line, &end, 10);
+		size_t u = 0;
+
+		if (end == line)
+			continue;	/* a comment or a blank line */
+		n++;
+		if (run_schedule(seed, &u))
+			failed++;
+		else
+			printf("PASS regression seed %" PRIu64 "\n", seed);
+	}
+	fclose(f);
+	printf("%lu schedules, %lu failed\n", n, failed);
+	return failed != 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -769,12 +843,13 @@ main(int argc, char **argv)
 	uint64_t first = 1, trace = 0;
 	int c, jobs = 2, one = 0;
 
-	while ((c = getopt(argc, argv, "n:s:j:t:")) != -1)
+	while ((c = getopt(argc, argv, "n:s:j:t:l:")) != -1)
 		switch (c) {
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 's': first = strtoull(optarg, NULL, 10); break;
 		case 'j': jobs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
 		case 't': trace = strtoull(optarg, NULL, 10); one = 1; break;
+		case 'l': log_init(-1); return run_list(optarg);
 		default: return usage();
 		}
 	setvbuf(stdout, NULL, _IOLBF, 0);

@@ -3,7 +3,7 @@
  * (lines out of a byte stream cut anywhere) and the bulk parts of
  * agent/shopify.c and agent/client.c (the run and status replies, one
  * JSONL line as a variant or a level).  The lines are shaped like the
- * ones API-NOTES §7 shows; the fake's files are tested end to end by
+ * ones docs/shopify-api.md §7 shows; the fake's files are tested end to end by
  * tests/e2e/test_e2e.py.
  */
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * test_sync.c: the sync arithmetic of DESIGN §3 (sync.c), by tables and by
+ * test_sync.c: the sync arithmetic of docs/design.md §3 (sync.c), by tables and by
  * a randomised model: stores that sell and restock while writes race them,
  * checked for conservation and the two-way invariant.
  */
