@@ -28,7 +28,7 @@ include mk/fuzz.mk mk/lint.mk mk/valgrind.mk
 
 OPT	?= -Os
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	  -Wpointer-arith
+	  -Wmissing-declarations -Wsign-compare -Wpointer-arith
 CFLAGS	?= $(OPT) -g
 # _XOPEN_SOURCE: glibc declares strptime(3) only with it (musl: _DEFAULT_SOURCE)
 ALL_CFLAGS = -std=c11 -D_DEFAULT_SOURCE -D_XOPEN_SOURCE=700 $(WARN) -ffunction-sections \
@@ -52,7 +52,8 @@ LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/json.o $(OBJDIR)/jsonl.o $(OBJDIR)/shopify.o \
 	   $(OBJDIR)/graphql.o \
 	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/state.o \
-	   $(OBJDIR)/sync.o $(OBJDIR)/linkloc.o $(OBJDIR)/catalog.o \
+	   $(OBJDIR)/sync.o $(OBJDIR)/sched.o $(OBJDIR)/meta.o \
+	   $(OBJDIR)/linkloc.o $(OBJDIR)/run.o $(OBJDIR)/catalog.o \
 	   $(OBJDIR)/bulk.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
 	   $(OBJDIR)/check.o $(OBJDIR)/notify.o

@@ -19,8 +19,9 @@
 #include <string.h>
 
 #include "bulk.h"
-#include "engine.h"
+#include "catalog.h"
 #include "log.h"
+#include "meta.h"
 #include "util.h"
 
 #define BULK_RETRY_MS	60000	/* after a failed or refused operation, */
@@ -41,11 +42,12 @@ struct op_meta {
 	int64_t			 gen;	/* catalog: the load's generation */
 };
 
-static void
-meta_name(char *buf, size_t bufsz, const char *what,
-    enum shopify_bulk_kind kind, size_t i)
+/* The meta value (meta.h) what (META_BULK_CATALOG, META_BULKAT_CATALOG or
+   META_BULKGEN_CATALOG) of an operation of kind: one row per kind. */
+static enum meta_id
+op_meta(enum meta_id what, enum shopify_bulk_kind kind)
 {
-	snprintf(buf, bufsz, "%s.%s.%zu", what, kind_name[kind], i);
+	return (enum meta_id)(what + (kind == SHOPIFY_BULK_LEVELS));
 }
 
 const char *
@@ -58,26 +60,22 @@ int
 bulk_op_get(struct state_txn *t, enum shopify_bulk_kind kind, size_t i,
     char *id, size_t idsz, int64_t *at)
 {
-	char name[48];
-
-	meta_name(name, sizeof(name), "bulk", kind, i);
-	id[0] = '\0';
-	if (state_meta_get_str(t, name, id, idsz) == -1)
+	if (meta_get_str(t, op_meta(META_BULK_CATALOG, kind), i, id,
+	    idsz) == -1)
 		return -1;
-	meta_name(name, sizeof(name), "bulkat", kind, i);
-	return state_meta_get_i64(t, name, at) == -1 ? -1 : 0;
+	return meta_get_i64(t, op_meta(META_BULKAT_CATALOG, kind), i,
+	    at) == -1 ? -1 : 0;
 }
 
 static int
 get_txn(struct state_txn *t, void *arg)
 {
 	struct op_meta *m = arg;
-	char name[48];
 
 	if (bulk_op_get(t, m->kind, m->i, m->id, sizeof(m->id), &m->at) == -1)
 		return -1;
-	meta_name(name, sizeof(name), "bulkgen", m->kind, m->i);
-	return state_meta_get_i64(t, name, &m->gen) == -1 ? -1 : 0;
+	return meta_get_i64(t, op_meta(META_BULKGEN_CATALOG, m->kind), m->i,
+	    &m->gen) == -1 ? -1 : 0;
 }
 
 /* Stores m, or forgets the operation when m->id is "". */
@@ -85,53 +83,53 @@ static int
 put_txn(struct state_txn *t, void *arg)
 {
 	const struct op_meta *m = arg;
-	char id[48], at[48], gen[48];
+	enum meta_id id = op_meta(META_BULK_CATALOG, m->kind);
+	enum meta_id at = op_meta(META_BULKAT_CATALOG, m->kind);
+	enum meta_id gen = op_meta(META_BULKGEN_CATALOG, m->kind);
 
-	meta_name(id, sizeof(id), "bulk", m->kind, m->i);
-	meta_name(at, sizeof(at), "bulkat", m->kind, m->i);
-	meta_name(gen, sizeof(gen), "bulkgen", m->kind, m->i);
 	if (m->id[0] == '\0')
-		return state_meta_del(t, id) == -1 ||
-		    state_meta_del(t, at) == -1 ||
-		    state_meta_del(t, gen) == -1 ? -1 : 0;
-	return state_meta_put_str(t, id, m->id) == -1 ||
-	    state_meta_put_i64(t, at, m->at) == -1 ||
-	    state_meta_put_i64(t, gen, m->gen) == -1 ? -1 : 0;
+		return meta_del(t, id, m->i) == -1 ||
+		    meta_del(t, at, m->i) == -1 ||
+		    meta_del(t, gen, m->i) == -1 ? -1 : 0;
+	return meta_put_str(t, id, m->i, m->id) == -1 ||
+	    meta_put_i64(t, at, m->i, m->at) == -1 ||
+	    meta_put_i64(t, gen, m->i, m->gen) == -1 ? -1 : 0;
 }
 
+/* The functions on an operation's record return 0, or -1 (LMDB failed). */
 static int
-op_load(struct engine *e, enum shopify_bulk_kind kind, size_t i,
+op_load(struct run *e, enum shopify_bulk_kind kind, size_t i,
     struct op_meta *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->kind = kind;
 	m->i = i;
-	return state_view(e->st, get_txn, m);
+	return state_view(e->st, get_txn, m) == 0 ? 0 : -1;
 }
 
 static int
-op_forget(struct engine *e, struct op_meta *m)
+op_forget(struct run *e, struct op_meta *m)
 {
 	m->id[0] = '\0';
-	return state_update(e->st, put_txn, m);
+	return state_update(e->st, put_txn, m) == 0 ? 0 : -1;
 }
 
 /* Bulk reads are for a real run of a store that has not refused them. */
 static int
-bulk_allowed(struct engine *e, size_t i)
+bulk_allowed(struct run *e, size_t i)
 {
 	return !e->dry_run && e->c->bulk_threshold > 0 && !e->s[i].no_bulk;
 }
 
 static const char *
-store_name(struct engine *e, size_t i)
+store_name(struct run *e, size_t i)
 {
 	return e->c->stores[i].name;
 }
 
 /* Waits a while before the next operation (or download) of this kind. */
 static void
-retry_later(struct engine *e, const struct op_meta *m)
+retry_later(struct run *e, const struct op_meta *m)
 {
 	int64_t wait = e->c->interval_ms * BULK_RETRY_CYCLES;
 
@@ -141,16 +139,17 @@ retry_later(struct engine *e, const struct op_meta *m)
 }
 
 /*
- * Starts an operation of m->kind.  Returns 0, or 1 when the store refuses
- * bulk operations (the caller reads in pages), -1 when the state failed.
+ * Starts an operation of m->kind.  Returns STEP_DONE (started, or the
+ * store failed: backed off), STEP_IN_PAGES when the store refuses bulk
+ * operations, STEP_STATE_FAILED.
  */
-static int
-op_start(struct engine *e, struct op_meta *m)
+static enum step
+op_start(struct run *e, struct op_meta *m)
 {
 	struct shopify_bulk_op op;
 	enum client_result cr;
 	uint32_t gen = 0;
-	char kpoll[32];
+	int64_t poll;
 
 	m->at = util_now_ms();
 	cr = client_bulk_start(e->s[m->i].cl, m->kind, &op);
@@ -160,7 +159,7 @@ op_start(struct engine *e, struct op_meta *m)
 		    "pages", store_name(e, m->i),
 		    client_stats(e->s[m->i].cl)->last_error);
 		e->s[m->i].no_bulk = 1;
-		return 1;
+		return STEP_IN_PAGES;
 	}
 	if (cr == CLIENT_REFUSED) {	/* LIMIT_REACHED, ... */
 		log_warn("store %s: %s bulk operation not started: %s; trying "
@@ -168,32 +167,33 @@ op_start(struct engine *e, struct op_meta *m)
 		    kind_name[m->kind],
 		    client_stats(e->s[m->i].cl)->last_error);
 		retry_later(e, m);
-		return 0;
+		return STEP_DONE;
 	}
 	if (cr != CLIENT_OK) {
-		engine_store_failed(e, m->i, "starting a bulk operation", cr);
-		return 0;
+		run_store_failed(e, m->i, "starting a bulk operation", cr);
+		return STEP_DONE;
 	}
 	if (m->kind == SHOPIFY_BULK_CATALOG && catalog_new_gen(e, &gen) == -1)
-		return -1;
+		return STEP_STATE_FAILED;
 	snprintf(m->id, sizeof(m->id), "%s", op.id);
 	m->gen = gen;
 	if (state_update(e->st, put_txn, m) != 0)
-		return -1;
+		return STEP_STATE_FAILED;
 	log_info("store %s: %s bulk operation %s started", store_name(e, m->i),
 	    kind_name[m->kind], m->id);
 	/* levels: the polls cover what changes from now on */
-	snprintf(kpoll, sizeof(kpoll), "poll.%zu", m->i);
-	if (m->kind == SHOPIFY_BULK_LEVELS && engine_meta_i64(e, kpoll) == 0 &&
-	    engine_meta_set_i64(e, kpoll, m->at) == -1)
-		return -1;
-	return 0;
+	if (m->kind != SHOPIFY_BULK_LEVELS)
+		return STEP_DONE;
+	if (run_meta_get(e, META_POLL, m->i, &poll) == -1 ||
+	    (poll == 0 && run_meta_set(e, META_POLL, m->i, m->at) == -1))
+		return STEP_STATE_FAILED;
+	return STEP_DONE;
 }
 
 /* ---- reading a finished operation's file ------------------------------- */
 
 struct file_ctx {
-	struct engine		*e;
+	struct run		*e;
 	const struct op_meta	*m;
 	struct catalog_ctx	*cat;
 	struct client_level	 page[LEVEL_PAGE];
@@ -224,7 +224,7 @@ on_catalog_line(const char *line, size_t len, void *arg)
 
 /* 1 when location is one store i links. */
 static int
-linked_location(struct engine *e, size_t i, uint64_t location)
+linked_location(struct run *e, size_t i, uint64_t location)
 {
 	size_t g;
 
@@ -237,7 +237,7 @@ linked_location(struct engine *e, size_t i, uint64_t location)
 static int
 flush_levels(struct file_ctx *f)
 {
-	if (engine_observe_first(f->e, f->m->i, f->page, f->n) == -1) {
+	if (run_observe_first(f->e, f->m->i, f->page, f->n) == -1) {
 		f->state_failed = 1;
 		return -1;
 	}
@@ -264,14 +264,14 @@ on_level_line(const char *line, size_t len, void *arg)
 }
 
 /*
- * Streams the file of op into f.  Returns 0 when every line was read and
- * taken, 1 when not (the reason is logged; *forget says whether the file
- * is gone for good), -1 when the state failed.
+ * Streams the file of op into f.  Returns STEP_DONE when every line was
+ * read and taken, STEP_STORE_FAILED when not (the reason is logged;
+ * *forget says whether the file is gone for good), STEP_STATE_FAILED.
  */
-static int
+static enum step
 read_file(struct file_ctx *f, const struct shopify_bulk_op *op, int *forget)
 {
-	struct engine *e = f->e;
+	struct run *e = f->e;
 	size_t i = f->m->i, lines = 0;
 	enum client_result cr = CLIENT_OK;
 
@@ -283,20 +283,20 @@ read_file(struct file_ctx *f, const struct shopify_bulk_op *op, int *forget)
 	if (cr == CLIENT_OK && f->n > 0)
 		(void)flush_levels(f);
 	if (f->state_failed)
-		return -1;
+		return STEP_STATE_FAILED;
 	if (f->malformed) {
 		log_err("store %s: %s bulk file, line %zu: %s; starting "
 		    "another operation later", store_name(e, i),
 		    kind_name[f->m->kind], lines, f->why);
 		*forget = 1;
-		return 1;
+		return STEP_STORE_FAILED;
 	}
 	if (cr == CLIENT_OK && (int64_t)lines != op->object_count) {
 		log_err("store %s: %s bulk file has %zu lines, the operation "
 		    "counted %" PRId64 "; reading it again later",
 		    store_name(e, i), kind_name[f->m->kind], lines,
 		    op->object_count);
-		return 1;
+		return STEP_STORE_FAILED;
 	}
 	if (cr != CLIENT_OK) {
 		log_warn("store %s: %s bulk file: %s; %s", store_name(e, i),
@@ -304,18 +304,22 @@ read_file(struct file_ctx *f, const struct shopify_bulk_op *op, int *forget)
 		    cr == CLIENT_REFUSED ? "starting another operation" :
 		    "reading it again");
 		*forget = cr == CLIENT_REFUSED;
-		return 1;
+		return STEP_STORE_FAILED;
 	}
-	return 0;
+	return STEP_DONE;
 }
 
-/* Applies the file of a completed operation.  0 or -1. */
-static int
-op_finish(struct engine *e, struct op_meta *m,
+/*
+ * Applies the file of a completed operation.  STEP_DONE (applied, or to
+ * be read again later) or STEP_STATE_FAILED.
+ */
+static enum step
+op_finish(struct run *e, struct op_meta *m,
     const struct shopify_bulk_op *op)
 {
 	struct file_ctx *f = xcalloc(1, sizeof(*f));
-	int r, forget;
+	enum step r;
+	int forget;
 
 	f->e = e;
 	f->m = m;
@@ -323,49 +327,52 @@ op_finish(struct engine *e, struct op_meta *m,
 		f->cat = catalog_full_begin(e, m->i, (uint32_t)m->gen);
 	r = read_file(f, op, &forget);
 	if (m->kind == SHOPIFY_BULK_CATALOG) {
-		if (r == 0)
+		if (r == STEP_DONE)
 			r = catalog_full_end(f->cat, m->at);
 		else
 			catalog_full_abort(f->cat);
-	} else if (r == 0)
-		r = engine_levels_sighted(e, m->i, m->at);
+	} else if (r == STEP_DONE && run_levels_sighted(e, m->i, m->at) == -1)
+		r = STEP_STATE_FAILED;
 	free(f);
-	if (r == -1)
-		return -1;
-	if (r == 0) {
+	if (r == STEP_STATE_FAILED)
+		return STEP_STATE_FAILED;
+	if (r == STEP_DONE) {
 		log_info("store %s: %s bulk operation %s applied (%" PRId64
 		    " lines)", store_name(e, m->i), kind_name[m->kind], m->id,
 		    op->object_count);
-		return op_forget(e, m);
+		return op_forget(e, m) == -1 ? STEP_STATE_FAILED : STEP_DONE;
 	}
 	retry_later(e, m);
-	return forget ? op_forget(e, m) : 0;
+	return forget && op_forget(e, m) == -1 ? STEP_STATE_FAILED : STEP_DONE;
 }
 
-/* Reads where operation m is, and applies its file once done.  0 or -1. */
-static int
-op_step(struct engine *e, struct op_meta *m)
+/*
+ * Reads where operation m is, and applies its file once done.  STEP_DONE
+ * (a store failure included: backed off) or STEP_STATE_FAILED.
+ */
+static enum step
+op_step(struct run *e, struct op_meta *m)
 {
 	struct shopify_bulk_op op;
 	enum client_result cr;
 
 	if (util_mono_ms() < e->s[m->i].bulk_retry_at[m->kind])
-		return 0;
+		return STEP_DONE;
 	cr = client_bulk_status(e->s[m->i].cl, m->id, &op);
 	if (cr != CLIENT_OK) {
-		engine_store_failed(e, m->i, "reading a bulk operation", cr);
-		return 0;
+		run_store_failed(e, m->i, "reading a bulk operation", cr);
+		return STEP_DONE;
 	}
 	if (op.id[0] == '\0') {
 		log_warn("store %s: bulk operation %s is unknown to the store; "
 		    "starting another", store_name(e, m->i), m->id);
-		return op_forget(e, m);
+		return op_forget(e, m) == -1 ? STEP_STATE_FAILED : STEP_DONE;
 	}
 	switch (op.status) {
 	case SHOPIFY_BULK_CREATED:
 	case SHOPIFY_BULK_RUNNING:
 	case SHOPIFY_BULK_CANCELING:
-		return 0;
+		return STEP_DONE;
 	case SHOPIFY_BULK_COMPLETED:
 		return op_finish(e, m, &op);
 	default:
@@ -379,60 +386,67 @@ op_step(struct engine *e, struct op_meta *m)
 	if (strcmp(op.error_code, "ACCESS_DENIED") == 0)
 		e->s[m->i].no_bulk = 1;
 	retry_later(e, m);
-	return op_forget(e, m);
+	return op_forget(e, m) == -1 ? STEP_STATE_FAILED : STEP_DONE;
 }
 
 /*
  * Whether store i is big enough for bulk reads: counted afresh, the count
- * kept in LMDB for the levels.  1 big, 0 not, -1 the store failed.
+ * kept in LMDB for the levels (META_VARIANTS), *big set.  STEP_DONE,
+ * STEP_STORE_FAILED (backed off) or STEP_STATE_FAILED.
  */
-static int
-count_big(struct engine *e, size_t i)
+static enum step
+count_big(struct run *e, size_t i, int *big)
 {
 	enum client_result cr;
 	int64_t n = 0;
-	char name[32];
 
+	*big = 0;
 	if ((cr = client_variants_count(e->s[i].cl, &n)) != CLIENT_OK) {
-		engine_store_failed(e, i, "counting variants", cr);
-		return -1;
+		run_store_failed(e, i, "counting variants", cr);
+		return STEP_STORE_FAILED;
 	}
-	snprintf(name, sizeof(name), "variants.%zu", i);
-	if (engine_meta_set_i64(e, name, n) == -1)
-		return -1;
-	return n >= e->c->bulk_threshold;
+	if (run_meta_set(e, META_VARIANTS, i, n) == -1)
+		return STEP_STATE_FAILED;
+	*big = n >= e->c->bulk_threshold;
+	return STEP_DONE;
 }
 
-int
-bulk_catalog(struct engine *e, size_t i)
+enum step
+bulk_catalog(struct run *e, size_t i)
 {
 	struct op_meta m;
+	enum step r;
 	int big;
 
 	if (!bulk_allowed(e, i))
-		return 1;
+		return STEP_IN_PAGES;
 	if (op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == -1)
-		return -1;
+		return STEP_STATE_FAILED;
 	if (m.id[0] != '\0')
 		return op_step(e, &m);
 	if (util_mono_ms() < e->s[i].bulk_retry_at[m.kind])
-		return 0;
-	if ((big = count_big(e, i)) != 1)
-		return big == 0 ? 1 : 0;
+		return STEP_DONE;
+	if ((r = count_big(e, i, &big)) != STEP_DONE)
+		return r == STEP_STATE_FAILED ? r : STEP_DONE;
+	if (!big)
+		return STEP_IN_PAGES;
 	return op_start(e, &m);
 }
 
 int
-bulk_catalog_running(struct engine *e, size_t i)
+bulk_catalog_running(struct run *e, size_t i)
 {
 	struct op_meta m;
 
-	return bulk_allowed(e, i) &&
-	    op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == 0 && m.id[0] != '\0';
+	if (!bulk_allowed(e, i))
+		return 0;
+	if (op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == -1)
+		return -1;
+	return m.id[0] != '\0';
 }
 
 int
-bulk_forget(struct engine *e, enum shopify_bulk_kind kind, size_t i)
+bulk_forget(struct run *e, enum shopify_bulk_kind kind, size_t i)
 {
 	struct op_meta m;
 
@@ -446,42 +460,47 @@ bulk_forget(struct engine *e, enum shopify_bulk_kind kind, size_t i)
 }
 
 int
-bulk_levels_wanted(struct engine *e, size_t i)
+bulk_levels_wanted(struct run *e, size_t i)
 {
-	char name[32];
+	int64_t n;
 
 	if (!bulk_allowed(e, i))
 		return 0;
-	snprintf(name, sizeof(name), "variants.%zu", i);
-	return engine_meta_i64(e, name) >= e->c->bulk_threshold;
+	if (run_meta_get(e, META_VARIANTS, i, &n) == -1)
+		return -1;
+	return n >= e->c->bulk_threshold;
 }
 
-int
-bulk_levels(struct engine *e, size_t i)
+enum step
+bulk_levels(struct run *e, size_t i)
 {
 	struct op_meta m;
 
 	if (op_load(e, SHOPIFY_BULK_LEVELS, i, &m) == -1)
-		return -1;
+		return STEP_STATE_FAILED;
 	if (m.id[0] != '\0')
 		return op_step(e, &m);
 	if (util_mono_ms() < e->s[i].bulk_retry_at[m.kind])
-		return 0;
-	return op_start(e, &m) == -1 ? -1 : 0;
+		return STEP_DONE;
+	return op_start(e, &m) == STEP_STATE_FAILED ? STEP_STATE_FAILED :
+	    STEP_DONE;
 }
 
 int
-bulk_busy(struct engine *e)
+bulk_busy(struct run *e)
 {
 	struct op_meta m;
 	size_t i;
 	int k;
 
 	for (i = 0; i < e->nstores; i++)
-		for (k = SHOPIFY_BULK_CATALOG; k <= SHOPIFY_BULK_LEVELS; k++)
-			if (bulk_allowed(e, i) && engine_store_ok(e, i) &&
-			    op_load(e, (enum shopify_bulk_kind)k, i, &m) == 0 &&
-			    m.id[0] != '\0')
+		for (k = SHOPIFY_BULK_CATALOG; k <= SHOPIFY_BULK_LEVELS; k++) {
+			if (!bulk_allowed(e, i) || !run_store_ok(e, i))
+				continue;
+			if (op_load(e, (enum shopify_bulk_kind)k, i, &m) == -1)
+				return -1;
+			if (m.id[0] != '\0')
 				return 1;
+		}
 	return 0;
 }

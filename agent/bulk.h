@@ -1,5 +1,6 @@
 /*
- * bulk.h: the bulk operations of big stores (bulk.c, issue 7).
+ * bulk.h: the bulk operations of big stores (bulk.c, issue 7).  Called by
+ * engine.c (and bulk_op_get by report.c).
  */
 #ifndef BULK_H
 #define BULK_H
@@ -7,31 +8,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "run.h"
 #include "shopify.h"
 #include "state.h"
-
-struct engine;
 
 #define BULK_KINDS	2	/* enum shopify_bulk_kind: catalog, levels */
 
 /*
- * bulk.c (issue 7): bulk operations of a store of bulk_threshold variants
- * or more.  bulk_catalog: a full catalog load is due; starts, follows or
- * applies its operation.  Returns 0, 1 when the store is read in pages
- * instead (small, or refusing bulk), -1 when the state failed.
- * bulk_levels: the same for the first sighting of the links' levels
- * (0 or -1), when bulk_levels_wanted().  bulk_catalog_running: a catalog
- * operation is in flight (it is followed every cycle, due or not).
- * bulk_forget: a read in pages did what the operation was for; it is
- * dropped (0 or -1).  bulk_busy: an operation of a healthy store is in
- * flight (`once` waits for it).
+ * Steps, for a store of bulk_threshold variants or more.  bulk_catalog: a
+ * full catalog load is due, or one is in flight; starts, follows or
+ * applies its operation.  Returns STEP_DONE, STEP_IN_PAGES when the store
+ * is read in pages instead (small, or refusing bulk), STEP_STATE_FAILED;
+ * a store failure is STEP_DONE (it is backed off).  bulk_levels: the same
+ * for the first sighting of the links' levels, when bulk_levels_wanted();
+ * STEP_DONE or STEP_STATE_FAILED.
  */
-int	bulk_catalog(struct engine *e, size_t i);
-int	bulk_catalog_running(struct engine *e, size_t i);
-int	bulk_forget(struct engine *e, enum shopify_bulk_kind kind, size_t i);
-int	bulk_levels_wanted(struct engine *e, size_t i);
-int	bulk_levels(struct engine *e, size_t i);
-int	bulk_busy(struct engine *e);
+enum step bulk_catalog(struct run *e, size_t i);
+enum step bulk_levels(struct run *e, size_t i);
+
+/*
+ * Predicates: 1 yes, 0 no, -1 LMDB failed.  bulk_catalog_running: a
+ * catalog operation is in flight (followed every cycle, due or not).
+ * bulk_levels_wanted: store i's first sighting comes from a bulk file.
+ * bulk_busy: an operation of a healthy store is in flight (`once` waits).
+ */
+int	bulk_catalog_running(struct run *e, size_t i);
+int	bulk_levels_wanted(struct run *e, size_t i);
+int	bulk_busy(struct run *e);
+
+/* A read in pages did what the operation was for: it is dropped.  0 or -1. */
+int	bulk_forget(struct run *e, enum shopify_bulk_kind kind, size_t i);
 
 /* For status: "catalog" or "levels". */
 const char *bulk_kind_name(enum shopify_bulk_kind kind);

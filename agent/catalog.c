@@ -10,14 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
+#include "catalog.h"
 #include "log.h"
+#include "meta.h"
 #include "util.h"
 
 #define CATALOG_PAGE	100	/* variants linked per transaction */
 
 struct catalog_ctx {
-	struct engine		*e;
+	struct run		*e;
 	size_t			 i;
 	uint32_t		 gen;	/* 0 on incremental refreshes */
 	struct client_variant	*page;
@@ -27,7 +28,8 @@ struct catalog_ctx {
 	int			 new_sides;
 };
 
-static void
+/* Transaction callbacks and the functions they call return 0 or -1. */
+static int
 audit_link(struct state_txn *t, enum audit_kind kind, size_t store,
     const char *key, const char *note)
 {
@@ -38,7 +40,7 @@ audit_link(struct state_txn *t, enum audit_kind kind, size_t store,
 	a.store = (uint32_t)store;
 	snprintf(a.link, sizeof(a.link), "%s", key);
 	snprintf(a.note, sizeof(a.note), "%s", note);
-	(void)state_audit_append(t, &a);
+	return state_audit_append(t, &a);
 }
 
 /* Removes store i's side from link key; deletes a link left empty. */
@@ -53,7 +55,8 @@ unlink_side(struct state_txn *t, size_t i, const char *key, const char *why)
 		return r == 1 ? 0 : -1;
 	memset(&l.side[i], 0, sizeof(l.side[i]));
 	log_info("store side %zu left %s (%s)", i, key, why);
-	audit_link(t, AUDIT_UNLINKED, i, key, why);
+	if (audit_link(t, AUDIT_UNLINKED, i, key, why) == -1)
+		return -1;
 	for (s = 0; s < l.nsides; s++)
 		if (l.side[s].item != 0)
 			return state_link_put(t, &l);
@@ -75,7 +78,7 @@ static int
 link_variant(struct state_txn *t, struct catalog_ctx *x,
     const struct client_variant *v, size_t g)
 {
-	struct engine *e = x->e;
+	struct run *e = x->e;
 	uint64_t loc = e->g[g].loc[x->i];
 	char key[LINK_KEY_MAX], old[LINK_KEY_MAX];
 	struct link_side *sd;
@@ -121,7 +124,8 @@ link_variant(struct state_txn *t, struct catalog_ctx *x,
 		sd->location = loc;
 		x->linked++;
 		x->new_sides = 1;
-		audit_link(t, AUDIT_LINKED, x->i, key, "linked");
+		if (audit_link(t, AUDIT_LINKED, x->i, key, "linked") == -1)
+			return -1;
 	}
 	if (sd->status != SIDE_INACTIVE && sd->status != SIDE_MISSING)
 		sd->status = variant_status(v);
@@ -218,32 +222,28 @@ next_gen_txn(struct state_txn *t, void *arg)
 	struct gen_ctx *g = arg;
 	int64_t v = 0;
 
-	if (state_meta_get_i64(t, "gen", &v) == -1)
+	if (meta_get_i64(t, META_GEN, 0, &v) == -1)
 		return -1;
 	g->gen = (uint32_t)(v + 1);
 	if (g->gen == 0)
 		g->gen = 1;
-	return state_meta_put_i64(t, "gen", g->gen);
+	return meta_put_i64(t, META_GEN, 0, g->gen);
 }
 
 static int
 done_txn(struct state_txn *t, void *arg)
 {
 	struct gen_ctx *g = arg;
-	char name[32];
 
-	snprintf(name, sizeof(name), "catalog.%zu", g->i);
-	if (state_meta_put_i64(t, name, g->start) == -1)
+	if (meta_put_i64(t, META_CATALOG, g->i, g->start) == -1)
 		return -1;
-	if (g->full) {
-		snprintf(name, sizeof(name), "catalogfull.%zu", g->i);
-		return state_meta_put_i64(t, name, g->start);
-	}
+	if (g->full)
+		return meta_put_i64(t, META_CATALOGFULL, g->i, g->start);
 	return 0;
 }
 
 int
-catalog_new_gen(struct engine *e, uint32_t *gen)
+catalog_new_gen(struct run *e, uint32_t *gen)
 {
 	struct gen_ctx g = { 0, 0, 0, 1 };
 
@@ -255,10 +255,10 @@ catalog_new_gen(struct engine *e, uint32_t *gen)
 
 /*
  * Reads store i's variants updated since (ms; 0: all of them) into x, a
- * page of CATALOG_PAGE per transaction.  Returns 0, 1 when the store
- * failed, -1 when the state failed.
+ * page of CATALOG_PAGE per transaction.  Returns STEP_DONE,
+ * STEP_STORE_FAILED (backed off) or STEP_STATE_FAILED.
  */
-static int
+static enum step
 read_variants(struct catalog_ctx *x, int64_t since)
 {
 	enum client_result cr;
@@ -267,25 +267,24 @@ read_variants(struct catalog_ctx *x, int64_t since)
 	if (cr == CLIENT_OK && !x->failed && x->n > 0)
 		flush(x);
 	if (x->failed)
-		return -1;
+		return STEP_STATE_FAILED;
 	if (cr != CLIENT_OK) {
-		engine_store_failed(x->e, x->i, "reading the catalog", cr);
-		return 1;
+		run_store_failed(x->e, x->i, "reading the catalog", cr);
+		return STEP_STORE_FAILED;
 	}
-	return 0;
+	return STEP_DONE;
 }
 
 /*
  * Ends a refresh begun at start: a full one unlinks what it did not see;
- * both record when they began.  Returns 0 or -1.
+ * both record when they began.  Returns STEP_DONE or STEP_STATE_FAILED.
  */
-static int
+static enum step
 refresh_done(struct catalog_ctx *x, int full, int64_t start)
 {
-	struct engine *e = x->e;
+	struct run *e = x->e;
 	struct gen_ctx g = { x->i, 0, start, full };
 	struct sweep_ctx w = { x->i, x->gen, NULL, 0, 0 };
-	char name[48];
 	int r = 0;
 
 	if (full) {
@@ -293,51 +292,43 @@ refresh_done(struct catalog_ctx *x, int full, int64_t start)
 		free(w.gone);
 	}
 	if (r != 0 || state_update(e->st, done_txn, &g) != 0)
-		return -1;
+		return STEP_STATE_FAILED;
 	/* new sides need a first sighting: the next poll reads every level */
-	snprintf(name, sizeof(name), "reconcile.%zu", x->i);
-	if (x->new_sides && engine_meta_set_i64(e, name, 0) != 0)
-		return -1;
+	if (x->new_sides && run_meta_set(e, META_RECONCILE, x->i, 0) != 0)
+		return STEP_STATE_FAILED;
 	if (full || x->linked || x->relinked)
 		log_info("store %s: catalog %s: %zu new links, %zu re-linked, "
 		    "%zu duplicates, %zu gone", e->c->stores[x->i].name,
 		    full ? "loaded" : "refreshed", x->linked, x->relinked,
 		    x->duplicates, w.n);
-	return 0;
+	return STEP_DONE;
 }
 
-/* When store i's catalog was last refreshed (wall ms, 0: never). */
-static int64_t
-last_refresh(struct engine *e, size_t i)
-{
-	char name[48];
-
-	snprintf(name, sizeof(name), "catalog.%zu", i);
-	return engine_meta_i64(e, name);
-}
-
-int
-catalog_refresh(struct engine *e, size_t i, int full)
+enum step
+catalog_refresh(struct run *e, size_t i, int full)
 {
 	struct catalog_ctx x;
-	int64_t start = util_now_ms();
-	int r;
+	int64_t start = util_now_ms(), last = 0;
+	enum step r;
 
 	memset(&x, 0, sizeof(x));
 	x.e = e;
 	x.i = i;
 	if (full && catalog_new_gen(e, &x.gen) == -1)
-		return -1;
+		return STEP_STATE_FAILED;
+	/* incremental: since the last refresh (META_CATALOG), less overlap */
+	if (!full && run_meta_get(e, META_CATALOG, i, &last) == -1)
+		return STEP_STATE_FAILED;
 	x.page = xcalloc(CATALOG_PAGE, sizeof(*x.page));
-	r = read_variants(&x, full ? 0 : last_refresh(e, i) - e->c->overlap_ms);
+	r = read_variants(&x, full ? 0 : last - e->c->overlap_ms);
 	free(x.page);
-	if (r != 0)
-		return r == 1 ? 0 : -1;	/* a store fault is not a state failure */
+	if (r != STEP_DONE)
+		return r;
 	return refresh_done(&x, full, start);
 }
 
 struct catalog_ctx *
-catalog_full_begin(struct engine *e, size_t i, uint32_t gen)
+catalog_full_begin(struct run *e, size_t i, uint32_t gen)
 {
 	struct catalog_ctx *x = xcalloc(1, sizeof(*x));
 
@@ -354,24 +345,27 @@ catalog_full_variant(struct catalog_ctx *x, const struct client_variant *v)
 	return on_variant(v, x);
 }
 
-int
+enum step
 catalog_full_end(struct catalog_ctx *x, int64_t start)
 {
 	int64_t last, since;
-	int r;
+	enum step r;
 
 	if (x->n > 0)
-		(void)flush(x);
+		(void)flush(x);	/* a failure sets x->failed */
 	/*
 	 * What changed while the snapshot was taken: everything updated since
 	 * the last refresh (or since the load began, if it is the first),
 	 * stamped with this load's generation so the sweep
 	 * keeps it, and read after the file so that it wins.
 	 */
-	last = last_refresh(x->e, x->i);
+	if (x->failed || run_meta_get(x->e, META_CATALOG, x->i, &last) == -1) {
+		catalog_full_abort(x);
+		return STEP_STATE_FAILED;
+	}
 	since = (last > 0 && last < start ? last : start) - x->e->c->overlap_ms;
-	r = x->failed ? -1 : read_variants(x, since > 0 ? since : 1);
-	if (r == 0)
+	r = read_variants(x, since > 0 ? since : 1);
+	if (r == STEP_DONE)
 		r = refresh_done(x, 1, start);
 	catalog_full_abort(x);
 	return r;

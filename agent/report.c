@@ -10,6 +10,7 @@
 #include "bulk.h"
 #include "json.h"
 #include "log.h"
+#include "meta.h"
 #include "report.h"
 #include "state.h"
 #include "sync.h"
@@ -53,16 +54,6 @@ count_link(const struct link *l, void *arg)
 }
 
 static int
-meta_store_i64(struct state_txn *t, const char *what, size_t i, int64_t *v)
-{
-	char name[64];
-
-	snprintf(name, sizeof(name), "%s.%zu", what, i);
-	*v = 0;
-	return state_meta_get_i64(t, name, v) == -1 ? -1 : 0;
-}
-
-static int
 read_bulk(struct state_txn *t, size_t i, struct store_status *ss)
 {
 	size_t k;
@@ -78,27 +69,24 @@ static int
 read_status(struct state_txn *t, void *arg)
 {
 	struct status *st = arg;
-	char name[64];
 	size_t i;
 	int r;
 
-	if ((r = state_meta_get_str(t, "paused", st->paused,
+	if ((r = meta_get_str(t, META_PAUSED, 0, st->paused,
 	    sizeof(st->paused))) == -1)
 		return -1;
 	st->is_paused = r == 0;
-	if (state_meta_get_str(t, "cycle", st->cycle, sizeof(st->cycle)) == -1)
+	if (meta_get_str(t, META_CYCLE, 0, st->cycle, sizeof(st->cycle)) == -1)
 		return -1;
-	if (state_meta_get_i64(t, "uncertain", &st->uncertain) == -1)
+	if (meta_get_i64(t, META_UNCERTAIN, 0, &st->uncertain) == -1)
 		return -1;
 	for (i = 0; i < st->c->nstores; i++) {
 		struct store_status *ss = &st->s[i];
 
-		if (meta_store_i64(t, "ok", i, &ss->ok_ms) == -1 ||
-		    meta_store_i64(t, "errtime", i, &ss->err_ms) == -1 ||
-		    meta_store_i64(t, "errcount", i, &ss->errcount) == -1)
-			return -1;
-		snprintf(name, sizeof(name), "err.%zu", i);
-		if (state_meta_get_str(t, name, ss->err, sizeof(ss->err)) == -1)
+		if (meta_get_i64(t, META_OK, i, &ss->ok_ms) == -1 ||
+		    meta_get_i64(t, META_ERRTIME, i, &ss->err_ms) == -1 ||
+		    meta_get_i64(t, META_ERRCOUNT, i, &ss->errcount) == -1 ||
+		    meta_get_str(t, META_ERR, i, ss->err, sizeof(ss->err)) == -1)
 			return -1;
 		if ((r = state_pending_get(t, (uint32_t)i, &ss->pending)) == -1)
 			return -1;
@@ -394,9 +382,9 @@ set_paused(struct state_txn *t, void *arg)
 	memset(&a, 0, sizeof(a));
 	a.kind = why != NULL ? AUDIT_PAUSED : AUDIT_RESUMED;
 	snprintf(a.note, sizeof(a.note), "%s", why ? why : "by the operator");
-	if (why != NULL && state_meta_put_str(t, "paused", why) == -1)
+	if (why != NULL && meta_put_str(t, META_PAUSED, 0, why) == -1)
 		return -1;
-	if (why == NULL && state_meta_del(t, "paused") == -1)
+	if (why == NULL && meta_del(t, META_PAUSED, 0) == -1)
 		return -1;
 	return state_audit_append(t, &a);
 }

@@ -1,0 +1,370 @@
+/*
+ * run.c: owns the services the files of the cycle share (run.h): each
+ * store's health (backoff, the errors status shows), meta values in a
+ * transaction of their own, and observing levels: a level read from a
+ * store moves its change into the other stores' owed amounts
+ * (docs/design.md §3).  It calls nothing above it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http.h"
+#include "log.h"
+#include "run.h"
+#include "util.h"
+
+/* ---- per-store health -------------------------------------------------- */
+
+int
+run_store_ok(struct run *e, size_t i)
+{
+	return util_mono_ms() >= e->s[i].retry_at;
+}
+
+struct meta_err {
+	size_t		 i;
+	const char	*text;
+};
+
+static int
+put_store_error(struct state_txn *t, void *arg)
+{
+	struct meta_err *m = arg;
+	int64_t n = 0;
+
+	if (meta_get_i64(t, META_ERRCOUNT, m->i, &n) == -1)
+		return -1;
+	if (meta_put_i64(t, META_ERRCOUNT, m->i, n + 1) == -1)
+		return -1;
+	if (meta_put_i64(t, META_ERRTIME, m->i, util_now_ms()) == -1)
+		return -1;
+	return meta_put_str(t, META_ERR, m->i, m->text);
+}
+
+void
+run_store_failed(struct run *e, size_t i, const char *what,
+    enum client_result r)
+{
+	struct store_rt *s = &e->s[i];
+	const struct client_stats *cs = client_stats(s->cl);
+	char text[META_STR_MAX];
+	struct meta_err m = { i, text };
+	int64_t wait;
+
+	if (r == CLIENT_STOPPED)
+		return;
+	wait = http_backoff_ms(s->failures, BACKOFF_BASE_MS,
+	    r == CLIENT_AUTH ? BACKOFF_CAP_MS : BACKOFF_CAP_MS / 5);
+	if (r == CLIENT_AUTH && wait < 60000)
+		wait = 60000;	/* credentials do not fix themselves quickly */
+	s->failures++;
+	s->retry_at = util_mono_ms() + wait;
+	snprintf(text, sizeof(text), "%s: %s%s%s", what, client_result_str(r),
+	    cs->last_error[0] ? ": " : "", cs->last_error);
+	log_warn("store %s: %s; retrying in %" PRId64 " ms",
+	    e->c->stores[i].name, text, wait);
+	if (state_update(e->st, put_store_error, &m) != 0)
+		e->state_failed = 1;
+}
+
+void
+run_store_succeeded(struct run *e, size_t i)
+{
+	e->s[i].failures = 0;
+	e->s[i].retry_at = 0;
+	if (run_meta_set(e, META_OK, i, util_now_ms()) == -1)
+		e->state_failed = 1;
+}
+
+/* ---- meta values in their own transaction ------------------------------- */
+
+struct meta_q {
+	enum meta_id	 id;
+	size_t		 i;
+	int64_t		 v;
+	char		*buf;		/* strings */
+	const char	*str;
+	size_t		 bufsz;
+	int		 found;
+};
+
+static int
+get_txn(struct state_txn *t, void *arg)
+{
+	struct meta_q *q = arg;
+	int r;
+
+	if (q->buf != NULL)
+		r = meta_get_str(t, q->id, q->i, q->buf, q->bufsz);
+	else
+		r = meta_get_i64(t, q->id, q->i, &q->v);
+	q->found = r == 0;
+	return r == -1 ? -1 : 0;
+}
+
+static int
+set_txn(struct state_txn *t, void *arg)
+{
+	struct meta_q *q = arg;
+
+	if (q->str != NULL)
+		return meta_put_str(t, q->id, q->i, q->str);
+	return meta_put_i64(t, q->id, q->i, q->v);
+}
+
+int
+run_meta_get(struct run *e, enum meta_id id, size_t i, int64_t *v)
+{
+	struct meta_q q = { id, i, 0, NULL, NULL, 0, 0 };
+
+	*v = 0;
+	if (state_view(e->st, get_txn, &q) == -1)
+		return -1;
+	*v = q.v;
+	return 0;
+}
+
+int
+run_meta_set(struct run *e, enum meta_id id, size_t i, int64_t v)
+{
+	struct meta_q q = { id, i, v, NULL, NULL, 0, 0 };
+
+	return state_update(e->st, set_txn, &q) == 0 ? 0 : -1;
+}
+
+int
+run_meta_get_str(struct run *e, enum meta_id id, size_t i, char *buf,
+    size_t bufsz)
+{
+	struct meta_q q = { id, i, 0, buf, NULL, bufsz, 0 };
+
+	buf[0] = '\0';
+	return state_view(e->st, get_txn, &q) == -1 ? -1 : 0;
+}
+
+int
+run_meta_set_str(struct run *e, enum meta_id id, size_t i, const char *v)
+{
+	struct meta_q q = { id, i, 0, NULL, v, 0, 0 };
+
+	return state_update(e->st, set_txn, &q) == 0 ? 0 : -1;
+}
+
+int
+run_paused(struct run *e, int *paused, char *why, size_t whysz)
+{
+	struct meta_q q = { META_PAUSED, 0, 0, why, NULL, whysz, 0 };
+
+	why[0] = '\0';
+	*paused = 1;	/* cannot tell: do not write */
+	if (state_view(e->st, get_txn, &q) == -1)
+		return -1;
+	*paused = q.found;
+	return 0;
+}
+
+static int
+del_pass(struct state_txn *t, void *arg)
+{
+	const size_t *i = arg;
+
+	if (meta_del(t, META_RPASS, *i) == -1)
+		return -1;
+	return meta_del(t, META_RSTART, *i);
+}
+
+int
+run_pass_forget(struct run *e, size_t i)
+{
+	return state_update(e->st, del_pass, &i) == 0 ? 0 : -1;
+}
+
+/* ---- observing levels --------------------------------------------------- */
+
+struct observe_ctx {
+	struct run			*e;
+	size_t				 i;
+	const struct client_level	*lv;
+	size_t				 n;
+	int				 first_only;	/* unsighted links only */
+};
+
+/* Records in the audit log that store i's level of l moved by d from from. */
+static int
+audit_observed(struct state_txn *t, size_t i, const struct link *l,
+    int64_t from, int64_t d)
+{
+	struct audit_entry a;
+
+	memset(&a, 0, sizeof(a));
+	a.kind = AUDIT_OBSERVED;
+	a.store = (uint32_t)i;
+	a.from = from;
+	a.delta = d;
+	snprintf(a.link, sizeof(a.link), "%s", l->key);
+	return state_audit_append(t, &a);
+}
+
+/*
+ * The links seen changing largely in this cycle, as a set of key hashes
+ * (e->seen), so that e->large counts links (what the guard compares with
+ * the number of links), not observations: a link that moves in two
+ * stores, or twice in one cycle (a poll and a re-read), counts once.
+ */
+void
+run_seen_clear(struct run *e)
+{
+	struct key_set *seen = &e->seen;
+
+	if (seen->h != NULL)
+		memset(seen->h, 0, seen->cap * sizeof(*seen->h));
+	seen->n = 0;
+}
+
+static uint64_t
+key_hash(const char *k)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	for (; *k != '\0'; k++)
+		h = (h ^ (unsigned char)*k) * 1099511628211ULL;
+	return h ? h : 1;
+}
+
+/* Adds key to the set; 1 when it was not there yet, else 0. */
+static int
+seen_add(struct key_set *seen, const char *key)
+{
+	uint64_t h = key_hash(key);
+	size_t k;
+
+	if (2 * (seen->n + 1) > seen->cap) {
+		uint64_t *old = seen->h;
+		size_t oldcap = seen->cap;
+
+		seen->cap = seen->cap ? seen->cap * 2 : 256;
+		seen->h = xcalloc(seen->cap, sizeof(*seen->h));
+		seen->n = 0;
+		for (k = 0; k < oldcap; k++)
+			if (old[k] != 0) {
+				size_t j = old[k] & (seen->cap - 1);
+
+				while (seen->h[j] != 0)
+					j = (j + 1) & (seen->cap - 1);
+				seen->h[j] = old[k];
+				seen->n++;
+			}
+		free(old);
+	}
+	for (k = h & (seen->cap - 1); seen->h[k] != 0;
+	    k = (k + 1) & (seen->cap - 1))
+		if (seen->h[k] == h)
+			return 0;
+	seen->h[k] = h;
+	seen->n++;
+	return 1;
+}
+
+/* Applies one observed level to its link.  Returns 0 or -1. */
+static int
+observe_one(struct state_txn *t, struct observe_ctx *x,
+    const struct client_level *lv)
+{
+	char key[LINK_KEY_MAX];
+	struct link l;
+	struct link_side *sd;
+	int64_t before, d;
+	int r;
+
+	if ((r = state_link_find(t, (uint32_t)x->i, lv->item, lv->location,
+	    key)) != 0)
+		return r == 1 ? 0 : -1;		/* a level nobody links */
+	if (state_link_get(t, key, &l) != 0)
+		return -1;
+	sd = &l.side[x->i];
+	if (x->first_only && sd->has_baseline)
+		return 0;	/* the polls' news is newer than a snapshot */
+	if (lv->level != 0)
+		sd->level = lv->level;
+	if (!lv->found || !lv->active) {
+		if (sd->status == SIDE_OK) {
+			sd->status = lv->found ? SIDE_INACTIVE : SIDE_MISSING;
+			sd->has_baseline = 0;
+			log_warn("store %s: %s is %s; not synced",
+			    x->e->c->stores[x->i].name, key,
+			    lv->found ? "inactive" : "not stocked");
+		}
+		return state_link_put(t, &l);
+	}
+	if (sd->status == SIDE_INACTIVE || sd->status == SIDE_MISSING) {
+		sd->status = SIDE_OK;	/* active again: a fresh first sighting */
+		sd->has_baseline = 0;
+	}
+	before = sd->baseline;
+	d = sync_observe(&l, x->i, lv->available, &x->e->pol);
+	if (d != 0) {
+		x->e->changed++;
+		if (sync_change_large(before, d) && seen_add(&x->e->seen, key))
+			x->e->large++;
+		log_info("store %s: %s changed by %+" PRId64 " (%" PRId64
+		    " -> %" PRId64 ")", x->e->c->stores[x->i].name, key, d,
+		    before, lv->available);
+		if (audit_observed(t, x->i, &l, before, d) == -1)
+			return -1;
+	}
+	return state_link_put(t, &l);
+}
+
+static int
+observe_txn(struct state_txn *t, void *arg)
+{
+	struct observe_ctx *x = arg;
+	size_t k;
+
+	for (k = 0; k < x->n; k++)
+		if (observe_one(t, x, &x->lv[k]) == -1)
+			return -1;
+	return 0;
+}
+
+static int
+observe(struct run *e, size_t i, const struct client_level *lv, size_t n,
+    int first_only)
+{
+	struct observe_ctx x = { e, i, lv, n, first_only };
+	size_t changed = e->changed, large = e->large;
+	int r;
+
+	if (n == 0)
+		return 0;
+	r = state_update(e->st, observe_txn, &x);
+	if (r != 0) {
+		e->changed = changed;
+		e->large = large;
+	}
+	return r == 0 ? 0 : -1;
+}
+
+int
+run_observe_levels(struct run *e, size_t i, const struct client_level *lv,
+    size_t n)
+{
+	return observe(e, i, lv, n, 0);
+}
+
+int
+run_observe_first(struct run *e, size_t i, const struct client_level *lv,
+    size_t n)
+{
+	return observe(e, i, lv, n, 1);
+}
+
+int
+run_levels_sighted(struct run *e, size_t i, int64_t at)
+{
+	if (run_meta_set(e, META_RECONCILE, i, at) == -1)
+		return -1;
+	return run_pass_forget(e, i);
+}

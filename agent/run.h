@@ -1,0 +1,131 @@
+/*
+ * run.h: what a running engine holds, and the services the files of the
+ * cycle share (run.c): per-store health and backoff, meta values in their
+ * own transaction, and observing levels into links.
+ *
+ * The layers, top to bottom (each includes only headers below it):
+ *
+ *   engine.c   the cycle: polling, reconciliation, catalog steps (engine.h)
+ *   bulk.c     bulk operations of big stores (bulk.h)
+ *   catalog.c  store catalogs into links (catalog.h)
+ *   writes.c   the write protocol (writes.h)
+ *   run.c      this file's services (run.h)
+ *   client.c, state.c, meta.c, sync.c, sched.c ...
+ */
+#ifndef RUN_H
+#define RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client.h"
+#include "conf.h"
+#include "linkloc.h"
+#include "meta.h"
+#include "state.h"
+#include "sync.h"
+
+#define BACKOFF_BASE_MS		1000
+#define BACKOFF_CAP_MS		300000	/* 5 min */
+#define LEVEL_PAGE		250	/* levels applied per transaction */
+
+/*
+ * What one step of the cycle did for a store.  The step functions return
+ * it: engine.c poll_store(), reconcile_step(), pass_page(),
+ * catalog_step(); catalog.c catalog_refresh(); bulk.c bulk_catalog(),
+ * bulk_levels(); writes.c writes_resolve().
+ */
+enum step {
+	STEP_DONE,		/* done, or nothing was due */
+	STEP_STORE_FAILED,	/* the store failed and is backed off
+				   (run_store_failed()); the cycle goes on */
+	STEP_IN_PAGES,		/* bulk_catalog(): not for bulk operations
+				   (small, or refusing them): read in pages */
+	STEP_PENDING,		/* writes_resolve(): a batch is still
+				   unresolved: nothing else touches the store */
+	STEP_STATE_FAILED	/* LMDB failed: the cycle stops, invsync exits */
+};
+
+/* Per-store runtime (not durable). */
+struct store_rt {
+	struct client	*cl;
+	int64_t		 retry_at;	/* monotonic ms: backed off until */
+	unsigned	 failures;	/* consecutive, for the backoff */
+	double		 budget;	/* points a paced reconciliation may spend */
+	int64_t		 budget_at;	/* monotonic ms of the last accrual */
+	int		 no_bulk;	/* the store refused bulk operations */
+	int64_t		 bulk_retry_at[2];	/* monotonic ms, per kind */
+};
+
+/* A set of link key hashes (run.c). */
+struct key_set {
+	uint64_t	*h;		/* open addressing, 0 = empty */
+	size_t		 n, cap;
+};
+
+struct run {
+	const struct conf	*c;
+	struct state		*st;
+	struct sync_policy	 pol;
+	volatile int		*stop;
+	int			 dry_run;
+	int			 state_failed;	/* LMDB failed where no caller
+						   could be told: the cycle
+						   stops at its next check */
+	size_t			 nstores;
+	struct store_rt		 s[CONF_MAX_STORES];
+	struct group		 g[CONF_MAX_LOCLINKS];
+	size_t			 ngroups;
+	int			 ready;		/* locations resolved */
+	/* this cycle */
+	size_t			 changed;	/* changes seen */
+	size_t			 large;		/* links changed largely (guard) */
+	struct key_set		 seen;		/* ... as key hashes */
+	size_t			 written;	/* changes applied */
+};
+
+/*
+ * Per-store health.  run_store_ok: 1 when store i is not backed off, else
+ * 0.  run_store_failed: backs store i off after a failed client call
+ * (doing what: what; nothing for CLIENT_STOPPED) and records the error
+ * for status.  run_store_succeeded: clears the backoff and records the
+ * success.  Neither returns a value: a failure to record sets
+ * e->state_failed.
+ */
+int	run_store_ok(struct run *e, size_t i);
+void	run_store_failed(struct run *e, size_t i, const char *what,
+	    enum client_result r);
+void	run_store_succeeded(struct run *e, size_t i);
+
+/*
+ * Meta values (meta.h) in a transaction of their own, for store i (ignored
+ * for values of the whole state).  All return 0 or -1 (LMDB failed); an
+ * absent value reads as 0 or "".  run_paused: *paused 1 when writing is
+ * paused, with the reason in why.
+ */
+int	run_meta_get(struct run *e, enum meta_id id, size_t i, int64_t *v);
+int	run_meta_set(struct run *e, enum meta_id id, size_t i, int64_t v);
+int	run_meta_get_str(struct run *e, enum meta_id id, size_t i, char *buf,
+	    size_t bufsz);
+int	run_meta_set_str(struct run *e, enum meta_id id, size_t i,
+	    const char *v);
+int	run_paused(struct run *e, int *paused, char *why, size_t whysz);
+/* Ends store i's paced reconciliation, if one is under way.  0 or -1. */
+int	run_pass_forget(struct run *e, size_t i);
+
+/*
+ * Observing levels: moves each level's change since its baseline into the
+ * other stores' owed amounts (sync_observe()), one transaction for the n
+ * levels; run_observe_first does it only for links of store i not
+ * sighted yet.  run_levels_sighted: store i's links have all had a first
+ * sighting, as of at (wall ms).  All return 0 or -1 (LMDB failed).
+ */
+int	run_observe_levels(struct run *e, size_t i,
+	    const struct client_level *lv, size_t n);
+int	run_observe_first(struct run *e, size_t i,
+	    const struct client_level *lv, size_t n);
+int	run_levels_sighted(struct run *e, size_t i, int64_t at);
+/* Forgets the links seen changing largely (a new cycle begins). */
+void	run_seen_clear(struct run *e);
+
+#endif
