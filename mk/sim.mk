@@ -13,7 +13,7 @@ SIM_BIN		= $(TESTDIR)/sim
 SIM_SRCS	= tests/sim/sim.c tests/sim/sim_shop.c tests/sim/sim_client.c \
 		  tests/sim/sim_clock.c
 SIM_OBJS	= $(filter-out $(OBJDIR)/client.o $(OBJDIR)/clock.o,$(LIB_OBJS))
-SIM_WRAP	= -Wl,--wrap=mdb_txn_commit,--wrap=mdb_env_open,--wrap=state_open,--wrap=state_close,--wrap=state_lock_syncer,--wrap=state_trim,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=xmalloc,--wrap=xcalloc,--wrap=xreallocarray,--wrap=xstrdup
+SIM_WRAP	= -Wl,--wrap=mdb_txn_commit,--wrap=mdb_env_open,--wrap=mdb_env_set_mapsize,--wrap=state_open,--wrap=state_close,--wrap=state_lock_syncer,--wrap=state_trim,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=xmalloc,--wrap=xcalloc,--wrap=xreallocarray,--wrap=xstrdup
 SIM_SCHEDULES	?= 100000
 SIM_JOBS	?= 2
 
