@@ -8,14 +8,14 @@
  *            before its first byte leaves, then posted exactly once;
  *   settle   a definitive answer moves owed into the baseline (applied) or
  *            drops the batch (not applied: re-read, re-plan).
- *   resolve  a batch whose answer never came: a zero-delta probe under
- *            its key waits out a run still in flight and keeps an unseen
- *            key from running later; a key the store has seen is replayed,
- *            same key, to learn the original result, but only while none
- *            of its levels is at its changeFromQuantity (a store that
- *            forgot the key, or re-executes, would apply it twice); every
- *            other case is settled as `uncertain`: taken as applied or not
- *            from what the probe and the levels suggest, counted, logged.
+ *   resolve  a batch whose answer never came is never sent again: a
+ *            replay could run it twice (a store that forgot the key, or
+ *            runs a replay again, applies it once more wherever a level is
+ *            back at its changeFromQuantity).  A zero-delta probe under its
+ *            key waits out a run still in flight and keeps an unseen key
+ *            from running later; then its levels are read afresh and it is
+ *            settled as `uncertain`: taken as applied or not from what the
+ *            probe and the levels suggest, counted, and logged.
  * A batch never marked sent never left the machine: it is dropped.
  */
 #include <inttypes.h>
@@ -24,9 +24,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine.h"
 #include "log.h"
+#include "meta.h"
 #include "util.h"
+#include "writes.h"
 
 #define CONCURRENT_WAIT_MS	1000	/* IDEMPOTENCY_CONCURRENT_REQUEST */
 
@@ -61,14 +62,14 @@ collect_owed(const struct link *l, void *arg)
 static int
 plan_txn(struct state_txn *t, void *arg)
 {
-	struct engine *e = arg;
+	struct run *e = arg;
 	struct pending *p = xmalloc(sizeof(*p));
 	struct plan_ctx x = { 0, p };
 	size_t i;
 	int r = 0;
 
 	for (i = 0; i < e->nstores && r == 0; i++) {
-		if (!engine_store_ok(e, i))
+		if (!run_store_ok(e, i))
 			continue;
 		if ((r = state_pending_get(t, (uint32_t)i, p)) == -1)
 			break;
@@ -89,15 +90,15 @@ plan_txn(struct state_txn *t, void *arg)
 }
 
 int
-writes_plan(struct engine *e)
+writes_plan(struct run *e)
 {
-	return state_update(e->st, plan_txn, e);
+	return state_update(e->st, plan_txn, e) == 0 ? 0 : -1;
 }
 
 /* ---- settle ------------------------------------------------------------- */
 
 struct settle_ctx {
-	struct engine		*e;
+	struct run		*e;
 	const struct pending	*p;
 	enum audit_kind		 kind;	/* APPLIED, UNCERTAIN, UNCERTAIN_REPLANNED
 					   or DROPPED */
@@ -155,8 +156,8 @@ settle_txn(struct state_txn *t, void *arg)
 		if (settle_change(t, x, &x->p->ch[k]) == -1)
 			return -1;
 	if (x->kind == AUDIT_UNCERTAIN || x->kind == AUDIT_UNCERTAIN_REPLANNED) {
-		if (state_meta_get_i64(t, "uncertain", &n) == -1 ||
-		    state_meta_put_i64(t, "uncertain", n + 1) == -1)
+		if (meta_get_i64(t, META_UNCERTAIN, 0, &n) == -1 ||
+		    meta_put_i64(t, META_UNCERTAIN, 0, n + 1) == -1)
 			return -1;
 	}
 	return state_pending_del(t, x->p->store);
@@ -167,7 +168,7 @@ settle_txn(struct state_txn *t, void *arg)
  * so re-planned), or dropped.  0, or -1 when the state failed.
  */
 static int
-settle(struct engine *e, const struct pending *p, enum audit_kind kind,
+settle(struct run *e, const struct pending *p, enum audit_kind kind,
     const char *note)
 {
 	struct settle_ctx x = { e, p, kind, note };
@@ -196,7 +197,7 @@ settle(struct engine *e, const struct pending *p, enum audit_kind kind,
  * Returns 0, or -1 when the store could not be read (backed off).
  */
 static int
-read_batch_levels(struct engine *e, const struct pending *p,
+read_batch_levels(struct run *e, const struct pending *p,
     struct client_level *lv)
 {
 	enum client_result r;
@@ -210,7 +211,7 @@ read_batch_levels(struct engine *e, const struct pending *p,
 	}
 	r = client_read_levels(e->s[p->store].cl, lv, p->n);
 	if (r != CLIENT_OK) {
-		engine_store_failed(e, p->store, "re-reading levels", r);
+		run_store_failed(e, p->store, "re-reading levels", r);
 		return -1;
 	}
 	return 0;
@@ -218,7 +219,7 @@ read_batch_levels(struct engine *e, const struct pending *p,
 
 /* Drops batch p as not applied, then observes its levels afresh. */
 static int
-drop_and_reread(struct engine *e, const struct pending *p, const char *why)
+drop_and_reread(struct run *e, const struct pending *p, const char *why)
 {
 	struct client_level *lv = xcalloc(p->n, sizeof(*lv));
 	int r = -1;
@@ -227,7 +228,7 @@ drop_and_reread(struct engine *e, const struct pending *p, const char *why)
 		goto out;
 	r = 0;
 	if (read_batch_levels(e, p, lv) == 0)
-		r = engine_observe_levels(e, p->store, lv, p->n);
+		r = run_observe_levels(e, p->store, lv, p->n);
 out:
 	free(lv);
 	return r;
@@ -265,7 +266,7 @@ likely_applied(const struct pending *p, enum key_probe found,
  * levels are observed on top.  0, or -1 when the state failed.
  */
 static int
-settle_unknown(struct engine *e, const struct pending *p,
+settle_unknown(struct run *e, const struct pending *p,
     enum key_probe found, const struct client_level *lv, const char *why)
 {
 	char note[160];
@@ -275,69 +276,22 @@ settle_unknown(struct engine *e, const struct pending *p,
 	    client_probe_str(found), why);
 	r = settle(e, p, likely_applied(p, found, lv) ? AUDIT_UNCERTAIN :
 	    AUDIT_UNCERTAIN_REPLANNED, note);
-	return r == 0 ? engine_observe_levels(e, p->store, lv, p->n) : r;
-}
-
-/* 1 when some level of batch p (read into lv) is at its changeFromQuantity. */
-static int
-some_level_at_from(const struct pending *p, const struct client_level *lv)
-{
-	size_t k;
-
-	for (k = 0; k < p->n; k++)
-		if (!lv[k].found || lv[k].available == p->ch[k].from)
-			return 1;
-	return 0;
+	return r == 0 ? run_observe_levels(e, p->store, lv, p->n) : r;
 }
 
 /*
- * Replays batch p, which its store has seen, to learn its original result:
- * only while no level is at its changeFromQuantity (lv, read just before),
- * so that a store re-executing the request cannot apply it twice.  Returns
- * 0 (settled, or left for later), or -1 when the state failed.
+ * Resolves batch p, sent earlier with no definitive answer (DESIGN §4): it
+ * is never sent again, not even under its own key, because a store that
+ * forgot the key, or runs a replay again, would apply it twice wherever a
+ * level is back at its changeFromQuantity, and no read can rule that out
+ * for the moment the replay arrives.  The probe first: a batch still
+ * running is waited for, and an unseen key is now held by the probe, so
+ * the batch cannot run later; then its levels are read afresh and it is
+ * settled as uncertain.  Returns 0 (settled, or left for later), or -1
+ * when the state failed.
  */
 static int
-replay_seen(struct engine *e, const struct pending *p,
-    const struct client_level *lv)
-{
-	struct adjust_result ar;
-	enum client_result r;
-
-	log_info("store %s: replaying batch %.8s to learn its result",
-	    e->c->stores[p->store].name, p->key);
-	r = client_adjust(e->s[p->store].cl, p, NULL, NULL, &ar);
-	if (r == CLIENT_THROTTLED || r == CLIENT_UNKNOWN ||
-	    r == CLIENT_TRANSIENT) {
-		engine_store_failed(e, p->store, "replaying", r);
-		return 0;	/* asked again next time, from the probe on */
-	}
-	if (r != CLIENT_OK)
-		return settle_unknown(e, p, PROBE_SEEN, lv, "not replayable");
-	engine_store_succeeded(e, p->store);
-	switch (ar.outcome) {
-	case ADJUST_APPLIED:	/* its level was not at from: the original */
-		return settle(e, p, AUDIT_APPLIED, "applied (its replay "
-		    "returned the original result)");
-	case ADJUST_PREVIOUS_FAILED:
-		return drop_and_reread(e, p, "it failed (its replay said so)");
-	case ADJUST_CONCURRENT:
-		e->s[p->store].retry_at = util_mono_ms() + CONCURRENT_WAIT_MS;
-		return 0;
-	default:	/* STALE: what a replay of an applied write answers too */
-		return settle_unknown(e, p, PROBE_SEEN, lv, ar.code);
-	}
-}
-
-/*
- * Resolves batch p, sent earlier with no definitive answer (docs/design.md §4).
- * The probe first: a batch still running is waited for; a key the store
- * has not seen is now held by the probe, and the batch is settled as
- * uncertain from its levels.  A seen key is replayed when that is safe
- * (replay_seen()), else settled as uncertain.  Returns 0 (settled, or
- * left for later), or -1 when the state failed.
- */
-static int
-resolve_unknown(struct engine *e, const struct pending *p)
+resolve_unknown(struct run *e, const struct pending *p)
 {
 	struct client_level *lv;
 	enum key_probe found;
@@ -347,7 +301,7 @@ resolve_unknown(struct engine *e, const struct pending *p)
 	r = client_probe_key(e->s[p->store].cl, p->key, p->ch[0].item,
 	    p->ch[0].location, &found);
 	if (r != CLIENT_OK) {
-		engine_store_failed(e, p->store, "probing a key", r);
+		run_store_failed(e, p->store, "probing a key", r);
 		return 0;	/* the batch stays */
 	}
 	if (found == PROBE_IN_FLIGHT) {
@@ -355,15 +309,8 @@ resolve_unknown(struct engine *e, const struct pending *p)
 		return 0;
 	}
 	lv = xcalloc(p->n, sizeof(*lv));
-	if (read_batch_levels(e, p, lv) == -1)
-		goto out;	/* the batch stays */
-	if (found == PROBE_SEEN && !some_level_at_from(p, lv))
-		rc = replay_seen(e, p, lv);
-	else
-		rc = settle_unknown(e, p, found, lv, found == PROBE_SEEN ?
-		    "a level is at its changeFromQuantity: not replayed" :
-		    "levels read afresh");
-out:
+	if (read_batch_levels(e, p, lv) == 0)
+		rc = settle_unknown(e, p, found, lv, "levels read afresh");
 	free(lv);
 	return rc;
 }
@@ -371,7 +318,7 @@ out:
 /* ---- send --------------------------------------------------------------- */
 
 struct send_ctx {
-	struct engine	*e;
+	struct run	*e;
 	uint32_t	 store;
 	int		 marked;
 };
@@ -431,7 +378,7 @@ mark_bad_side_txn(struct state_txn *t, void *arg)
 }
 
 static int
-refused(struct engine *e, const struct pending *p,
+refused(struct run *e, const struct pending *p,
     const struct adjust_result *ar)
 {
 	char why[META_STR_MAX];
@@ -450,7 +397,7 @@ refused(struct engine *e, const struct pending *p,
 		if (state_update(e->st, mark_bad_side_txn, args) != 0)
 			return -1;
 	} else
-		engine_store_failed(e, i, why, CLIENT_REFUSED);
+		run_store_failed(e, i, why, CLIENT_REFUSED);
 	return drop_and_reread(e, p, why);
 }
 
@@ -459,7 +406,7 @@ refused(struct engine *e, const struct pending *p,
  * batch p.  Returns 0, or -1 when the state failed.
  */
 static int
-answered(struct engine *e, const struct pending *p,
+answered(struct run *e, const struct pending *p,
     const struct adjust_result *ar)
 {
 	switch (ar->outcome) {
@@ -488,7 +435,7 @@ answered(struct engine *e, const struct pending *p,
  * its answer settles.  Returns 0, or -1 on a state failure.
  */
 static int
-send_batch(struct engine *e, struct pending *p)
+send_batch(struct run *e, struct pending *p)
 {
 	struct send_ctx x = { e, p->store, 0 };
 	struct adjust_result ar;
@@ -496,23 +443,24 @@ send_batch(struct engine *e, struct pending *p)
 
 	r = client_adjust(e->s[p->store].cl, p, on_send, &x, &ar);
 	if (r == CLIENT_OK) {
-		engine_store_succeeded(e, p->store);
+		run_store_succeeded(e, p->store);
 		return answered(e, p, &ar);
 	}
 	if (r == CLIENT_THROTTLED) {
-		engine_store_failed(e, p->store, "writing", r);
+		run_store_failed(e, p->store, "writing", r);
 		return settle(e, p, AUDIT_DROPPED, "throttled: it did not run");
 	}
 	if (!x.marked && r != CLIENT_STOPPED) {
 		/* nothing left the machine: forget it, plan again */
-		engine_store_failed(e, p->store, "writing", r);
+		run_store_failed(e, p->store, "writing", r);
 		return settle(e, p, AUDIT_DROPPED, "not sent");
 	}
 	/* unknown outcome: the batch stays and is resolved, never re-sent */
-	engine_store_failed(e, p->store, "writing (outcome unknown)", r);
+	run_store_failed(e, p->store, "writing (outcome unknown)", r);
 	return 0;
 }
 
+/* Reads store p->store's pending batch into p: 0, 1 (none), -1. */
 static int
 get_pending(struct state_txn *t, void *arg)
 {
@@ -521,8 +469,8 @@ get_pending(struct state_txn *t, void *arg)
 	return state_pending_get(t, p->store, p);
 }
 
-int
-writes_resolve(struct engine *e, size_t i)
+enum step
+writes_resolve(struct run *e, size_t i)
 {
 	struct pending *p = xmalloc(sizeof(*p));
 	int r;
@@ -531,7 +479,7 @@ writes_resolve(struct engine *e, size_t i)
 	r = state_view(e->st, get_pending, p);
 	if (r == 1) {
 		free(p);
-		return 1;
+		return STEP_DONE;
 	}
 	if (r == 0 && !p->sent)
 		r = settle(e, p, AUDIT_DROPPED, "never sent; re-planned");
@@ -539,34 +487,41 @@ writes_resolve(struct engine *e, size_t i)
 		r = resolve_unknown(e, p);
 	free(p);
 	if (r == -1)
-		return 0;
+		return STEP_STATE_FAILED;
 	p = xmalloc(sizeof(*p));
 	p->store = (uint32_t)i;
 	r = state_view(e->st, get_pending, p);
 	free(p);
-	return r == 1;
-}
-
-void
-writes_send(struct engine *e, size_t i)
-{
-	struct pending *p = xmalloc(sizeof(*p));
-
-	p->store = (uint32_t)i;
-	if (state_view(e->st, get_pending, p) == 0 && !p->sent)
-		(void)send_batch(e, p);
-	free(p);
+	if (r == -1)
+		return STEP_STATE_FAILED;
+	return r == 1 ? STEP_DONE : STEP_PENDING;
 }
 
 int
-writes_report_plan(struct engine *e)
+writes_send(struct run *e, size_t i)
+{
+	struct pending *p = xmalloc(sizeof(*p));
+	int r;
+
+	p->store = (uint32_t)i;
+	if ((r = state_view(e->st, get_pending, p)) == 0 && !p->sent)
+		r = send_batch(e, p);
+	free(p);
+	return r == -1 ? -1 : 0;
+}
+
+int
+writes_report_plan(struct run *e)
 {
 	struct pending *p = xmalloc(sizeof(*p));
 	size_t i, k;
+	int r = 0;
 
 	for (i = 0; i < e->nstores; i++) {
 		p->store = (uint32_t)i;
-		if (state_view(e->st, get_pending, p) != 0)
+		if ((r = state_view(e->st, get_pending, p)) == -1)
+			break;
+		if (r == 1)
 			continue;
 		for (k = 0; k < p->n; k++)
 			log_notice("dry run: would adjust %s %s by %+" PRId64
@@ -575,11 +530,11 @@ writes_report_plan(struct engine *e)
 			    p->ch[k].delta, p->ch[k].from);
 	}
 	free(p);
-	return 0;
+	return r == -1 ? -1 : 0;
 }
 
 int
-writes_drop_unsent(struct engine *e)
+writes_drop_unsent(struct run *e)
 {
 	struct pending *p = xmalloc(sizeof(*p));
 	size_t i;
