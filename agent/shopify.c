@@ -1579,6 +1579,20 @@ parse_bulk_op(struct pctx *c, int o, const char *p, int full,
 	return 0;
 }
 
+/*
+ * pctx_done() for parsers that fill *out as they go: a failed parse leaves
+ * it zeroed, never half a reply.
+ */
+static enum shopify_result
+done_zeroed(struct pctx *c, void *out, size_t size)
+{
+	enum shopify_result r = pctx_done(c);
+
+	if (r != SHOPIFY_OK && r != SHOPIFY_USER_ERRORS)
+		memset(out, 0, size);
+	return r;
+}
+
 enum shopify_result
 shopify_parse_bulk_run(const char *body, size_t len,
     struct shopify_reply *rep, struct shopify_bulk_op *out)
@@ -1612,7 +1626,7 @@ shopify_parse_bulk_run(const char *body, size_t len,
 		parse_bulk_op(&c, op, q, 0, out);
 done:
 	shopify_adjust_free(&ue);
-	return pctx_done(&c);
+	return done_zeroed(&c, out, sizeof(*out));
 }
 
 enum shopify_result
@@ -1633,7 +1647,7 @@ shopify_parse_bulk_status(const char *body, size_t len,
 		    "operation)");
 	} else
 		parse_bulk_op(&c, op, "data.bulkOperation", 1, out);
-	return pctx_done(&c);
+	return done_zeroed(&c, out, sizeof(*out));
 }
 
 enum shopify_result
@@ -1650,7 +1664,7 @@ shopify_parse_variants_count(const char *body, size_t len,
 		return pctx_done(&c);
 	get_int(&c, o, "data.productVariantsCount", "count", 0, INT32_MAX, 0,
 	    count, NULL);
-	return pctx_done(&c);
+	return done_zeroed(&c, count, sizeof(*count));
 }
 
 /*
@@ -1685,7 +1699,7 @@ shopify_parse_bulk_variant(const char *line, size_t len,
 	memset(out, 0, sizeof(*out));
 	if (line_begin(&c, "bulk_catalog", rep, line, len) == 0)
 		parse_variant(&c, 0, "line", out);
-	return pctx_done(&c);
+	return done_zeroed(&c, out, sizeof(*out));
 }
 
 enum shopify_result
@@ -1710,7 +1724,7 @@ shopify_parse_bulk_level(const char *line, size_t len,
 	if (parse_level(&c, 0, "line", &out->level) == 0)
 		get_gid(&c, 0, "line", "__parentId", "Location",
 		    out->location_id);
-	return pctx_done(&c);
+	return done_zeroed(&c, out, sizeof(*out));
 }
 
 /* Builders */
@@ -2080,8 +2094,8 @@ shopify_locations_print(const struct shopify_locations *o, FILE *f)
 	page_print(&o->page, f);
 }
 
-static void
-variant_print(const struct shopify_variant *v, FILE *f)
+void
+shopify_variant_print(const struct shopify_variant *v, FILE *f)
 {
 	size_t i;
 
@@ -2115,7 +2129,7 @@ shopify_catalog_print(const struct shopify_catalog *o, FILE *f)
 	size_t i;
 
 	for (i = 0; i < o->n; i++)
-		variant_print(&o->v[i], f);
+		shopify_variant_print(&o->v[i], f);
 	page_print(&o->page, f);
 }
 
@@ -2189,4 +2203,35 @@ shopify_token_print(const struct shopify_token *o, FILE *f)
 	    strlen(o->token), (long long)o->expires_in);
 	for (i = 0; i < o->nscopes; i++)
 		fprintf(f, "scope %s\n", o->scopes[i].handle);
+}
+
+void
+shopify_count_print(int64_t count, FILE *f)
+{
+	fprintf(f, "count %lld\n", (long long)count);
+}
+
+void
+shopify_bulk_op_print(const struct shopify_bulk_op *o, FILE *f)
+{
+	fprintf(f, "bulk_op %s status %s error_code \"%s\" objects %lld\n",
+	    o->id, shopify_bulk_status_name(o->status), o->error_code,
+	    (long long)o->object_count);
+	fprintf(f, "url \"%s\"\n", o->url);	/* validated: no spaces */
+}
+
+void
+shopify_bulk_level_print(const struct shopify_bulk_level *o, FILE *f)
+{
+	char when[32];
+
+	if (!o->is_level) {
+		fprintf(f, "location %s\n", o->location_id);
+		return;
+	}
+	if (shopify_format_time(o->level.updated_at, when, sizeof(when)) == -1)
+		snprintf(when, sizeof(when), "?");
+	fprintf(f, "level %s item %s location %s active %d updated %s "
+	    "available %lld\n", o->level.id, o->level.item_id, o->location_id,
+	    o->level.active, when, (long long)o->level.available);
 }

@@ -356,6 +356,10 @@ void	shopify_levels_print(const struct shopify_levels *, FILE *);
 void	shopify_level_reads_print(const struct shopify_level_reads *, FILE *);
 void	shopify_adjust_print(const struct shopify_adjust *, FILE *);
 void	shopify_token_print(const struct shopify_token *, FILE *);
+void	shopify_variant_print(const struct shopify_variant *, FILE *);
+void	shopify_count_print(int64_t count, FILE *);
+void	shopify_bulk_op_print(const struct shopify_bulk_op *, FILE *);
+void	shopify_bulk_level_print(const struct shopify_bulk_level *, FILE *);
 
 /* "OK", "THROTTLED", ... and "CHANGE_FROM_QUANTITY_STALE", ... */
 const char *shopify_result_name(enum shopify_result);

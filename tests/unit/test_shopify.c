@@ -92,9 +92,13 @@ zeroed(const void *p, size_t n)
 	return 1;
 }
 
+/* The bulk and count outputs own no heap memory: nothing to free. */
+#define NOFREE(o)	((void)(o))
+
 /*
  * Runs the parser for the fixture's prefix (check_, locations_, catalog_,
- * byid_, adjust_, token_; anything else: levels) on body; dumps reply and
+ * byid_, adjust_, token_, count_, bulkrun_, bulkstatus_, bulkvariant_,
+ * bulklevel_ (one line of a bulk file); anything else: levels) on body; dumps reply and
  * output into f unless f is NULL, and stores the parser's result in
  * *resultp unless NULL.  Returns 1 when a failing parse left the output
  * zeroed (or the parse succeeded).
@@ -141,7 +145,31 @@ run_parser(const char *name, const char *body, size_t len, FILE *f,
 	else if (strncmp(name, "token_", 6) == 0)
 		RUN(shopify_parse_token, shopify_token, shopify_token_print,
 		    shopify_token_free,);
-	else
+	else if (strncmp(name, "bulkrun_", 8) == 0)
+		RUN(shopify_parse_bulk_run, shopify_bulk_op,
+		    shopify_bulk_op_print, NOFREE,);
+	else if (strncmp(name, "bulkstatus_", 11) == 0)
+		RUN(shopify_parse_bulk_status, shopify_bulk_op,
+		    shopify_bulk_op_print, NOFREE,);
+	else if (strncmp(name, "bulkvariant_", 12) == 0)
+		RUN(shopify_parse_bulk_variant, shopify_variant,
+		    shopify_variant_print, NOFREE,);
+	else if (strncmp(name, "bulklevel_", 10) == 0)
+		RUN(shopify_parse_bulk_level, shopify_bulk_level,
+		    shopify_bulk_level_print, NOFREE,);
+	else if (strncmp(name, "count_", 6) == 0) {
+		int64_t n = 0x5a5a5a5a;
+
+		shopify_parse_variants_count(body, len, &rep, &n);
+		if (f != NULL)
+			shopify_reply_print(&rep, f);
+		ok = rep.result == SHOPIFY_OK;
+		if (ok && f != NULL)
+			shopify_count_print(n, f);
+		clean = ok || n == 0;
+		if (resultp != NULL)
+			*resultp = rep.result;
+	} else
 		RUN(shopify_parse_levels, shopify_levels,
 		    shopify_levels_print, shopify_levels_free,);
 #undef RUN
@@ -174,6 +202,17 @@ static const char *const fixtures[] = {
 	"hostile_trailing_comma", "hostile_missing_comma",
 	"hostile_bad_utf8", "hostile_lone_surrogate", "hostile_root_array",
 	"hostile_leading_zero", "hostile_escapes",
+	/* the bulk operations' replies and file lines, the variants count */
+	"count_ok", "count_at_least", "count_negative", "count_string",
+	"count_null",
+	"bulkrun_ok", "bulkrun_limit_reached", "bulkrun_null_no_errors",
+	"bulkrun_wrong_gid",
+	"bulkstatus_completed", "bulkstatus_failed", "bulkstatus_unknown",
+	"bulkstatus_count_number", "bulkstatus_count_negative",
+	"bulkstatus_http_url", "bulkstatus_other",
+	"bulkvariant_ok", "bulkvariant_truncated", "bulkvariant_level_line",
+	"bulklevel_ok", "bulklevel_location", "bulklevel_no_parent",
+	"bulklevel_fraction", "bulklevel_parent_not_location",
 };
 
 static void
@@ -589,6 +628,14 @@ main(void)
 	test_mutations("levels_ok");
 	test_mutations("adjust_ok");
 	test_mutations("catalog_ok");
+	test_truncations("count_ok");
+	test_truncations("bulkrun_ok");
+	test_truncations("bulkstatus_completed");
+	test_truncations("bulkvariant_ok");
+	test_truncations("bulklevel_ok");
+	test_mutations("bulkstatus_completed");
+	test_mutations("bulkvariant_ok");
+	test_mutations("bulklevel_ok");
 	test_sizes();
 	test_builders();
 	test_gids();
