@@ -355,6 +355,19 @@ struct call {
 	struct shopify_reply reply;	/* the last parsed envelope */
 };
 
+/*
+ * What call() does after one exchange: classify() decides, call() acts.
+ * The classifiers below return the exchange's result and set *next when
+ * it is not NEXT_RETURN.
+ */
+enum next {
+	NEXT_RETURN,		/* return the result */
+	NEXT_REFRESH,		/* a 401 under the grant: a fresh token, once */
+	NEXT_THROTTLED,		/* a read answered THROTTLED: wait, ask again */
+	NEXT_RETRY,		/* a transient read fault: back off, ask again */
+	NEXT_SHRINK		/* a page that can never fit: ask for fewer */
+};
+
 /* What a failed transport means: for a write, whether it may have applied. */
 static enum client_result
 transport_failed(struct client *cl, struct call *k, enum http_result hr,
@@ -368,13 +381,10 @@ transport_failed(struct client *cl, struct call *k, enum http_result hr,
 	return CLIENT_TRANSIENT;
 }
 
-/*
- * Classifies an HTTP reply that is not 200.  Returns the result, or -1 to
- * say "retry now" (after a token refresh).
- */
-static int
-status_failed(struct client *cl, struct call *k, struct http_reply *rep,
-    int *refreshed)
+/* Classifies an HTTP reply that is not 200; NEXT_REFRESH after a 401. */
+static enum client_result
+status_failed(struct client *cl, struct call *k, const struct http_reply *rep,
+    int *refreshed, enum next *next)
 {
 	char st[64];
 
@@ -383,7 +393,8 @@ status_failed(struct client *cl, struct call *k, struct http_reply *rep,
 	if (rep->status == 401 && cl->grant && !*refreshed) {
 		*refreshed = 1;
 		cl->token[0] = '\0';	/* the grant runs again */
-		return -1;
+		*next = NEXT_REFRESH;
+		return CLIENT_AUTH;
 	}
 	if (rep->status == 401 || rep->status == 403) {
 		set_error(cl, "%s: check the token and the app's scopes", st);
@@ -395,9 +406,9 @@ status_failed(struct client *cl, struct call *k, struct http_reply *rep,
 	    CLIENT_BAD_REPLY;
 }
 
-/* Maps a parsed envelope to a result; -1: throttled, wait and retry. */
-static int
-reply_failed(struct client *cl, struct call *k)
+/* Maps a parsed envelope to a result; NEXT_THROTTLED for a read. */
+static enum client_result
+reply_failed(struct client *cl, struct call *k, enum next *next)
 {
 	struct shopify_reply *sr = &k->reply;
 
@@ -409,7 +420,9 @@ reply_failed(struct client *cl, struct call *k)
 		cl->stats.throttled++;
 		set_error(cl, "%s", "throttled");
 		/* the cost is checked before a query runs: nothing ran */
-		return k->write ? CLIENT_THROTTLED : -1;
+		if (!k->write)
+			*next = NEXT_THROTTLED;
+		return k->write ? CLIENT_THROTTLED : CLIENT_TRANSIENT;
 	case SHOPIFY_ACCESS_DENIED:
 		set_error(cl, "access denied: %s", sr->message);
 		return CLIENT_AUTH;
@@ -438,15 +451,75 @@ learn_node_cost(struct client *cl, const struct call *k)
 	cl->node_cost[k->paged] = (double)k->reply.cost.requested / k->first;
 }
 
+/* Posts k once with the store's token into *rep (freed by the caller). */
+static enum http_result
+exchange(struct client *cl, struct call *k, struct http_reply *rep)
+{
+	struct http_request req;
+	char auth[SHOPIFY_TOKEN_MAX + 40];
+	enum http_result hr;
+
+	notify_watchdog();	/* a long cycle is still alive */
+	memset(&req, 0, sizeof(req));
+	snprintf(auth, sizeof(auth), "X-Shopify-Access-Token: %s", cl->token);
+	req.url = cl->url_graphql;
+	req.content_type = "application/json";
+	req.headers[0] = auth;
+	req.body = k->body;
+	req.len = k->len;
+	req.on_send = k->on_send;
+	req.arg = k->send_arg;
+	hr = http_post(cl->h, &req, rep);
+	memset(auth, 0, sizeof(auth));
+	cl->stats.requests++;
+	return hr;
+}
+
+/*
+ * What one exchange of k means: its result into *r, and what call() does
+ * next.  A page asked for is too big when the store says so (MAX_COST) or
+ * its requested cost exceeds the bucket: only asking for less gets
+ * through, so neither a throttle wait nor a refusal is the answer.
+ */
+static enum next
+classify(struct client *cl, struct call *k, enum http_result hr,
+    const struct http_reply *rep, int *refreshed, enum client_result *r)
+{
+	enum next next = NEXT_RETURN;
+
+	if (hr != HTTP_OK)
+		*r = transport_failed(cl, k, hr, rep);
+	else if (rep->status != 200)
+		*r = status_failed(cl, k, rep, refreshed, &next);
+	else {
+		k->parse(rep->body, rep->len, &k->reply, k->out, k->arg);
+		bucket_update(cl, &k->reply.cost);
+		learn_node_cost(cl, k);
+		*r = reply_failed(cl, k, &next);
+	}
+	if ((next != NEXT_RETURN || *r == CLIENT_REFUSED) && k->paged >= 0 &&
+	    (k->reply.result == SHOPIFY_MAX_COST || (k->reply.cost.present &&
+	    k->reply.cost.requested > k->reply.cost.maximum)))
+		return NEXT_SHRINK;
+	if (next == NEXT_RETURN && *r == CLIENT_TRANSIENT && !k->write)
+		return NEXT_RETRY;
+	return next;
+}
+
+/*
+ * One GraphQL call: exchanges until a result, refreshing the token once,
+ * waiting out THROTTLED reads (THROTTLE_TRIES) and retrying transient read
+ * faults (READ_TRIES, Retry-After honoured); a write is posted once.
+ */
 static enum client_result
 call(struct client *cl, struct call *k)
 {
-	struct http_request req;
 	struct http_reply rep;
-	char auth[SHOPIFY_TOKEN_MAX + 40];
-	enum http_result hr;
+	enum client_result r;
 	unsigned tries = 0, throttles = 0;
-	int refreshed = 0, r;
+	int refreshed = 0;
+	enum next next;
+	int64_t wait;
 
 	for (;;) {
 		if (*cl->stop)
@@ -455,76 +528,43 @@ call(struct client *cl, struct call *k)
 			return r;
 		if (bucket_wait(cl, k->cost) == -1)
 			return CLIENT_STOPPED;
-		notify_watchdog();	/* a long cycle is still alive */
-		memset(&req, 0, sizeof(req));
-		snprintf(auth, sizeof(auth), "X-Shopify-Access-Token: %s",
-		    cl->token);
-		req.url = cl->url_graphql;
-		req.content_type = "application/json";
-		req.headers[0] = auth;
-		req.body = k->body;
-		req.len = k->len;
-		req.on_send = k->on_send;
-		req.arg = k->send_arg;
-		hr = http_post(cl->h, &req, &rep);
-		memset(auth, 0, sizeof(auth));
-		cl->stats.requests++;
-		if (hr != HTTP_OK)
-			r = transport_failed(cl, k, hr, &rep);
-		else if (rep.status != 200)
-			r = status_failed(cl, k, &rep, &refreshed);
-		else {
-			k->parse(rep.body, rep.len, &k->reply, k->out, k->arg);
-			bucket_update(cl, &k->reply.cost);
-			learn_node_cost(cl, k);
-			r = reply_failed(cl, k);
-		}
-		if ((r == -1 || r == CLIENT_REFUSED) && k->paged >= 0 &&
-		    (k->reply.result == SHOPIFY_MAX_COST ||
-		    (k->reply.cost.present &&
-		    k->reply.cost.requested > k->reply.cost.maximum))) {
-			/* asking for less is the only way through */
+		next = classify(cl, k, exchange(cl, k, &rep), &rep, &refreshed,
+		    &r);
+		wait = rep.retry_after_ms;
+		http_reply_free(&rep);
+		switch (next) {
+		case NEXT_RETURN:
+			if (r == CLIENT_OK)
+				cl->stats.last_error[0] = '\0';
+			return r;
+		case NEXT_REFRESH:
+			continue;
+		case NEXT_SHRINK:
 			if (k->reply.result == SHOPIFY_MAX_COST &&
 			    !k->reply.cost.present)
 				cl->node_cost[k->paged] = 2.0 * QUERY_COST_MAX /
 				    k->first;
-			http_reply_free(&rep);
 			k->too_big = 1;
 			return CLIENT_TRANSIENT;
-		}
-		if (r == -1 && k->reply.result == SHOPIFY_THROTTLED &&
-		    hr == HTTP_OK && rep.status == 200) {
-			int64_t wait = throttle_wait_ms(&k->reply.cost);
-
-			http_reply_free(&rep);
+		case NEXT_THROTTLED:
 			if (++throttles > THROTTLE_TRIES)
 				return CLIENT_TRANSIENT;
+			wait = throttle_wait_ms(&k->reply.cost);
 			log_info("store %s: %s throttled; waiting %" PRId64
 			    " ms", cl->sc->name, k->op, wait);
-			if (util_sleep_ms(wait, cl->stop))
-				return CLIENT_STOPPED;
-			continue;
-		}
-		if (r == -1) {	/* a fresh token: once */
-			http_reply_free(&rep);
-			continue;
-		}
-		if (r == CLIENT_TRANSIENT && !k->write && ++tries < READ_TRIES) {
-			int64_t wait = rep.retry_after_ms >= 0 ?
-			    rep.retry_after_ms :
-			    http_backoff_ms(tries, RETRY_BASE_MS, RETRY_CAP_MS);
-
-			http_reply_free(&rep);
+			break;
+		case NEXT_RETRY:
+			if (++tries >= READ_TRIES)
+				return r;
+			if (wait < 0)
+				wait = http_backoff_ms(tries, RETRY_BASE_MS,
+				    RETRY_CAP_MS);
 			log_debug("store %s: %s: %s; retry in %" PRId64 " ms",
 			    cl->sc->name, k->op, cl->stats.last_error, wait);
-			if (util_sleep_ms(wait, cl->stop))
-				return CLIENT_STOPPED;
-			continue;
+			break;
 		}
-		http_reply_free(&rep);
-		if (r == CLIENT_OK)
-			cl->stats.last_error[0] = '\0';
-		return r;
+		if (util_sleep_ms(wait, cl->stop))
+			return CLIENT_STOPPED;
 	}
 }
 
