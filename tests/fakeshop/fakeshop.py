@@ -284,6 +284,8 @@ class Store:
         if self.replay not in REPLAY_MODES or self.key_ttl < 0 or not 0 <= self.key_evict <= 1:
             raise ValueError('bad key_ttl/key_evict/replay')
         self.clock_skew = float(cfg.get('clock_skew', 0))    # this store's clock = fake clock + skew
+        # productVariantsCount answers null (nullable in 2026-07) instead of a Count
+        self.variants_count_null = bool(cfg.get('variants_count_null', False))
         self.faults = []
         self.rng = random.Random('%s/%s' % (fs.seed, name))
         r = self.rng
@@ -799,6 +801,8 @@ def _variants(root, info, **a):
 def _variants_count(root, info, query=None, limit=10000):
     need_scope(info, 'read_products')
     ctx = info.context
+    if ctx.store.variants_count_null:
+        return None     # the field is nullable (Count, not Count!); control op variants_count
     flt = make_filter(query, VARIANT_SEARCH, ctx)
     vs = ctx.store.variants
     if flt is None:
@@ -2065,6 +2069,15 @@ class FakeShop:
             raise ValueError('ttl >= 0, 0 <= evict <= 1, replay one of %s' % ', '.join(REPLAY_MODES))
         st.key_ttl, st.key_evict, st.replay = ttl, evict, replay
         return {'ok': True, 'ttl': ttl, 'evict': evict, 'replay': replay}
+
+    def op_variants_count(self, b):
+        """{store, null: bool}: productVariantsCount answers null (true) or the count (false)."""
+        st = self.store(b['store'])
+        unknown = set(b) - {'store', 'null'}
+        if unknown or 'null' not in b:
+            raise ValueError('variants_count takes {store, null: true/false}')
+        st.variants_count_null = bool(b['null'])
+        return {'ok': True, 'null': st.variants_count_null}
 
     def op_clock_skew(self, b):
         """{store, seconds}: the store's own clock runs `seconds` ahead (negative: behind) of the

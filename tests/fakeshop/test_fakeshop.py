@@ -744,6 +744,38 @@ def variants_count():
 
 
 @test
+def variants_count_null():
+    """control op variants_count {null: true}: the nullable productVariantsCount answers null, per store."""
+    fs = new_fs()
+    q = '{ productVariantsCount { count precision } }'
+    eq(fs.op('variants_count', {'store': 'source', 'null': True}), {'ok': True, 'null': True}, 'reply')
+    rep, st = gql(fs, 'source', q)
+    eq((st, rep['data'], 'errors' in rep), (200, {'productVariantsCount': None}, False), 'null, no error')
+    check(rep['extensions']['cost']['actualQueryCost'] <= rep['extensions']['cost']['requestedQueryCost'], 'cost')
+    rep, _ = gql(fs, 'destination', q)
+    eq(rep['data']['productVariantsCount'], {'count': 1, 'precision': 'EXACT'}, 'other store unaffected')
+    rep, _ = gql(fs, 'source', q, version='2026-10')
+    eq(rep['data']['productVariantsCount'], None, 'on every version')
+    fs.op('scopes', {'store': 'source', 'scopes': ['read_inventory']})
+    rep, _ = gql(fs, 'source', q)
+    eq(rep['errors'][0]['extensions']['code'], 'ACCESS_DENIED', 'scope still checked first')
+    fs.op('scopes', {'store': 'source', 'scopes': ['read_products']})
+    fs.op('variants_count', {'store': 'source', 'null': False})
+    rep, _ = gql(fs, 'source', q)
+    eq(rep['data']['productVariantsCount'], {'count': 4, 'precision': 'EXACT'}, 'back to the count')
+    scn = copy.deepcopy(SCENARIO)
+    scn['stores'][1]['variants_count_null'] = True
+    rep, _ = gql(new_fs(scn), 'destination', q)
+    eq(rep['data']['productVariantsCount'], None, 'scenario key variants_count_null')
+    for bad in ({}, {'null': True, 'x': 1}):
+        try:
+            fs.op('variants_count', dict(bad, store='source'))
+            raise AssertionError('accepted %r' % bad)
+        except ValueError:
+            pass
+
+
+@test
 def bulk_agent_documents():
     """invsync's own bulk documents (agent/graphql), when present, run against the fake as sent."""
     d = os.path.join(REPO, 'agent', 'graphql')
