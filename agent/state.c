@@ -200,7 +200,8 @@ state_close(struct state *st)
 void
 state_trim(struct state *st)
 {
-	MDB_val k = { 6, "stores" }, v;
+	MDB_val k, v;
+	MDB_cursor *cur;
 	MDB_txn *txn;
 	unsigned long lo, hi, at;
 	char line[512];
@@ -211,12 +212,16 @@ state_trim(struct state *st)
 	 * The map is read-only (no MDB_WRITEMAP: LMDB writes with pwrite), so
 	 * MADV_DONTNEED only unmaps pages; their content stays in the file.
 	 * mdb_env_info() names the map's address only with MDB_FIXEDMAP: a
-	 * value read from it, found in /proc/self/maps, names the mapping.
+	 * value read from it (the first meta value, whichever it is), found
+	 * in /proc/self/maps, names the mapping.
 	 */
 	if (st == NULL || st->dry != NULL ||
 	    mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) != 0)
 		return;
-	rc = mdb_get(txn, st->meta, &k, &v);
+	if ((rc = mdb_cursor_open(txn, st->meta, &cur)) == 0) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+		mdb_cursor_close(cur);
+	}
 	mdb_txn_abort(txn);
 	if (rc != 0 || (f = fopen("/proc/self/maps", "r")) == NULL)
 		return;
