@@ -607,6 +607,7 @@ class Ctx:
     def __init__(self, fs, store, version, req_id):
         self.fs, self.store, self.version, self.req_id = fs, store, version, req_id
         self.now = store.now()
+        self.fnow = self.now - store.clock_skew     # the fake clock: bulk operation lifecycles
         self._keys = {}
         self.variables = {}
         self.bulk = False       # resolving a bulk query: connections return every node
@@ -1492,7 +1493,7 @@ def _bulk_run_query(root, info, query, groupObjects=False):
         plan = bulk_plan(ctx, query)
     except BulkInvalid as e:
         return reject(['query'], 'Invalid bulk query: %s' % e, 'INVALID')
-    busy = [o for o in st.bulk_ops.values() if o.state(ctx.now) in ('CREATED', 'RUNNING')]
+    busy = [o for o in st.bulk_ops.values() if o.state(ctx.fnow) in ('CREATED', 'RUNNING')]
     if len(busy) >= BULK_MAX_RUNNING:
         return reject(None, 'A bulk query operation for this app and shop is already in progress: %d of %d '
                       'allowed at a time (%s). Try again when one has finished.'
@@ -1508,12 +1509,12 @@ def _bulk_run_query(root, info, query, groupObjects=False):
     fail = fail or st.bulk_fail
     cancel = st.bulk_cancel and not fail
     st.bulk_fail, st.bulk_cancel = None, False
-    op = BulkOp(st.nid('BulkOperation'), query, ctx.now, st.bulk_delay, fail, cancel, data, objects, roots)
+    op = BulkOp(st.nid('BulkOperation'), query, ctx.fnow, st.bulk_delay, fail, cancel, data, objects, roots)
     st.bulk_ops[op.id] = op
     st.bulk_files[op.token] = op
     held = [o for o in st.bulk_ops.values() if o.data]
     for o in held[:-BULK_KEEP_FILES]:
-        if o.state(ctx.now) not in ('CREATED', 'RUNNING'):
+        if o.state(ctx.fnow) not in ('CREATED', 'RUNNING'):
             o.data = None
     st.stats['bulk_ops'] += 1
     log.update({'outcome': 'created', 'id': gid(op), 'objects': objects, 'root_objects': roots,
@@ -1524,7 +1525,7 @@ def _bulk_run_query(root, info, query, groupObjects=False):
 
 def _bulk_url(o, info):
     ctx = info.context
-    if not o.has_file(ctx.now):
+    if not o.has_file(ctx.fnow):
         return None
     host = ctx.host or ctx.fs.api_host or 'localhost'
     return 'https://%s/bulk/%s/%s.jsonl' % (host, urllib.parse.quote(ctx.store.name, safe=''), o.token)
@@ -1533,16 +1534,16 @@ def _bulk_url(o, info):
 R[('Mutation', 'bulkOperationRunQuery')] = _bulk_run_query
 R[('BulkOperation', 'id')] = lambda o, info: gid(o)
 R[('BulkOperation', 'type')] = lambda o, info: 'QUERY'
-R[('BulkOperation', 'status')] = lambda o, info: o.state(info.context.now)
-R[('BulkOperation', 'errorCode')] = lambda o, info: o.fail if o.state(info.context.now) == 'FAILED' else None
-R[('BulkOperation', 'objectCount')] = lambda o, info: str(o.counts(info.context.now)[0])
-R[('BulkOperation', 'rootObjectCount')] = lambda o, info: str(o.counts(info.context.now)[1])
-R[('BulkOperation', 'fileSize')] = lambda o, info: str(len(o.data)) if o.has_file(info.context.now) else None
+R[('BulkOperation', 'status')] = lambda o, info: o.state(info.context.fnow)
+R[('BulkOperation', 'errorCode')] = lambda o, info: o.fail if o.state(info.context.fnow) == 'FAILED' else None
+R[('BulkOperation', 'objectCount')] = lambda o, info: str(o.counts(info.context.fnow)[0])
+R[('BulkOperation', 'rootObjectCount')] = lambda o, info: str(o.counts(info.context.fnow)[1])
+R[('BulkOperation', 'fileSize')] = lambda o, info: str(len(o.data)) if o.has_file(info.context.fnow) else None
 R[('BulkOperation', 'url')] = _bulk_url
 R[('BulkOperation', 'partialDataUrl')] = lambda o, info: None
-R[('BulkOperation', 'createdAt')] = lambda o, info: iso(o.created)
-R[('BulkOperation', 'completedAt')] = lambda o, info: iso(o.created + o.delay) \
-    if o.state(info.context.now) in ('COMPLETED', 'EXPIRED') else None
+R[('BulkOperation', 'createdAt')] = lambda o, info: iso(o.created + info.context.store.clock_skew)
+R[('BulkOperation', 'completedAt')] = lambda o, info: iso(o.created + o.delay + info.context.store.clock_skew) \
+    if o.state(info.context.fnow) in ('COMPLETED', 'EXPIRED') else None
 
 
 # ---------------------------------------------------------------- cost
@@ -2081,9 +2082,18 @@ class FakeShop:
 
     def op_clock_skew(self, b):
         """{store, seconds}: the store's own clock runs `seconds` ahead (negative: behind) of the
-        fake clock: its updatedAt/createdAt, search, token expiry and Date header."""
-        self.store(b['store']).clock_skew = float(b['seconds'])
-        return {'ok': True}
+        fake clock: every updatedAt/createdAt it writes from now on, the `now` its search filters and
+        index lag are judged against, token expiry, idempotency-key age, bulk operation status, and the
+        Date header of its replies. Replies {ok, now: the store's clock}."""
+        st = self.store(b['store'])
+        unknown = set(b) - {'store', 'seconds'}
+        if unknown or 'seconds' not in b:
+            raise ValueError('clock_skew takes {store, seconds}')
+        secs = float(b['seconds'])
+        if not math.isfinite(secs):
+            raise ValueError('seconds must be finite')
+        st.clock_skew = secs
+        return {'ok': True, 'seconds': secs, 'now': iso_ms(st.now())}
 
     def op_index_lag(self, b):
         self.store(b['store']).index_lag = float(b['seconds'])
@@ -2188,7 +2198,7 @@ class FakeShop:
         """A GET of a bulk file: returns (status, body bytes, content type, truncate?)."""
         st = self.stores.get(store_name)
         op = st.bulk_files.get(token) if st is not None else None
-        now = self.clock.now()
+        now = self.clock.now()      # bulk lifecycles run on the fake clock (clock_skew only shifts their times)
         if op is not None and (st.bulk_expired or op.state(now) == 'EXPIRED'):
             st.add_log({'kind': 'bulk_download', 'id': gid(op), 'outcome': 'expired'})
             return 403, BULK_EXPIRED_XML % iso(now), 'application/xml; charset=UTF-8', False
@@ -2375,6 +2385,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             pass
 
     def do_GET(self):
+        self._skew = self.server.fs.clock.offset     # bulk files: the storage's clock is the fake clock
         m = BULK_RE.match(self.path.split('?')[0])
         if not m:
             return self._send(404, {'errors': 'Not Found'})
@@ -2400,6 +2411,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         fs = self.server.fs
+        self._skew = fs.clock.offset
         n = int(self.headers.get('Content-Length') or 0)
         raw = self.rfile.read(n) if n > 0 else b''
         m = API_RE.match(self.path.split('?')[0])
@@ -2409,6 +2421,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         st = fs.stores.get((m or t).group(1))
         if st is None:
             return self._send(404, {'errors': 'Not Found'})
+        self._skew = st.clock_skew + fs.clock.offset    # every reply of the store: its own clock
         req_id = fs.next_req()
         hdr = {'X-Request-Id': '%08x-fake-%d' % (hash(st.name) & 0xffffffff, req_id)}
         if t:
@@ -2454,7 +2467,6 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                                 body.get('variables'), dict) else None)
                 except Exception:
                     pass
-        self._skew = st.clock_skew + fs.clock.offset
         with fs.lock:
             fault = fs.pick_fault(st, kind)
             if fault and kind == 'mutation':
@@ -2495,7 +2507,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         return self._send(200, body, hdr)
 
     def date_time_string(self, timestamp=None):
-        """The Date header follows the store's clock (fake clock offset + the store's skew)."""
+        """The Date header follows the store's clock (fake clock offset + the store's clock_skew), set
+        per request in do_POST/do_GET."""
         if timestamp is None:
             timestamp = time.time() + getattr(self, '_skew', 0.0)
         return super().date_time_string(timestamp)

@@ -1303,6 +1303,114 @@ def scenario_inactive_levels_and_clock_skew():
     check(abs(ts('source') - ts('destination')) < 5, 'skew back to 0')
 
 
+SKEW_LEVELS = '''query($q: String) { inventoryItems(first: 50) { nodes { sku inventoryLevels(first: 5, query: $q) {
+  nodes { updatedAt location { name } quantities(names: ["available"]) { quantity updatedAt } } } } } }'''
+
+
+def _skew_hits(fs, store, q):
+    """(sku, location, updatedAt) of every level the search `q` finds in `store`."""
+    rep, _ = gql(fs, store, SKEW_LEVELS, {'q': q})
+    check('errors' not in rep, rep.get('errors'))
+    return [(i['sku'], lv['location']['name'], lv['updatedAt']) for i in rep['data']['inventoryItems']['nodes']
+            for lv in i['inventoryLevels']['nodes']]
+
+
+@test
+def clock_skew_updated_at_and_search():
+    """A store 10 minutes behind and one 10 minutes ahead of the agent's (fake) clock: every updatedAt the
+    store writes, and its updated_at search filters, are on the store's own clock."""
+    fs = new_fs()
+    t_agent = fs.clock.now()
+    r = fs.op('clock_skew', {'store': 'destination', 'seconds': -600})
+    check(abs(F.parse_time(r['now'])[0] - (t_agent - 600)) < 5, 'reply names the store clock: %r' % r)
+    fs.op('clock_skew', {'store': 'source', 'seconds': 600})
+    fs.op('sell', {'store': 'destination', 'handle': 'slim-fit-denim-jacket', 'qty': 1})
+    m = level(fs, 'source', 'SFDJ-M')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(m, -1, 50, 'skew-1'))
+    grp = rep['data']['inventoryAdjustQuantities']['inventoryAdjustmentGroup']
+    now = fs.clock.now()
+    ts = lambda x: F.parse_time(x)[0]  # noqa: E731
+    check(abs(ts(grp['createdAt']) - (now + 600)) < 5, 'adjustment group createdAt on the store clock')
+    src = dict(((k, l), u) for k, l, u in _skew_hits(fs, 'source', None))
+    dst = dict(((k, l), u) for k, l, u in _skew_hits(fs, 'destination', None))
+    check(abs(ts(src[('SFDJ-M', 'Main Warehouse')]) - (now + 600)) < 5, 'adjusted level updatedAt: store 10 min ahead')
+    check(abs(ts(dst[('SFDJ-M', 'US Warehouse')]) - (now - 600)) < 5, 'sold level updatedAt: store 10 min behind')
+    check(abs(ts(level(fs, 'destination', 'SFDJ-M')['updated_at']) - (now - 600)) < 5, 'control op levels too')
+    rep, _ = gql(fs, 'destination', '{ inventoryItems(first: 5) { nodes { inventoryLevels(first: 5) { nodes {'
+                 ' quantities(names: ["available", "committed"]) { name updatedAt } } } } } }')
+    qs = rep['data']['inventoryItems']['nodes'][0]['inventoryLevels']['nodes'][0]['quantities']
+    check(all(abs(ts(q['updatedAt']) - (now - 600)) < 5 for q in qs), 'InventoryQuantity.updatedAt: %r' % qs)
+    # search filters are judged on the store's clock: "changed in the last minute" by the agent's clock
+    # misses the change in the store that is behind, by the store's clock finds it
+    since = lambda t: "updated_at:>='%s'" % F.iso(t)  # noqa: E731
+    eq(_skew_hits(fs, 'destination', since(now - 60)), [], 'agent clock - 60 s: nothing (store 10 min behind)')
+    eq([h[:2] for h in _skew_hits(fs, 'destination', since(now - 600 - 60))], [('SFDJ-M', 'US Warehouse')],
+       'store clock - 60 s: found')
+    eq([h[:2] for h in _skew_hits(fs, 'source', since(now + 600 - 60))], [('SFDJ-M', 'Main Warehouse')],
+       'store 10 min ahead: found after agent time + 9 min')
+    check(('SFDJ-M', 'Main Warehouse') not in [h[:2] for h in _skew_hits(fs, 'source', "updated_at:<='%s'"
+                                                                            % F.iso(now + 300))],
+          'store ahead: the change is later than agent time + 5 min')
+    # the index lag is measured on the store clock too
+    fs.op('index_lag', {'store': 'destination', 'seconds': 30})
+    fs.op('sell', {'store': 'destination', 'handle': 'slim-fit-denim-jacket', 'qty': 1})
+    eq(_skew_hits(fs, 'destination', since(now - 600 - 1)), [], 'lagging index: not yet')
+    fs.op('clock', {'advance': 31})
+    eq(len(_skew_hits(fs, 'destination', since(now - 600 - 1))), 1, 'lagging index: after 31 s')
+    # a bulk operation on a store ahead completes after its delay (its times are on the store clock)
+    fs.op('bulk', {'store': 'source', 'delay': 0})
+    b = bulk_status(fs, 'source', bulk_run(fs, 'source', BULK_CATALOG)['bulkOperation']['id'])
+    eq(b['status'], 'COMPLETED', 'bulk status on a skewed store')
+    check(abs(ts(b['createdAt']) - (fs.clock.now() + 600)) < 5, 'bulk createdAt on the store clock')
+    eq(len(bulk_file(fs, 'source', b['url'])), 4, 'its file is served at once')
+    fs.op('clock_skew', {'store': 'source', 'seconds': -600})
+    b2 = bulk_status(fs, 'source', b['id'])
+    eq((b2['status'], b2['url']), ('COMPLETED', b['url']), 'a clock jump does not move the lifecycle')
+    check(abs(ts(b2['createdAt']) - ts(b['createdAt']) + 1200) < 5, 'createdAt shown on the new store clock')
+    eq(len(bulk_file(fs, 'source', b['url'])), 4, 'still served')
+    # back to 0: writes from now on are on the agent's clock again
+    fs.op('clock_skew', {'store': 'destination', 'seconds': 0})
+    fs.op('sell', {'store': 'destination', 'handle': 'slim-fit-denim-jacket', 'qty': 1})
+    check(abs(ts(level(fs, 'destination', 'SFDJ-M')['updated_at']) - fs.clock.now()) < 5, 'skew 0')
+    for bad in ({}, {'seconds': 'x'}, {'seconds': 1, 'x': 1}):
+        try:
+            fs.op('clock_skew', dict(bad, store='source'))
+            raise AssertionError('accepted %r' % bad)
+        except (ValueError, TypeError):
+            pass
+
+
+@test
+def http_clock_skew_date_header():
+    """The Date header of every reply of a store (GraphQL, 401, token grant) is on the store's clock; bulk
+    file GETs (cloud storage) are on the fake clock."""
+    import email.utils
+    s = server()
+    s.ctl('load', SCENARIO)
+    s.ctl('bulk', {'store': 'source', 'delay': 0})
+    url = _http_bulk_wait(s, 'source', _http_bulk_run(s, BULK_CATALOG)['bulkOperation']['id'])['url']
+    for skew in (-600, 600):
+        s.ctl('clock_skew', {'store': 'source', 'seconds': skew})
+        date = lambda r: email.utils.parsedate_to_datetime(r.getheader('Date')).timestamp() - time.time()  # noqa
+        r, _ = s.post('source', {'query': '{ shop { name } }'})
+        check(abs(date(r) - skew) < 5, 'GraphQL reply: %s' % r.getheader('Date'))
+        r, _ = s.post('source', {'query': '{ shop { name } }'}, token='wrong')
+        check(r.status == 401 and abs(date(r) - skew) < 5, '401: %s' % r.getheader('Date'))
+        c = s.conn()
+        c.request('POST', '/store/source/admin/oauth/access_token', urllib.parse.urlencode(
+            {'grant_type': 'client_credentials', 'client_id': 'cid-source', 'client_secret': 'csecret-source'}),
+            {'Content-Type': 'application/x-www-form-urlencoded'})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        check(r.status == 200 and abs(date(r) - skew) < 5, 'token grant: %s' % r.getheader('Date'))
+        r, _ = s.post('destination', {'query': '{ shop { name } }'}, token='shpat_destination')
+        check(abs(date(r)) < 5, 'other store unskewed: %s' % r.getheader('Date'))
+        r, _ = _http_get(s, url)
+        check(r.status == 200 and abs(date(r)) < 5, 'bulk file GET: %s' % r.getheader('Date'))
+    s.ctl('clock_skew', {'store': 'source', 'seconds': 0})
+
+
 @test
 def http_throttled_faults_and_fault_log():
     s = server()
