@@ -12,6 +12,13 @@
  * read of what changed since the last refresh (catalog.c), and a levels
  * file only gives links their first sighting; a link the polls have seen
  * is theirs (docs/design.md §5).
+ *
+ * Return conventions: the steps (bulk_catalog(), bulk_levels(), op_start(),
+ * op_step(), op_finish(), read_file(), count_big()) return an enum step
+ * (run.h); a store failure backs the store off and the step is done for
+ * this cycle.  Functions on an operation's LMDB record and the transaction
+ * callbacks return 0 or -1; predicates 1, 0, or -1 when LMDB failed; the
+ * line callbacks non-zero to stop the file.
  */
 #include <inttypes.h>
 #include <stdio.h>

@@ -4,6 +4,10 @@
  * options), SKU or barcode.  A key twice in one store is refused for that
  * store; a handle or SKU edit moves the side to its new link; a variant
  * gone from a full load leaves its link.
+ *
+ * Return conventions: catalog_refresh(), catalog_full_end(), read_variants()
+ * and refresh_done() return an enum step (run.h); transaction callbacks and
+ * what they call return 0 or -1, as do flush() and catalog_new_gen().
  */
 #include <inttypes.h>
 #include <stdio.h>

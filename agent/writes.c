@@ -17,6 +17,13 @@
  *            settled as `uncertain`: taken as applied or not from what the
  *            probe and the levels suggest, counted, and logged.
  * A batch never marked sent never left the machine: it is dropped.
+ *
+ * Return conventions: transaction callbacks (*_txn) return 0 or -1, and
+ * get_pending() 0, 1 (none) or -1, as state.h's; the functions that act
+ * on a batch return 0, or -1 when the state failed (a store failure backs
+ * the store off and returns 0: the batch stays, or is dropped, as the case
+ * table says); read_batch_levels() returns an enum step; likely_applied()
+ * is a predicate (1 or 0); writes_resolve() an enum step (writes.h).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -194,9 +201,10 @@ settle(struct run *e, const struct pending *p, enum audit_kind kind,
 
 /*
  * Reads the levels of batch p fresh from its store into lv (p->n entries).
- * Returns 0, or -1 when the store could not be read (backed off).
+ * Returns STEP_DONE, or STEP_STORE_FAILED when the store could not be
+ * read (backed off).
  */
-static int
+static enum step
 read_batch_levels(struct run *e, const struct pending *p,
     struct client_level *lv)
 {
@@ -212,9 +220,9 @@ read_batch_levels(struct run *e, const struct pending *p,
 	r = client_read_levels(e->s[p->store].cl, lv, p->n);
 	if (r != CLIENT_OK) {
 		run_store_failed(e, p->store, "re-reading levels", r);
-		return -1;
+		return STEP_STORE_FAILED;
 	}
-	return 0;
+	return STEP_DONE;
 }
 
 /* Drops batch p as not applied, then observes its levels afresh. */
@@ -227,7 +235,7 @@ drop_and_reread(struct run *e, const struct pending *p, const char *why)
 	if (settle(e, p, AUDIT_DROPPED, why) == -1)
 		goto out;
 	r = 0;
-	if (read_batch_levels(e, p, lv) == 0)
+	if (read_batch_levels(e, p, lv) == STEP_DONE)
 		r = run_observe_levels(e, p->store, lv, p->n);
 out:
 	free(lv);
@@ -309,7 +317,7 @@ resolve_unknown(struct run *e, const struct pending *p)
 		return 0;
 	}
 	lv = xcalloc(p->n, sizeof(*lv));
-	if (read_batch_levels(e, p, lv) == 0)
+	if (read_batch_levels(e, p, lv) == STEP_DONE)
 		rc = settle_unknown(e, p, found, lv, "levels read afresh");
 	free(lv);
 	return rc;
