@@ -344,7 +344,10 @@ class Store:
         return None
 
     def add_level(self, item, loc, available, now):
-        lv = Level(self.nid('InventoryLevel'), item, loc, available, now)
+        return self.attach_level(Level(self.nid('InventoryLevel'), item, loc, available, now))
+
+    def attach_level(self, lv):
+        item, loc = lv.item, lv.loc
         self.levels[lv.id] = lv
         item.levels[loc.id] = lv
         loc.levels[item.id] = lv
@@ -613,6 +616,7 @@ class Ctx:
         self.bulk = False       # resolving a bulk query: connections return every node
         self.host = None        # Host header of the request (for bulk file URLs)
         self.op_name = None     # GraphQL operation name of the request
+        self.pending_levels = {}    # (item id, location id) -> Level a 2026-10 write would create
 
     def keys_cache(self, items, key):
         k = id(items)
@@ -1010,7 +1014,7 @@ def _write(info, field, args, entries_key, build):
            'changes': [{k: v for k, v in e.items()} for e in entries],
            # per change: did it carry a changeFromQuantity (compare-and-set)?  explicit null = no
            'cas': [e.get('changeFromQuantity') is not None for e in entries],
-           'recv': time.time(), 'req_id': ctx.req_id}
+           'recv': time.time(), 'req_id': ctx.req_id, 'version': ctx.version}
     if forgot:
         log['key_forgotten'] = forgot
     st.stats['writes'] += 1
@@ -1055,12 +1059,15 @@ def _write(info, field, args, entries_key, build):
     touched = set()
     applied = []
     for lv, name, delta, ledger, cfq in changes:
+        if lv.id not in st.levels:      # 2026-10+: first write at a location that never stocked the item
+            st.attach_level(lv)
+            log.setdefault('created_levels', []).append(lv.gid)
         before = lv.qget(name)
         lv.qadd(name, delta, now)
         applied.append({'item_id': lv.item.id, 'location_id': lv.loc.id, 'location': lv.loc.name,
                         'handle': lv.item.variant.product.handle, 'sku': lv.item.variant.sku, 'name': name,
                         'delta': delta, 'change_from': cfq, 'cas': cfq is not None,
-                        'before': before, 'after': lv.qget(name)})
+                        'before': before, 'after': lv.qget(name), 'active': lv.active})
         if name != 'on_hand':
             out.append({'name': name, 'delta': delta, 'quantityAfterChange': None, 'ledgerDocumentUri': ledger,
                         'item': lv.item, 'location': lv.loc})
@@ -1085,7 +1092,14 @@ def _write(info, field, args, entries_key, build):
     return done('applied', [], group)
 
 
-def _resolve_pair(st, e, i, entries_key, errors, group_errors=True):
+def writes_anywhere(version):
+    """2026-10 removed ITEM_NOT_STOCKED_AT_LOCATION (docs/shopify-api.md §11): quantities can be adjusted at
+    any location, a deactivated level included. Older versions still answer it."""
+    return version == 'unstable' or version >= '2026-10'
+
+
+def _resolve_pair(ctx, e, i, entries_key, errors, group_errors=True):
+    st = ctx.store
     item = lookup(st, e.get('inventoryItemId'), 'InventoryItem')
     loc = lookup(st, e.get('locationId'), 'Location')
     if item is None:
@@ -1106,7 +1120,13 @@ def _resolve_pair(st, e, i, entries_key, errors, group_errors=True):
                            'The specified inventory item is not tracked.', 'INVALID_INVENTORY_ITEM'))
         return None
     lv = item.levels.get(loc.id)
-    if lv is None:
+    if writes_anywhere(ctx.version):
+        if lv is None:  # never stocked there: a new (active) level, registered only if the write is applied
+            lv = ctx.pending_levels.get((item.id, loc.id))
+            if lv is None:
+                lv = ctx.pending_levels[(item.id, loc.id)] = Level(st.nid('InventoryLevel'), item, loc, 0, ctx.now)
+        return lv
+    if lv is None or not lv.active:     # 2026-07 and older: a deactivated level is not stocked
         errors.append(_err(['input', entries_key, str(i), 'locationId'],
                            'The inventory item is not stocked at the location.', 'ITEM_NOT_STOCKED_AT_LOCATION'))
         return None
@@ -1151,7 +1171,7 @@ def _build_adjust(ctx, inp):
     out = []
     stale = []
     for i, e in enumerate(chs):
-        lv = _resolve_pair(st, e, i, 'changes', errors)
+        lv = _resolve_pair(ctx, e, i, 'changes', errors)
         if lv is None:
             continue
         cur = lv.qget(name)
@@ -1203,7 +1223,7 @@ def _build_set(ctx, inp):
         return [], errors
     out, stale = [], []
     for i, e in enumerate(qs):
-        lv = _resolve_pair(st, e, i, 'quantities', errors)
+        lv = _resolve_pair(ctx, e, i, 'quantities', errors)
         if lv is None:
             continue
         cur = lv.qget(name)

@@ -222,19 +222,103 @@ def rules_user_errors_untracked_unknown_bundle_unstocked():
     eq(level(fs, 'source', 'GB-1')['available'], 3, 'bundle untouched')
 
 
+LEVEL_BY_ITEM = '''query($loc: ID!, $item: ID!, $lv: ID!) { location(id: $loc) {
+  a: inventoryLevel(inventoryItemId: $item) { id isActive }
+  b: inventoryLevel(inventoryItemId: $item, includeInactive: true) { id isActive quantities(names: ["available"]) { quantity } } }
+  inventoryItem(id: $item) { inventoryLevels(first: 5) { nodes { id } } all: inventoryLevels(first: 5, includeInactive: true) {
+    nodes { id isActive } } }
+  inventoryLevel(id: $lv) { id isActive } }'''
+SET_DOC = '''mutation S($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) { userErrors { field message code } } }'''
+
+
 @test
-def rules_inactive_level_hidden_but_adjustable():
+def rules_inactive_level_by_version():
+    """A deactivated level: hidden unless includeInactive, quantities kept, on every version; a write to it
+    answers ITEM_NOT_STOCKED_AT_LOCATION on 2026-07 (and older) and succeeds on 2026-10 (and unstable),
+    where the level stays inactive (docs/shopify-api.md §11)."""
     fs = new_fs()
-    fs.op('level_deactivate', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'sku': 'SFDJ-L', 'location': 'Outlet'})
+    d = fs.op('level_deactivate', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'sku': 'SFDJ-L',
+                                   'location': 'Outlet'})
+    eq(d['level']['active'], False, 'op reply')
     r = level(fs, 'source', 'SFDJ-L', 'Outlet')
     eq(r['active'], False, 'inactive')
+    for v in ('2026-07', '2026-10'):
+        rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id']}, version=v)
+        eq(rep['data']['location']['inventoryLevels']['nodes'], [], 'hidden by default ' + v)
+        rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id'], 'inc': True}, version=v)
+        n = rep['data']['location']['inventoryLevels']['nodes']
+        eq([(x['isActive'], x['quantities'][0]['quantity']) for x in n], [(False, 7)],
+           'includeInactive keeps quantities ' + v)
+        rep, _ = gql(fs, 'source', LEVEL_BY_ITEM, {'loc': r['location_id'], 'item': r['item_id'], 'lv': r['level_id']},
+                     version=v)
+        check('errors' not in rep, rep.get('errors'))
+        dd = rep['data']
+        eq((dd['location']['a'], dd['location']['b']), (None, {'id': r['level_id'], 'isActive': False,
+                                                              'quantities': [{'quantity': 7}]}),
+           'Location.inventoryLevel(includeInactive:) ' + v)
+        eq(([x['id'] for x in dd['inventoryItem']['inventoryLevels']['nodes']],
+            sorted((x['id'], x['isActive']) for x in dd['inventoryItem']['all']['nodes'])),
+           ([level(fs, 'source', 'SFDJ-L', 'Main Warehouse')['level_id']],
+            sorted([(level(fs, 'source', 'SFDJ-L', 'Main Warehouse')['level_id'], True), (r['level_id'], False)])),
+           'InventoryItem.inventoryLevels(includeInactive:) ' + v)
+        eq(dd['inventoryLevel'], {'id': r['level_id'], 'isActive': False}, 'inventoryLevel(id) by id ' + v)
+    for v in ('2026-01', '2026-04', '2026-07'):
+        rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 1, 7, 'inact-' + v), version=v)
+        p = rep['data']['inventoryAdjustQuantities']
+        eq((p['userErrors'], p['inventoryAdjustmentGroup']),
+           ([{'field': ['input', 'changes', '0', 'locationId'], 'message': 'The inventory item is not stocked at the '
+              'location.', 'code': 'ITEM_NOT_STOCKED_AT_LOCATION'}], None), 'adjust on an inactive level, ' + v)
+        sv = {'input': {'name': 'available', 'reason': 'correction', 'quantities': [
+            {'inventoryItemId': r['item_id'], 'locationId': r['location_id'], 'quantity': 9, 'changeFromQuantity': 7}]},
+            'key': 'inact-set-' + v}
+        rep, _ = gql(fs, 'source', SET_DOC, sv, version=v)
+        eq(user_codes(rep, 'inventorySetQuantities'), ['ITEM_NOT_STOCKED_AT_LOCATION'], 'set, ' + v)
+    eq(level(fs, 'source', 'SFDJ-L', 'Outlet')['available'], 7, 'nothing written')
+    w = fs.op('log', {'store': 'source', 'kind': 'write'})[0]
+    eq((w['outcome'], w['version']), ('userErrors:ITEM_NOT_STOCKED_AT_LOCATION', '2026-01'), 'logged with the version')
+    for v, key, delta, cfq in (('2026-10', 'inact-10', 1, 7), ('unstable', 'inact-u', 1, 8)):
+        rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, delta, cfq, key), version=v)
+        p = rep['data']['inventoryAdjustQuantities']
+        eq(p['userErrors'], [], 'adjust on an inactive level succeeds on ' + v)
+        check(p['inventoryAdjustmentGroup'] is not None, 'group')
+    after = level(fs, 'source', 'SFDJ-L', 'Outlet')
+    eq((after['available'], after['on_hand'], after['active']), (9, 9, False), 'applied, still inactive')
+    a = fs.op('log', {'store': 'source', 'kind': 'write'})[-1]['applied'][0]
+    eq((a['active'], a['before'], a['after']), (False, 8, 9), 'the write log says the level was inactive')
+    # reactivated: writable on 2026-07 again
+    d = fs.op('level_deactivate', {'store': 'source', 'handle': 'slim-fit-denim-jacket', 'sku': 'SFDJ-L',
+                                   'location': 'Outlet', 'active': True})
+    eq(d['level']['active'], True, 'reactivated')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, -1, 9, 'react-07'))
+    eq(user_codes(rep), [], 'reactivated level writable on 2026-07')
     rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id']})
-    eq(rep['data']['location']['inventoryLevels']['nodes'], [], 'hidden by default')
-    rep, _ = gql(fs, 'source', LEVELS, {'loc': r['location_id'], 'inc': True})
-    n = rep['data']['location']['inventoryLevels']['nodes']
-    eq([(x['isActive'], x['quantities'][0]['quantity']) for x in n], [(False, 7)], 'includeInactive keeps quantities')
-    rep, _ = gql(fs, 'source', ADJUST, adj_vars(r, 1, 7, 'inact'))
-    eq(user_codes(rep), [], 'inactive levels can be adjusted (2026-04+)')
+    eq([x['isActive'] for x in rep['data']['location']['inventoryLevels']['nodes']], [True], 'listed again')
+
+
+@test
+def rules_never_stocked_by_version():
+    """A location that never stocked the item: ITEM_NOT_STOCKED_AT_LOCATION on 2026-07; on 2026-10 the write
+    succeeds and stocks the item there (a new active level; invented, Shopify's exact behaviour unknown);
+    a rejected 2026-10 write creates nothing."""
+    fs = new_fs()
+    m = level(fs, 'source', 'SFDJ-M')
+    outlet = level(fs, 'source', 'SFDJ-L', 'Outlet')['location_id']
+    v = adj_vars(dict(m, location_id=outlet), 3, 0, 'ns-07')
+    rep, _ = gql(fs, 'source', ADJUST, v)
+    eq(user_codes(rep), ['ITEM_NOT_STOCKED_AT_LOCATION'], '2026-07')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(dict(m, location_id=outlet), 3, 5, 'ns-10-stale'), version='2026-10')
+    eq(user_codes(rep), ['CHANGE_FROM_QUANTITY_STALE'], '2026-10, compare-and-set against 0')
+    eq([x['location'] for x in fs.op('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'], ['Main Warehouse'],
+       'a rejected write creates no level')
+    rep, _ = gql(fs, 'source', ADJUST, adj_vars(dict(m, location_id=outlet), 3, 0, 'ns-10'), version='2026-10')
+    eq(user_codes(rep), [], '2026-10: accepted')
+    n = level(fs, 'source', 'SFDJ-M', 'Outlet')
+    eq((n['available'], n['on_hand'], n['active']), (3, 3, True), 'stocked there')
+    check(fs.op('log', {'store': 'source', 'kind': 'write'})[-1]['created_levels'] == [n['level_id']], 'logged')
+    rep, _ = gql(fs, 'source', LEVELS, {'loc': outlet}, version='2026-10')
+    eq(sorted(x['item']['sku'] for x in rep['data']['location']['inventoryLevels']['nodes']), ['SFDJ-L', 'SFDJ-M'],
+       'listed at the location')
 
 
 @test
