@@ -61,6 +61,9 @@ BULK_URL_TTL = 7 * 86400    # url/partialDataUrl lifetime
 BULK_CHUNK = 3              # parents emitted per batch before their children (groupObjects:false)
 BULK_KEEP_FILES = 16        # files kept per store; older finished operations lose theirs (EXPIRED)
 BULK_ERROR_CODES = ('ACCESS_DENIED', 'INTERNAL_SERVER_ERROR', 'TIMEOUT')
+BULK_DOC = 'https://shopify.dev/docs/api/usage/bulk-operations/queries'
+BULK_DENIED_MESSAGE = ('Access denied for bulkOperationRunQuery field. This app is not allowed to run bulk '
+                       'operations: enable "Allow bulk queries" for the app.')
 
 
 class Clock:
@@ -318,6 +321,10 @@ class Store:
         self.bulk_cancel = False    # one-shot: the next operation ends CANCELED
         self.bulk_truncate = False  # one-shot: the next file GET is cut in half
         self.bulk_expired = False   # sticky: file GETs answer 403 ExpiredToken
+        # sticky: bulkOperationRunQuery answers top-level ACCESS_DENIED (app without bulk access)
+        self.bulk_access = bool(cfg.get('bulk_access', True))
+        # sticky: every bulkOperationRunQuery answers userError LIMIT_REACHED (operations never start)
+        self.bulk_limit_reached = bool(cfg.get('bulk_limit_reached', False))
         now = self.now()
         for loc in cfg.get('locations', [{'name': 'Main Warehouse'}]):
             self.add_location(loc['name'], now, loc.get('active', True), loc.get('fulfillment_service', False))
@@ -1509,10 +1516,19 @@ def _bulk_run_query(root, info, query, groupObjects=False):
         log['message'] = message
         st.add_log(log)
         return {'bulkOperation': None, 'userErrors': [_err(field, message, code)]}
+    if not st.bulk_access:      # control op bulk {access: false}; message invented
+        log['outcome'] = 'ACCESS_DENIED'
+        st.add_log(log)
+        raise GraphQLError(BULK_DENIED_MESSAGE, nodes=info.field_nodes, path=info.path.as_list(),
+                           extensions={'code': 'ACCESS_DENIED', 'documentation': BULK_DOC})
     try:
         plan = bulk_plan(ctx, query)
     except BulkInvalid as e:
         return reject(['query'], 'Invalid bulk query: %s' % e, 'INVALID')
+    if st.bulk_limit_reached:   # control op bulk {limit_reached: true}: the limit never frees
+        return reject(None, 'A bulk query operation for this app and shop is already in progress: %d of %d '
+                      'allowed at a time. Try again when one has finished.' % (BULK_MAX_RUNNING, BULK_MAX_RUNNING),
+                      'LIMIT_REACHED')
     busy = [o for o in st.bulk_ops.values() if o.state(ctx.fnow) in ('CREATED', 'RUNNING')]
     if len(busy) >= BULK_MAX_RUNNING:
         return reject(None, 'A bulk query operation for this app and shop is already in progress: %d of %d '
@@ -2151,7 +2167,7 @@ class FakeShop:
 
     def op_bulk(self, b):
         st = self.store(b['store'])
-        unknown = set(b) - {'store', 'delay', 'fail', 'truncate', 'expire', 'cancel'}
+        unknown = set(b) - {'store', 'delay', 'fail', 'truncate', 'expire', 'cancel', 'access', 'limit_reached'}
         if unknown:
             raise ValueError('unknown bulk keys %s' % sorted(unknown))
         if 'delay' in b:
@@ -2173,6 +2189,10 @@ class FakeShop:
             st.bulk_expired = bool(b['expire'])
         if 'cancel' in b:
             st.bulk_cancel = bool(b['cancel'])
+        if 'access' in b:
+            st.bulk_access = bool(b['access'])
+        if 'limit_reached' in b:
+            st.bulk_limit_reached = bool(b['limit_reached'])
         return {'ok': True}
 
     def op_ping(self, b):

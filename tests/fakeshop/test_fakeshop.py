@@ -803,6 +803,52 @@ def bulk_faults_and_empty_result():
 
 
 @test
+def bulk_access_denied_and_limit_forever():
+    """bulk {access: false}: bulkOperationRunQuery answers a top-level ACCESS_DENIED until {access: true};
+    bulk {limit_reached: true}: every start answers userError LIMIT_REACHED until false. Per store."""
+    fs = new_fs()
+    fs.op('bulk', {'store': 'source', 'delay': 0})
+    old = bulk_run(fs, 'source', BULK_CATALOG)['bulkOperation']['id']
+    eq(fs.op('bulk', {'store': 'source', 'access': False}), {'ok': True}, 'reply')
+    for v in ('2026-07', '2026-10'):
+        rep, status = gql(fs, 'source', BULK_RUN, {'query': BULK_CATALOG}, version=v)
+        eq((status, rep['data']), (200, {'bulkOperationRunQuery': None}), 'data null ' + v)
+        e = rep['errors'][0]
+        eq((e['extensions']['code'], e['path']), ('ACCESS_DENIED', ['bulkOperationRunQuery']), 'top-level error ' + v)
+        check('bulk' in e['message'], e['message'])
+        check(rep['extensions']['cost']['actualQueryCost'] is not None, 'executed: cost reported')
+    rep, _ = gql(fs, 'source', BULK_RUN, {'query': '{ shop { name } }'})
+    eq(rep['errors'][0]['extensions']['code'], 'ACCESS_DENIED', 'denied before the query is judged')
+    eq(bulk_status(fs, 'source', old)['status'], 'COMPLETED', 'earlier operations still readable')
+    eq(bulk_run(fs, 'destination', BULK_CATALOG)['userErrors'], [], 'other store unaffected')
+    eq(fs.op('stats', {'store': 'source'})['bulk_ops'], 1, 'nothing created')
+    eq([e['outcome'] for e in fs.op('log', {'store': 'source', 'kind': 'bulk_operation'})][-1], 'ACCESS_DENIED', 'log')
+    fs.op('bulk', {'store': 'source', 'access': True})
+    eq(bulk_run(fs, 'source', BULK_CATALOG)['userErrors'], [], 'restored')
+    # LIMIT_REACHED forever
+    fs.op('bulk', {'store': 'source', 'limit_reached': True})
+    for i in range(3):
+        fs.op('clock', {'advance': 3600})
+        r = bulk_run(fs, 'source', BULK_CATALOG)
+        eq(r['bulkOperation'], None, 'never starts (%d)' % i)
+        eq([(e['code'], e['field']) for e in r['userErrors']], [('LIMIT_REACHED', None)], 'LIMIT_REACHED (%d)' % i)
+        check('already in progress' in r['userErrors'][0]['message'], r['userErrors'][0]['message'])
+    r = bulk_run(fs, 'source', '{ shop { name } }')
+    eq(r['userErrors'][0]['code'], 'INVALID', 'an invalid query is still INVALID first')
+    eq(bulk_run(fs, 'destination', BULK_CATALOG)['userErrors'], [], 'other store unaffected')
+    eq(fs.op('stats', {'store': 'source'})['bulk_ops'], 2, 'nothing created')
+    fs.op('bulk', {'store': 'source', 'limit_reached': False})
+    eq(bulk_run(fs, 'source', BULK_CATALOG)['userErrors'], [], 'starts again')
+    scn = copy.deepcopy(SCENARIO)
+    scn['stores'][1].update({'bulk_access': False})
+    rep, _ = gql(new_fs(scn), 'destination', BULK_RUN, {'query': BULK_CATALOG})
+    eq(rep['errors'][0]['extensions']['code'], 'ACCESS_DENIED', 'scenario key bulk_access')
+    scn['stores'][1].update({'bulk_access': True, 'bulk_limit_reached': True})
+    eq(bulk_run(new_fs(scn), 'destination', BULK_CATALOG)['userErrors'][0]['code'], 'LIMIT_REACHED',
+       'scenario key bulk_limit_reached')
+
+
+@test
 def variants_count():
     fs = new_fs()
     q = '''query($q: String, $l: Int) { d: productVariantsCount { count precision }
