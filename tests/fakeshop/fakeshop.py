@@ -53,6 +53,27 @@ REASONS = ('correction, cycle_count_available, damaged, movement_canceled, movem
 ADJUST_NAMES = ('available', 'damaged', 'incoming', 'quality_control', 'reserved', 'safety_stock')
 RATE_DOC = 'https://shopify.dev/api/usage/rate-limits'
 UNAUTHORIZED = {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+# 403 of a request from outside the app's IP allowlist: the status is Shopify's, the body invented
+IP_BLOCKED = "[API] This request's IP address (%s) is not in the app's IP allowlist."
+# token grant errors: app_not_installed's text as reported by users of the grant; the other invented
+TOKEN_ERRORS = {'app_not_installed': 'The application is not installed on this shop.',
+                'shop_not_permitted': 'Client credentials cannot be used for this shop.'}
+
+
+def token_error_reply(spec):
+    """spec: an error code, or {error, description?, status?}. Returns (status, body)."""
+    if isinstance(spec, str):
+        spec = {'error': spec}
+    code = spec.get('error')
+    if not isinstance(code, str) or not code:
+        raise ValueError('token_error needs an error code')
+    desc = spec.get('description', TOKEN_ERRORS.get(code))
+    if desc is None:
+        raise ValueError('token_error %r needs a description' % code)
+    status = int(spec.get('status', 400))
+    if not 400 <= status <= 599:
+        raise ValueError('status must be 4xx/5xx')
+    return status, {'error': code, 'error_description': desc}
 BULK_MAX_RUNNING = 5        # bulk query operations at a time per shop (2026-01+)
 BULK_MAX_CONNECTIONS = 5
 BULK_MAX_DEPTH = 2
@@ -325,6 +346,13 @@ class Store:
         self.bulk_access = bool(cfg.get('bulk_access', True))
         # sticky: every bulkOperationRunQuery answers userError LIMIT_REACHED (operations never start)
         self.bulk_limit_reached = bool(cfg.get('bulk_limit_reached', False))
+        # IP allowlist: GraphQL requests with a valid token answer 403 (and the token grant, if ip_block_token)
+        self.ip_blocked = bool(cfg.get('ip_blocked', False))
+        self.ip_block_token = bool(cfg.get('ip_block_token', False))
+        # token grant failure: None, or (status, {"error": code, "error_description": text})
+        self.token_error = None
+        if cfg.get('token_error'):
+            self.token_error = token_error_reply(cfg['token_error'])
         now = self.now()
         for loc in cfg.get('locations', [{'name': 'Main Warehouse'}]):
             self.add_location(loc['name'], now, loc.get('active', True), loc.get('fulfillment_service', False))
@@ -2116,6 +2144,31 @@ class FakeShop:
         st.variants_count_null = bool(b['null'])
         return {'ok': True, 'null': st.variants_count_null}
 
+    def op_ip_allowlist(self, b):
+        """{store, blocked: bool, token_endpoint?: bool}: every GraphQL request of the store with a valid
+        token answers HTTP 403 (the token grant too if token_endpoint)."""
+        st = self.store(b['store'])
+        unknown = set(b) - {'store', 'blocked', 'token_endpoint'}
+        if unknown or 'blocked' not in b:
+            raise ValueError('ip_allowlist takes {store, blocked, token_endpoint?}')
+        st.ip_blocked = bool(b['blocked'])
+        if 'token_endpoint' in b:
+            st.ip_block_token = bool(b['token_endpoint'])
+        return {'ok': True, 'blocked': st.ip_blocked, 'token_endpoint': st.ip_block_token}
+
+    def op_token_error(self, b):
+        """{store, error: code or null, description?, status?}: the client-credentials grant answers
+        `status` (default 400) {"error": code, "error_description": ...} until {error: null}."""
+        st = self.store(b['store'])
+        unknown = set(b) - {'store', 'error', 'description', 'status'}
+        if unknown or 'error' not in b:
+            raise ValueError('token_error takes {store, error, description?, status?}')
+        if b['error'] in (None, '', False):
+            st.token_error = None
+            return {'ok': True, 'error': None}
+        st.token_error = token_error_reply({k: v for k, v in b.items() if k != 'store'})
+        return {'ok': True, 'status': st.token_error[0], 'reply': st.token_error[1]}
+
     def op_clock_skew(self, b):
         """{store, seconds}: the store's own clock runs `seconds` ahead (negative: behind) of the
         fake clock: every updatedAt/createdAt it writes from now on, the `now` its search filters and
@@ -2225,6 +2278,10 @@ class FakeShop:
         if form.get('grant_type') != 'client_credentials':
             return 400, {'error': 'unsupported_grant_type',
                          'error_description': 'The authorization grant type is not supported by the authorization server.'}
+        if st.token_error is not None:      # control op token_error
+            status, body = st.token_error
+            st.add_log({'kind': 'token_grant', 'outcome': body['error'], 'status': status})
+            return status, dict(body)
         if form.get('client_id') != st.client_id or form.get('client_secret') != st.client_secret:
             return 400, {'error': 'invalid_client',
                          'error_description': 'Client authentication failed due to unknown client, no client '
@@ -2467,6 +2524,12 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         if t:
             with fs.lock:
                 st.count('token')
+                blocked = st.ip_blocked and st.ip_block_token
+                if blocked:
+                    st.count('ip_blocked')
+            if blocked:
+                return self._send(403, {'errors': IP_BLOCKED % self.client_address[0]}, hdr)
+            with fs.lock:
                 fault = fs.pick_fault(st, 'token')
             if fault and self._fault_before(fault):
                 return
@@ -2490,6 +2553,12 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                 st.count('unauthorized')
         if not ok:
             return self._send(401, UNAUTHORIZED, hdr)
+        with fs.lock:
+            blocked = st.ip_blocked
+            if blocked:
+                st.count('ip_blocked')
+        if blocked:     # control op ip_allowlist: not executed, no faults, no cost
+            return self._send(403, {'errors': IP_BLOCKED % self.client_address[0]}, hdr)
         try:
             body = json.loads(raw or b'null')
         except Exception:

@@ -1238,6 +1238,85 @@ def http_token_grant_and_expiry():
     eq(r.status, 200, 'new static token')
 
 
+def _grant(s, store='source', cid='cid-source', secret='csecret-source'):
+    c = s.conn()
+    c.request('POST', '/store/%s/admin/oauth/access_token' % store, urllib.parse.urlencode(
+        {'grant_type': 'client_credentials', 'client_id': cid, 'client_secret': secret}),
+        {'Content-Type': 'application/x-www-form-urlencoded'})
+    r = c.getresponse()
+    body = json.loads(r.read())
+    c.close()
+    return r.status, body
+
+
+@test
+def http_ip_allowlist_403():
+    """ip_allowlist {blocked: true}: every GraphQL request of the store with a valid token answers 403 with a
+    JSON body naming the allowlist, nothing executed; the token grant too only with token_endpoint."""
+    s = server()
+    s.ctl('load', SCENARIO)
+    eq(s.ctl('ip_allowlist', {'store': 'source', 'blocked': True}),
+       {'ok': True, 'blocked': True, 'token_endpoint': False}, 'reply')
+    r0 = [x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]
+    for body in ({'query': '{ shop { name } }'}, _adjust_body(r0, -1, 50, 'ip-1'),
+                 {'query': BULK_RUN, 'variables': {'query': BULK_CATALOG}}):
+        for v in ('2026-07', '2026-10'):
+            r, d = s.post('source', body, version=v)
+            eq((r.status, r.getheader('Content-Type')), (403, 'application/json; charset=utf-8'), '403 ' + v)
+            e = json.loads(d)
+            eq(list(e), ['errors'], 'body shape')
+            check(isinstance(e['errors'], str) and 'IP' in e['errors'] and 'allowlist' in e['errors'], e['errors'])
+    eq([x for x in s.ctl('levels', {'store': 'source'}) if x['sku'] == 'SFDJ-M'][0]['available'], 50, 'not executed')
+    eq(s.ctl('log', {'store': 'source', 'kind': 'write'}), [], 'no write received')
+    r, _ = s.post('source', {'query': '{ shop { name } }'}, token='wrong')
+    eq(r.status, 401, 'a bad token is still 401')
+    r, _ = s.post('destination', {'query': '{ shop { name } }'}, token='shpat_destination')
+    eq(r.status, 200, 'other store unaffected')
+    eq(_grant(s)[0], 200, 'token grant not blocked by default')
+    s.ctl('ip_allowlist', {'store': 'source', 'blocked': True, 'token_endpoint': True})
+    st, body = _grant(s)
+    check(st == 403 and 'allowlist' in body['errors'], 'token grant blocked: %r' % body)
+    check(s.ctl('stats', {'store': 'source'})['requests']['ip_blocked'] >= 7, 'counted')
+    s.ctl('ip_allowlist', {'store': 'source', 'blocked': False})
+    r, _ = s.post('source', {'query': '{ shop { name } }'})
+    eq(r.status, 200, 'unblocked')
+    eq(_grant(s)[0], 200, 'grant unblocked with it')
+
+
+@test
+def http_token_error_app_not_installed():
+    """token_error {error: app_not_installed}: the client-credentials grant answers 400 with Shopify's OAuth
+    error body until {error: null}; static and already granted tokens keep working."""
+    s = server()
+    s.ctl('load', SCENARIO)
+    st, body = _grant(s)
+    eq(st, 200, 'grant before')
+    tok = body['access_token']
+    d = s.ctl('token_error', {'store': 'source', 'error': 'app_not_installed'})
+    eq((d['status'], d['reply']['error']), (400, 'app_not_installed'), 'reply')
+    st, body = _grant(s)
+    eq((st, body), (400, {'error': 'app_not_installed',
+                          'error_description': 'The application is not installed on this shop.'}), 'grant fails')
+    eq(_grant(s, secret='wrong')[1]['error'], 'app_not_installed', 'whatever the secret')
+    eq(_grant(s, 'destination', 'client-destination', 'secret-destination')[0], 200, 'other store unaffected')
+    r, _ = s.post('source', {'query': '{ shop { name } }'}, token=tok)
+    eq(r.status, 200, 'a granted token keeps working')
+    s.ctl('token_error', {'store': 'source', 'error': 'shop_not_permitted', 'status': 400})
+    eq(_grant(s)[1]['error'], 'shop_not_permitted', 'another known code')
+    s.ctl('token_error', {'store': 'source', 'error': 'server_error', 'description': 'Try later.', 'status': 503})
+    eq(_grant(s), (503, {'error': 'server_error', 'error_description': 'Try later.'}), 'any code and status')
+    eq(s.ctl('log', {'store': 'source', 'kind': 'token_grant'})[-1]['outcome'], 'server_error', 'logged')
+    c = http.client.HTTPConnection('127.0.0.1', s.control, timeout=10)
+    c.request('POST', '/token_error', json.dumps({'store': 'source', 'error': 'unknown_code'}))
+    eq(c.getresponse().status, 400, 'unknown code without description refused')
+    s.ctl('token_error', {'store': 'source', 'error': None})
+    eq(_grant(s)[0], 200, 'restored')
+    scn = copy.deepcopy(SCENARIO)
+    scn['stores'][0]['token_error'] = 'app_not_installed'
+    s.ctl('load', scn)
+    eq(_grant(s)[1]['error'], 'app_not_installed', 'scenario key token_error')
+
+
 @test
 def http_control_api():
     s = server()
