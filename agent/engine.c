@@ -375,7 +375,7 @@ poll_step(struct run *e, size_t i)
 static int
 cycle(struct run *e)
 {
-	enum step resolved[CONF_MAX_STORES];
+	enum step resolved[CONF_MAX_STORES] = { STEP_PENDING };
 	char why[META_STR_MAX];
 	size_t i;
 	int paused;
