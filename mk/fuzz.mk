@@ -26,7 +26,7 @@ FUZZ_CI_SECONDS	?= 30
 FUZZ_JOBS	?= 2
 
 # target name -> what it links beyond log.o util.o clock.o
-FUZZ_SHOPIFY	= check locations catalog levels levels_by_id adjust token
+FUZZ_SHOPIFY	= check locations catalog levels levels_by_id adjust token count
 FUZZ_TARGETS	?= json jw $(FUZZ_SHOPIFY) bulk conf duration retry_after
 FUZZ_ALL	= json jw $(FUZZ_SHOPIFY) bulk conf duration retry_after
 FUZZ_BINS	= $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_ALL))

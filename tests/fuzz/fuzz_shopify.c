@@ -2,7 +2,8 @@
  * fuzz_shopify.c: libFuzzer targets for the Shopify reply parsers
  * (agent/shopify.c), one binary per parser: build with -DFUZZ_CHECK,
  * -DFUZZ_LOCATIONS, -DFUZZ_CATALOG, -DFUZZ_LEVELS, -DFUZZ_LEVELS_BY_ID,
- * -DFUZZ_ADJUST or -DFUZZ_TOKEN.  The input is a reply body.  Checks the
+ * -DFUZZ_ADJUST, -DFUZZ_TOKEN or -DFUZZ_COUNT (the variants count; the
+ * bulk replies and lines are fuzz_bulk.c's).  The input is a reply body.  Checks the
  * contract of shopify.h: the result is returned and stored in rep, the
  * message is a C string, and unless the result is OK (or USER_ERRORS for
  * adjust) the output is all zero bytes.  Good outputs are printed to
@@ -30,6 +31,7 @@ static const char *const byid_ids[] = {
 };
 #endif
 
+#ifndef FUZZ_COUNT
 static int
 zeroed(const void *p, size_t n)
 {
@@ -40,6 +42,7 @@ zeroed(const void *p, size_t n)
 			return 0;
 	return 1;
 }
+#endif
 
 #define RUN(parse, type, name, ...) do {				\
 	struct type o;							\
@@ -83,8 +86,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	RUN(shopify_parse_adjust, shopify_adjust, adjust,);
 #elif defined(FUZZ_TOKEN)
 	RUN(shopify_parse_token, shopify_token, token,);
+#elif defined(FUZZ_COUNT)
+	{
+		int64_t n = -1;
+		enum shopify_result r;
+
+		r = shopify_parse_variants_count(body, size, &rep, &n);
+		FUZZ_ASSERT(r == rep.result);
+		FUZZ_ASSERT(memchr(rep.message, '\0',
+		    sizeof(rep.message)) != NULL);
+		FUZZ_ASSERT(r == SHOPIFY_OK ? n >= 0 : n == 0);
+		if (r == SHOPIFY_OK)
+			shopify_count_print(n, fuzz_null);
+	}
 #else
-#error "define one of FUZZ_CHECK ... FUZZ_TOKEN"
+#error "define one of FUZZ_CHECK ... FUZZ_COUNT"
 #endif
 	return 0;
 }

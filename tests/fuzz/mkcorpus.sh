@@ -9,7 +9,7 @@ set -eu
 fx=tests/unit/fixtures
 c=tests/fuzz/corpus
 for t in json jw check locations catalog levels levels_by_id adjust token \
-    bulk conf duration retry_after; do
+    count bulk conf duration retry_after; do
 	mkdir -p "$c/$t"
 done
 for f in "$fx"/*.json; do
@@ -22,8 +22,11 @@ cp "$fx"/levels_*.json "$c/levels/"
 cp "$fx"/byid_*.json "$c/levels_by_id/"
 cp "$fx"/adjust_*.json "$c/adjust/"
 cp "$fx"/token_*.json "$c/token/"
+cp "$fx"/count_*.json "$c/count/"
+cp "$fx"/bulkrun_*.json "$fx"/bulkstatus_*.json "$fx"/bulkvariant_*.json \
+    "$fx"/bulklevel_*.json "$c/bulk/"
 # each parser also sees the envelope cases and hostile syntax
-for t in check locations catalog levels_by_id adjust token; do
+for t in check locations catalog levels_by_id adjust token count; do
 	cp "$fx"/levels_throttled.json "$fx"/levels_internal_error.json \
 	    "$fx"/hostile_duplicate_key.json "$c/$t/"
 done
