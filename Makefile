@@ -52,7 +52,7 @@ LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/json.o $(OBJDIR)/jsonl.o $(OBJDIR)/shopify.o \
 	   $(OBJDIR)/graphql.o \
 	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/state.o \
-	   $(OBJDIR)/sync.o $(OBJDIR)/sched.o $(OBJDIR)/meta.o \
+	   $(OBJDIR)/sync.o $(OBJDIR)/timing.o $(OBJDIR)/meta.o \
 	   $(OBJDIR)/linkloc.o $(OBJDIR)/run.o $(OBJDIR)/catalog.o \
 	   $(OBJDIR)/bulk.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \

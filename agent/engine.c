@@ -3,7 +3,7 @@
  * the top of the program under main.c: locations are resolved into groups
  * once, then every cycle each store's catalog step runs (catalog.c, bulk.c),
  * its pending batch is resolved (writes.c), it is polled (incrementally
- * with an overlap, fully every `reconcile`: the windows are sched.c's), the
+ * with an overlap, fully every `reconcile`: the windows are timing.c's), the
  * observed changes move into owed amounts (run.c), and the owed changes are
  * written (writes.c).  Nothing below calls back into this file.
  */
@@ -22,7 +22,7 @@
 #include "meta.h"
 #include "notify.h"
 #include "run.h"
-#include "sched.h"
+#include "timing.h"
 #include "util.h"
 #include "writes.h"
 
@@ -104,7 +104,7 @@ pass_page(struct run *e, size_t i, const char *pass, int64_t pstart)
 	enum step r = STEP_DONE;
 	size_t g;
 
-	sched_pass_parse(pass, e->ngroups, &g, &cursor);
+	timing_pass_parse(pass, e->ngroups, &g, &cursor);
 	p->e = e;
 	p->i = i;
 	cr = client_levels_page(e->s[i].cl, e->g[g].loc[i], cursor, next,
@@ -131,7 +131,7 @@ pass_page(struct run *e, size_t i, const char *pass, int64_t pstart)
 			return STEP_STATE_FAILED;
 		return STEP_DONE;
 	}
-	(void)sched_pass_format(place, sizeof(place), g, next);	/* fits */
+	(void)timing_pass_format(place, sizeof(place), g, next);	/* fits */
 	return run_meta_set_str(e, META_RPASS, i, place) == -1 ?
 	    STEP_STATE_FAILED : STEP_DONE;
 }
@@ -151,7 +151,7 @@ reconcile_step(struct run *e, size_t i)
 	char pass[META_STR_MAX];
 	int64_t pstart, last, now = util_now_ms(), mono = util_mono_ms();
 
-	s->budget = sched_budget(s->budget, s->budget_at, mono,
+	s->budget = timing_budget(s->budget, s->budget_at, mono,
 	    client_stats(s->cl)->restore);
 	s->budget_at = mono;
 	if (run_meta_get(e, META_RSTART, i, &pstart) == -1)
@@ -159,7 +159,7 @@ reconcile_step(struct run *e, size_t i)
 	if (pstart == 0) {
 		if (run_meta_get(e, META_RECONCILE, i, &last) == -1)
 			return STEP_STATE_FAILED;
-		if (!sched_reconcile_due(now, last, e->c->reconcile_ms))
+		if (!timing_reconcile_due(now, last, e->c->reconcile_ms))
 			return STEP_DONE;
 		pstart = now;
 		if (run_meta_set(e, META_RSTART, i, pstart) == -1 ||
@@ -226,7 +226,7 @@ poll_done(struct run *e, size_t i, const struct poll_window *w, int64_t start)
 }
 
 /*
- * Polls store i in the window sched_poll_window() gives (META_POLL,
+ * Polls store i in the window timing_poll_window() gives (META_POLL,
  * META_SWEEP, META_RECONCILE): changes since the last poll, a sweep once
  * per overlap, every level when links await a first sighting, which a big
  * store takes from a bulk file instead while its polls go on.
@@ -242,7 +242,7 @@ poll_store(struct run *e, size_t i)
 	if (run_meta_get(e, META_POLL, i, &last) == -1 ||
 	    run_meta_get(e, META_RECONCILE, i, &lastrec) == -1)
 		return STEP_STATE_FAILED;
-	full = sched_poll_full(last, lastrec);
+	full = timing_poll_full(last, lastrec);
 	if (full && (bulk = bulk_levels_wanted(e, i)) == -1)
 		return STEP_STATE_FAILED;
 	if (full && bulk) {
@@ -256,7 +256,7 @@ poll_store(struct run *e, size_t i)
 	}
 	if (run_meta_get(e, META_SWEEP, i, &lastsweep) == -1)
 		return STEP_STATE_FAILED;
-	w = sched_poll_window(full, start, last, lastsweep, e->c->overlap_ms);
+	w = timing_poll_window(full, start, last, lastsweep, e->c->overlap_ms);
 	if ((r = poll_levels(e, i, &w)) != STEP_DONE)
 		return r;
 	return poll_done(e, i, &w, start);
@@ -324,7 +324,7 @@ catalog_step(struct run *e, size_t i)
 	if (run_meta_get(e, META_CATALOG, i, &last) == -1 ||
 	    run_meta_get(e, META_CATALOGFULL, i, &lastfull) == -1)
 		return STEP_STATE_FAILED;
-	due = sched_catalog_due(now, last, lastfull, e->c->reconcile_ms,
+	due = timing_catalog_due(now, last, lastfull, e->c->reconcile_ms,
 	    e->c->catalog_ms, &full);
 	if (!(due && full) && (running = bulk_catalog_running(e, i)) <= 0)
 		return running == -1 ? STEP_STATE_FAILED :

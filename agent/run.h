@@ -10,7 +10,7 @@
  *   catalog.c  store catalogs into links (catalog.h)
  *   writes.c   the write protocol (writes.h)
  *   run.c      this file's services (run.h)
- *   client.c, state.c, meta.c, sync.c, sched.c ...
+ *   client.c, state.c, meta.c, sync.c, timing.c ...
  */
 #ifndef RUN_H
 #define RUN_H

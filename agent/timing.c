@@ -1,20 +1,20 @@
 /*
- * sched.c: owns the engine's timing decisions (sched.h), pure functions
+ * timing.c: owns the engine's timing decisions (timing.h), pure functions
  * of meta values and the time, which engine.c reads and passes in.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "sched.h"
+#include "timing.h"
 
 int
-sched_poll_full(int64_t last, int64_t lastrec)
+timing_poll_full(int64_t last, int64_t lastrec)
 {
 	return last == 0 || lastrec == 0;
 }
 
 struct poll_window
-sched_poll_window(int full, int64_t now, int64_t last, int64_t lastsweep,
+timing_poll_window(int full, int64_t now, int64_t last, int64_t lastsweep,
     int64_t overlap_ms)
 {
 	struct poll_window w;
@@ -35,7 +35,7 @@ sched_poll_window(int full, int64_t now, int64_t last, int64_t lastsweep,
 }
 
 int
-sched_catalog_due(int64_t now, int64_t last, int64_t lastfull,
+timing_catalog_due(int64_t now, int64_t last, int64_t lastfull,
     int64_t reconcile_ms, int64_t catalog_ms, int *full)
 {
 	*full = lastfull == 0 || now - lastfull >= reconcile_ms;
@@ -43,13 +43,13 @@ sched_catalog_due(int64_t now, int64_t last, int64_t lastfull,
 }
 
 int
-sched_reconcile_due(int64_t now, int64_t lastrec, int64_t reconcile_ms)
+timing_reconcile_due(int64_t now, int64_t lastrec, int64_t reconcile_ms)
 {
 	return lastrec != 0 && now - lastrec >= reconcile_ms;
 }
 
 double
-sched_budget(double budget, int64_t at, int64_t now, double rate)
+timing_budget(double budget, int64_t at, int64_t now, double rate)
 {
 	if (at != 0 && rate > 0)
 		budget += (double)(now - at) / 1000.0 * rate *
@@ -60,7 +60,7 @@ sched_budget(double budget, int64_t at, int64_t now, double rate)
 }
 
 void
-sched_pass_parse(const char *pass, size_t ngroups, size_t *group,
+timing_pass_parse(const char *pass, size_t ngroups, size_t *group,
     const char **cursor)
 {
 	char *end;
@@ -76,7 +76,7 @@ sched_pass_parse(const char *pass, size_t ngroups, size_t *group,
 }
 
 int
-sched_pass_format(char *buf, size_t bufsz, size_t group, const char *cursor)
+timing_pass_format(char *buf, size_t bufsz, size_t group, const char *cursor)
 {
 	int n = snprintf(buf, bufsz, "%zu:%s", group, cursor);
 

@@ -1,5 +1,5 @@
 /*
- * test_sched.c: unit tests of agent/sched.c, the engine's pure timing
+ * test_timing.c: unit tests of agent/timing.c, the engine's pure timing
  * decisions: the poll window (since, sweep, full) as a table, when a
  * catalog step and a reconciliation are due, the paced reconciliation's
  * budget and its place.  End to end they are exercised by the simulation
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "sched.h"
+#include "timing.h"
 
 #define S	1000		/* ms */
 #define T0	1800000000000LL	/* a wall clock, ms */
@@ -55,9 +55,9 @@ test_poll_window(void)
 
 	for (k = 0; k < sizeof(windows) / sizeof(windows[0]); k++) {
 		struct poll_window w;
-		int full = sched_poll_full(windows[k].last, windows[k].lastrec);
+		int full = timing_poll_full(windows[k].last, windows[k].lastrec);
 
-		w = sched_poll_window(full, windows[k].now, windows[k].last,
+		w = timing_poll_window(full, windows[k].now, windows[k].last,
 		    windows[k].lastsweep, windows[k].overlap);
 		snprintf(name, sizeof(name), "poll window %s: full",
 		    windows[k].name);
@@ -77,9 +77,9 @@ test_poll_window_bulk(void)
 {
 	struct poll_window w;
 
-	/* sched_poll_full() says full; the engine polls incrementally */
-	CHECK_INT("bulk sighting: full by the meta", sched_poll_full(T0, 0), 1);
-	w = sched_poll_window(0, T0, T0 - 5 * S, T0 - 10 * S, 60 * S);
+	/* timing_poll_full() says full; the engine polls incrementally */
+	CHECK_INT("bulk sighting: full by the meta", timing_poll_full(T0, 0), 1);
+	w = timing_poll_window(0, T0, T0 - 5 * S, T0 - 10 * S, 60 * S);
 	CHECK_INT("bulk sighting: not full", w.full, 0);
 	CHECK_INT("bulk sighting: since", w.since, T0 - 7 * S);
 }
@@ -107,7 +107,7 @@ test_catalog_due(void)
 
 	for (k = 0; k < sizeof(catalogs) / sizeof(catalogs[0]); k++) {
 		/* reconcile 15 min, catalog_refresh 5 min: the defaults */
-		due = sched_catalog_due(catalogs[k].now, catalogs[k].last,
+		due = timing_catalog_due(catalogs[k].now, catalogs[k].last,
 		    catalogs[k].lastfull, 900 * S, 300 * S, &full);
 		snprintf(name, sizeof(name), "catalog %s: due",
 		    catalogs[k].name);
@@ -122,26 +122,26 @@ static void
 test_reconcile_due(void)
 {
 	CHECK_INT("reconcile: first sighting under way",
-	    sched_reconcile_due(T0, 0, 900 * S), 0);
+	    timing_reconcile_due(T0, 0, 900 * S), 0);
 	CHECK_INT("reconcile: not yet",
-	    sched_reconcile_due(T0, T0 - 899 * S, 900 * S), 0);
+	    timing_reconcile_due(T0, T0 - 899 * S, 900 * S), 0);
 	CHECK_INT("reconcile: due",
-	    sched_reconcile_due(T0, T0 - 900 * S, 900 * S), 1);
+	    timing_reconcile_due(T0, T0 - 900 * S, 900 * S), 1);
 }
 
 static void
 test_budget(void)
 {
 	/* the first turn accrues nothing: there is no earlier turn */
-	CHECK("budget: first turn", sched_budget(0, 0, 5000, 100) == 0);
+	CHECK("budget: first turn", timing_budget(0, 0, 5000, 100) == 0);
 	/* 10 % of 100 points/s for 10 s: 100 points */
-	CHECK("budget: accrues", sched_budget(0, 1000, 11000, 100) == 100);
+	CHECK("budget: accrues", timing_budget(0, 1000, 11000, 100) == 100);
 	CHECK("budget: no restore rate known",
-	    sched_budget(50, 1000, 11000, 0) == 50);
+	    timing_budget(50, 1000, 11000, 0) == 50);
 	CHECK("budget: capped at two pages",
-	    sched_budget(0, 1000, 1000000, 1000) == 2 * RECONCILE_PAGE_POINTS);
+	    timing_budget(0, 1000, 1000000, 1000) == 2 * RECONCILE_PAGE_POINTS);
 	CHECK("budget: a debt is kept",
-	    sched_budget(-300, 1000, 11000, 100) == -200);
+	    timing_budget(-300, 1000, 11000, 100) == -200);
 }
 
 static void
@@ -151,20 +151,20 @@ test_pass_place(void)
 	char buf[64];
 	size_t g;
 
-	sched_pass_parse("0:", 2, &g, &cursor);
+	timing_pass_parse("0:", 2, &g, &cursor);
 	CHECK("pass: start", g == 0 && strcmp(cursor, "") == 0);
-	sched_pass_parse("1:eyJsYXN0", 2, &g, &cursor);
+	timing_pass_parse("1:eyJsYXN0", 2, &g, &cursor);
 	CHECK("pass: group and cursor", g == 1 &&
 	    strcmp(cursor, "eyJsYXN0") == 0);
-	sched_pass_parse("2:abc", 2, &g, &cursor);
+	timing_pass_parse("2:abc", 2, &g, &cursor);
 	CHECK("pass: a group gone starts over", g == 0 &&
 	    strcmp(cursor, "") == 0);
-	sched_pass_parse("garbage", 2, &g, &cursor);
+	timing_pass_parse("garbage", 2, &g, &cursor);
 	CHECK("pass: garbage starts over", g == 0 && strcmp(cursor, "") == 0);
-	CHECK_INT("pass: format", sched_pass_format(buf, sizeof(buf), 1,
+	CHECK_INT("pass: format", timing_pass_format(buf, sizeof(buf), 1,
 	    "abc"), 0);
 	CHECK_STR("pass: formatted", buf, "1:abc");
-	CHECK_INT("pass: too long", sched_pass_format(buf, 4, 1, "abc"), -1);
+	CHECK_INT("pass: too long", timing_pass_format(buf, 4, 1, "abc"), -1);
 }
 
 int

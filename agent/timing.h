@@ -1,12 +1,12 @@
 /*
- * sched.h: the engine's timing decisions as pure functions (sched.c): what
+ * timing.h: the engine's timing decisions as pure functions (timing.c): what
  * a level poll reads, when a catalog step or a reconciliation is due, what
  * a paced reconciliation may spend, where it is.  No I/O, no clock: the
  * engine reads its meta values (meta.h) and the time, and passes them in,
- * so tests/unit/test_sched.c drives them with tables.
+ * so tests/unit/test_timing.c drives them with tables.
  */
-#ifndef SCHED_H
-#define SCHED_H
+#ifndef TIMING_H
+#define TIMING_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -32,11 +32,11 @@ struct poll_window {
  * 1 when a poll must read every level: never polled (last, META_POLL, is
  * 0) or links await a first sighting (lastrec, META_RECONCILE, is 0).
  */
-int	sched_poll_full(int64_t last, int64_t lastrec);
+int	timing_poll_full(int64_t last, int64_t lastrec);
 
 /*
  * The window of a poll starting at now (wall ms), full or not
- * (sched_poll_full(), unless a bulk file gives the first sighting), after
+ * (timing_poll_full(), unless a bulk file gives the first sighting), after
  * the last good poll last and the last sweep lastsweep (META_SWEEP; 0:
  * never), with the configured overlap: every level when full; a sweep
  * since the last sweep (or poll) minus the whole overlap once per overlap
@@ -44,7 +44,7 @@ int	sched_poll_full(int64_t last, int64_t lastrec);
  * changed once is read a few times, not once per poll: docs/design.md §9);
  * else since the last poll minus min(overlap, POLL_MARGIN_MS).
  */
-struct poll_window sched_poll_window(int full, int64_t now, int64_t last,
+struct poll_window timing_poll_window(int full, int64_t now, int64_t last,
 	    int64_t lastsweep, int64_t overlap_ms);
 
 /*
@@ -53,7 +53,7 @@ struct poll_window sched_poll_window(int full, int64_t now, int64_t last,
  * 1 due, 0 not; *full 1 when it is a full load (every reconcile_ms, or
  * never loaded), else a refresh every catalog_ms.
  */
-int	sched_catalog_due(int64_t now, int64_t last, int64_t lastfull,
+int	timing_catalog_due(int64_t now, int64_t last, int64_t lastfull,
 	    int64_t reconcile_ms, int64_t catalog_ms, int *full);
 
 /*
@@ -61,25 +61,25 @@ int	sched_catalog_due(int64_t now, int64_t last, int64_t lastfull,
  * level pass lastrec (META_RECONCILE; 0: a first sighting is under way,
  * never): 1 or 0.
  */
-int	sched_reconcile_due(int64_t now, int64_t lastrec, int64_t reconcile_ms);
+int	timing_reconcile_due(int64_t now, int64_t lastrec, int64_t reconcile_ms);
 
 /*
  * A paced reconciliation's budget after accruing from at (monotonic ms; 0:
  * the first turn, nothing accrues) to now: RECONCILE_SHARE % of the
  * store's restore rate (points/s), capped at two pages' worth.
  */
-double	sched_budget(double budget, int64_t at, int64_t now, double rate);
+double	timing_budget(double budget, int64_t at, int64_t now, double rate);
 
 /*
  * A paced reconciliation's place, "GROUP:CURSOR" (META_RPASS): the group
  * index into *group and the cursor after the colon into *cursor (inside
  * pass); a place that names no group below ngroups starts over (group 0,
- * cursor "").  sched_pass_format writes a place into buf: 0, or -1 when
+ * cursor "").  timing_pass_format writes a place into buf: 0, or -1 when
  * it does not fit.
  */
-void	sched_pass_parse(const char *pass, size_t ngroups, size_t *group,
+void	timing_pass_parse(const char *pass, size_t ngroups, size_t *group,
 	    const char **cursor);
-int	sched_pass_format(char *buf, size_t bufsz, size_t group,
+int	timing_pass_format(char *buf, size_t bufsz, size_t group,
 	    const char *cursor);
 
 #endif
