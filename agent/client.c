@@ -196,6 +196,8 @@ fetch_token(struct client *cl)
 	hr = http_post(cl->h, &req, &rep);
 	memset(body, 0, sizeof(body));
 	cl->stats.requests++;
+	if (rep.date_offset_ms != 0)
+		cl->stats.clock_offset_ms = rep.date_offset_ms;
 	if (hr != HTTP_OK) {
 		set_error(cl, "token request: %s", rep.error);
 		http_reply_free(&rep);
@@ -491,6 +493,8 @@ classify(struct client *cl, struct call *k, enum http_result hr,
 		*r = transport_failed(cl, k, hr, rep);
 	else if (rep->status != 200)
 		*r = status_failed(cl, k, rep, refreshed, &next);
+	if (rep->date_offset_ms != 0)
+		cl->stats.clock_offset_ms = rep->date_offset_ms;
 	else {
 		k->parse(rep->body, rep->len, &k->reply, k->out, k->arg);
 		bucket_update(cl, &k->reply.cost);

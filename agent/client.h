@@ -85,6 +85,8 @@ struct client_stats {
 	double		available;	/* bucket: currentlyAvailable */
 	double		maximum;
 	double		restore;
+	int64_t		clock_offset_ms;	/* Shopify's clock minus ours, from
+					   the last reply's Date; 0: none yet */
 	char		last_error[256];
 };
 

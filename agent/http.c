@@ -207,7 +207,7 @@ on_stream(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* curl header callback: keeps Retry-After. */
+/* curl header callback: keeps Retry-After and the Date's clock offset. */
 static size_t
 on_header(char *data, size_t size, size_t nitems, void *arg)
 {
@@ -222,6 +222,15 @@ on_header(char *data, size_t size, size_t nitems, void *arg)
 		line[strcspn(line, "\r\n")] = '\0';
 		x->rep->retry_after_ms = http_parse_retry_after(line,
 		    util_now_ms());
+	} else if (n > 5 && n < sizeof(line) &&
+	    strncasecmp(data, "Date:", 5) == 0) {
+		int64_t t;
+
+		memcpy(line, data + 5, n - 5);
+		line[n - 5] = '\0';
+		line[strcspn(line, "\r\n")] = '\0';
+		if ((t = http_parse_date(line)) != -1)
+			x->rep->date_offset_ms = t - util_now_ms();
 	}
 	return n;
 }
@@ -408,11 +417,9 @@ http_get_stream(struct http *h, const char *url, http_sink_fn sink,
 int64_t
 http_parse_retry_after(const char *v, int64_t now_ms)
 {
-	struct tm tm;
-	const char *end;
 	char *e;
 	long long secs;
-	time_t t;
+	int64_t t;
 
 	while (*v == ' ' || *v == '\t')
 		v++;
@@ -425,16 +432,32 @@ http_parse_retry_after(const char *v, int64_t now_ms)
 			return -1;
 		return (int64_t)secs * 1000;
 	}
+	if ((t = http_parse_date(v)) == -1)
+		return -1;
+	if (t <= now_ms)
+		return 0;
+	return t - now_ms;
+}
+
+int64_t
+http_parse_date(const char *v)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
 	/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 9110 §5.6.7) */
 	memset(&tm, 0, sizeof(tm));
 	end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL || *end != '\0')
+	if (end == NULL)
 		return -1;
-	if ((t = timegm(&tm)) == (time_t)-1)
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end != '\0' || (t = timegm(&tm)) == (time_t)-1)
 		return -1;
-	if ((int64_t)t * 1000 <= now_ms)
-		return 0;
-	return (int64_t)t * 1000 - now_ms;
+	return (int64_t)t * 1000;
 }
 
 int64_t

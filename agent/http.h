@@ -34,6 +34,9 @@ struct http_reply {
 	char	*body;		/* NUL-terminated; freed by http_reply_free() */
 	size_t	 len;
 	int64_t	 retry_after_ms;/* from Retry-After, -1 when absent */
+	int64_t	 date_offset_ms;/* the Date header minus our clock when it
+				   came (never more than the truth: Date
+				   has whole seconds); 0 when absent */
 	int	 sent;		/* request bytes were handed to the connection */
 	char	 error[256];	/* transport error text for logs */
 };
@@ -110,6 +113,12 @@ const char *http_find_ca(const char *override);
  * now_ms.  Returns milliseconds to wait (>= 0), or -1 when unparsable.
  */
 int64_t	 http_parse_retry_after(const char *v, int64_t now_ms);
+
+/*
+ * Parses an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT", RFC 9110
+ * §5.6.7), as in a Date header, into Unix ms.  Returns -1 when unparsable.
+ */
+int64_t	 http_parse_date(const char *v);
 
 /*
  * Exponential backoff with full jitter: a random wait in

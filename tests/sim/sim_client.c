@@ -114,6 +114,8 @@ request(struct client *cl, const char *op)
 
 	cl->stats.requests++;
 	sim_advance(20 + sim_below(120));
+	/* sim_now is Shopify's clock, and ours too (sim_clock.c): no offset */
+	cl->stats.clock_offset_ms = sim_now - util_now_ms();
 	sim_crash_point(op);
 	sim_trace("store %zu: %s", cl->i, op);
 	if (sim_now >= s->down_from && sim_now < s->down_until)
