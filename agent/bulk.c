@@ -13,6 +13,15 @@
  * file only gives links their first sighting; a link the polls have seen
  * is theirs (docs/design.md §5).
  *
+ * Which path a store's full reads take, and why, is its *path* record
+ * (struct path, LMDB meta value "bulkpath.N", read by status and check):
+ * bulk operations, or pages because the store is small, did not count its
+ * variants, has no bulk access (ACCESS_DENIED; tried again `bulk_retry`
+ * later, a day by default), or let BULK_GIVE_UP operations in a row fail
+ * to start (LIMIT_REACHED ...) or to finish.  The fast path is an
+ * optimisation: when it is unavailable the store is read in pages, never
+ * left unloaded (issue 14).
+ *
  * Return conventions: the steps (bulk_catalog(), bulk_levels(), op_start(),
  * op_step(), op_finish(), read_file(), count_big()) return an enum step
  * (run.h); a store failure backs the store off and the step is done for
@@ -24,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bulk.h"
 #include "catalog.h"
@@ -34,11 +44,126 @@
 #define BULK_RETRY_MS	60000	/* after a failed or refused operation, */
 #define BULK_RETRY_CYCLES 10	/* or 10 intervals when that is shorter */
 #define WHY_MAX		256
+#define BULK_GIVE_UP	3	/* operations in a row that did not start or
+				   finish before a store is read in pages */
+#define PATH_WHY_MAX	200
 
 static const char *const kind_name[] = {
 	[SHOPIFY_BULK_CATALOG] = "catalog",
 	[SHOPIFY_BULK_LEVELS] = "levels"
 };
+
+/*
+ * Which path store i's full reads take (the "bulkpath.N" meta value, kept
+ * beside meta.c's table: "REFUSED UNTIL FAILS WHY").  refused: read in
+ * pages until `until` (wall ms), then bulk operations are tried again.
+ */
+struct path {
+	int	 refused;
+	int64_t	 until;
+	int64_t	 fails;		/* operations in a row that did not start
+				   or finish */
+	char	 why[PATH_WHY_MAX];	/* "bulk: ..." or "pages: ..." */
+};
+
+struct path_ctx {
+	size_t		 i;
+	struct path	*p;
+	int		 changed;
+};
+
+static void
+path_name(size_t i, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "bulkpath.%zu", i);
+}
+
+
+static int
+path_get(struct state_txn *t, size_t i, struct path *p)
+{
+	char name[64], v[META_STR_MAX];
+	long long until, fails;
+	int refused, n = 0, r;
+
+	memset(p, 0, sizeof(*p));
+	path_name(i, name, sizeof(name));
+	if ((r = state_meta_get_str(t, name, v, sizeof(v))) != 0)
+		return r == 1 ? 0 : -1;
+	if (sscanf(v, "%d %lld %lld %n", &refused, &until, &fails, &n) < 3 ||
+	    n == 0)
+		return 0;	/* unreadable: as if none */
+	p->refused = refused != 0;
+	p->until = until;
+	p->fails = fails;
+	snprintf(p->why, sizeof(p->why), "%s", v + n);
+	return 0;
+}
+
+static int
+path_get_txn(struct state_txn *t, void *arg)
+{
+	struct path_ctx *x = arg;
+
+	return path_get(t, x->i, x->p);
+}
+
+int
+bulk_path_why(struct state_txn *t, size_t i, char *why, size_t whysz)
+{
+	struct path p;
+
+	if (path_get(t, i, &p) == -1)
+		return -1;
+	snprintf(why, whysz, "%s", p.why);
+	return 0;
+}
+
+static int
+path_put_txn(struct state_txn *t, void *arg)
+{
+	struct path_ctx *x = arg;
+	struct path old;
+	char name[64], v[META_STR_MAX];
+
+	if (path_get(t, x->i, &old) == -1)
+		return -1;
+	x->changed = strcmp(old.why, x->p->why) != 0;
+	if (old.refused == x->p->refused && old.until == x->p->until &&
+	    old.fails == x->p->fails && !x->changed)
+		return 0;
+	path_name(x->i, name, sizeof(name));
+	snprintf(v, sizeof(v), "%d %lld %lld %s", x->p->refused,
+	    (long long)x->p->until, (long long)x->p->fails, x->p->why);
+	return state_meta_put_str(t, name, v);
+}
+
+/* Reads store i's path into *p.  0 or -1. */
+static int
+path_load(struct run *e, size_t i, struct path *p)
+{
+	struct path_ctx x = { i, p, 0 };
+
+	return state_view(e->st, path_get_txn, &x) == 0 ? 0 : -1;
+}
+
+/*
+ * Stores *p as store i's path; *changed (may be NULL) says whether its why
+ * changed, for what is said once.  0 or -1.
+ */
+static int
+path_store(struct run *e, size_t i, struct path *p, int *changed)
+{
+	struct path_ctx x = { i, p, 0 };
+
+	if (e->dry_run)
+		return 0;
+	if (state_update(e->st, path_put_txn, &x) != 0)
+		return -1;
+	if (changed != NULL)
+		*changed = x.changed;
+	return 0;
+}
 
 /* What LMDB keeps of an operation in flight. */
 struct op_meta {
@@ -121,11 +246,20 @@ op_forget(struct run *e, struct op_meta *m)
 	return state_update(e->st, put_txn, m) == 0 ? 0 : -1;
 }
 
-/* Bulk reads are for a real run of a store that has not refused them. */
+/*
+ * Bulk reads are for a real run of a store that has not refused them
+ * lately.  1, 0, or -1 (LMDB failed).
+ */
 static int
 bulk_allowed(struct run *e, size_t i)
 {
-	return !e->dry_run && e->c->bulk_threshold > 0 && !e->s[i].no_bulk;
+	struct path p;
+
+	if (e->dry_run || e->c->bulk_threshold <= 0)
+		return 0;
+	if (path_load(e, i, &p) == -1)
+		return -1;
+	return !p.refused || util_now_ms() >= p.until;
 }
 
 static const char *
@@ -146,6 +280,57 @@ retry_later(struct run *e, const struct op_meta *m)
 }
 
 /*
+ * Store i is read in pages for `bulk_retry`, for why (detail: the store's
+ * words, logged).  STEP_IN_PAGES or STEP_STATE_FAILED.
+ */
+static enum step
+refuse(struct run *e, size_t i, const char *why, const char *detail)
+{
+	struct path p;
+	char at[32];
+	time_t t;
+	struct tm tm;
+
+	if (path_load(e, i, &p) == -1)
+		return STEP_STATE_FAILED;
+	p.refused = 1;
+	p.until = util_now_ms() + e->c->bulk_retry_ms;
+	p.fails = 0;
+	t = (time_t)(p.until / 1000);
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(p.why, sizeof(p.why), "pages: %s; bulk tried again at %s",
+	    why, at);
+	log_warn("store %s: %s%s%s; reading in pages, bulk operations tried "
+	    "again at %s", store_name(e, i), why, detail[0] ? ": " : "",
+	    detail, at);
+	return path_store(e, i, &p, NULL) == -1 ? STEP_STATE_FAILED :
+	    STEP_IN_PAGES;
+}
+
+/*
+ * An operation of store i did not start or finish: after BULK_GIVE_UP in
+ * a row the store is read in pages (refuse()).  STEP_DONE (try again),
+ * STEP_IN_PAGES or STEP_STATE_FAILED.
+ */
+static enum step
+failed_once(struct run *e, size_t i, const char *why)
+{
+	struct path p;
+	char w[PATH_WHY_MAX];
+
+	if (path_load(e, i, &p) == -1)
+		return STEP_STATE_FAILED;
+	if (++p.fails >= BULK_GIVE_UP) {
+		snprintf(w, sizeof(w), "%s %d times in a row", why,
+		    BULK_GIVE_UP);
+		return refuse(e, i, w, "");
+	}
+	return path_store(e, i, &p, NULL) == -1 ? STEP_STATE_FAILED :
+	    STEP_DONE;
+}
+
+/*
  * Starts an operation of m->kind.  Returns STEP_DONE (started, or the
  * store failed: backed off), STEP_IN_PAGES when the store refuses bulk
  * operations, STEP_STATE_FAILED.
@@ -161,20 +346,22 @@ op_start(struct run *e, struct op_meta *m)
 	m->at = util_now_ms();
 	cr = client_bulk_start(e->s[m->i].cl, m->kind, &op);
 	if (cr == CLIENT_AUTH) {
-		/* e.g. a token kind bulk queries do not take (docs/shopify-api.md §7) */
-		log_warn("store %s: bulk operations refused (%s); reading in "
-		    "pages", store_name(e, m->i),
+		/* no bulk access: "Allow bulk queries" off, or lost after 31
+		   days without one (docs/shopify-api.md §7, §11) */
+		return refuse(e, m->i, "no bulk access (ACCESS_DENIED: "
+		    "\"Allow bulk queries\" off for the app, or lost after "
+		    "31 days without a bulk query)",
 		    client_stats(e->s[m->i].cl)->last_error);
-		e->s[m->i].no_bulk = 1;
-		return STEP_IN_PAGES;
 	}
 	if (cr == CLIENT_REFUSED) {	/* LIMIT_REACHED, ... */
-		log_warn("store %s: %s bulk operation not started: %s; trying "
-		    "again later", store_name(e, m->i),
-		    kind_name[m->kind],
+		log_warn("store %s: %s bulk operation not started: %s",
+		    store_name(e, m->i), kind_name[m->kind],
 		    client_stats(e->s[m->i].cl)->last_error);
-		retry_later(e, m);
-		return STEP_DONE;
+		/* soon again: a few tries within a few cycles, then pages */
+		e->s[m->i].bulk_retry_at[m->kind] = util_mono_ms() +
+		    e->c->interval_ms / 2;
+		return failed_once(e, m->i, "bulk operations did not start "
+		    "(LIMIT_REACHED: other operations of the shop run)");
 	}
 	if (cr != CLIENT_OK) {
 		run_store_failed(e, m->i, "starting a bulk operation", cr);
@@ -344,9 +531,16 @@ op_finish(struct run *e, struct op_meta *m,
 	if (r == STEP_STATE_FAILED)
 		return STEP_STATE_FAILED;
 	if (r == STEP_DONE) {
+		struct path p;
+
 		log_info("store %s: %s bulk operation %s applied (%" PRId64
 		    " lines)", store_name(e, m->i), kind_name[m->kind], m->id,
 		    op->object_count);
+		if (path_load(e, m->i, &p) == -1)
+			return STEP_STATE_FAILED;
+		p.fails = 0;
+		if (path_store(e, m->i, &p, NULL) == -1)
+			return STEP_STATE_FAILED;
 		return op_forget(e, m) == -1 ? STEP_STATE_FAILED : STEP_DONE;
 	}
 	retry_later(e, m);
@@ -385,15 +579,17 @@ op_step(struct run *e, struct op_meta *m)
 	default:
 		break;
 	}
-	log_warn("store %s: %s bulk operation %s ended %s%s%s; %s",
+	log_warn("store %s: %s bulk operation %s ended %s%s%s",
 	    store_name(e, m->i), kind_name[m->kind], m->id,
 	    shopify_bulk_status_name(op.status), op.error_code[0] ? " " : "",
-	    op.error_code, strcmp(op.error_code, "ACCESS_DENIED") == 0 ?
-	    "reading in pages" : "starting another later");
-	if (strcmp(op.error_code, "ACCESS_DENIED") == 0)
-		e->s[m->i].no_bulk = 1;
+	    op.error_code);
 	retry_later(e, m);
-	return op_forget(e, m) == -1 ? STEP_STATE_FAILED : STEP_DONE;
+	if (op_forget(e, m) == -1)
+		return STEP_STATE_FAILED;
+	if (strcmp(op.error_code, "ACCESS_DENIED") == 0)
+		return refuse(e, m->i, "no bulk access (an operation ended "
+		    "ACCESS_DENIED)", "");
+	return failed_once(e, m->i, "bulk operations did not finish");
 }
 
 /*
@@ -407,14 +603,38 @@ count_big(struct run *e, size_t i, int *big)
 	enum client_result cr;
 	int64_t n = 0;
 
+	struct path p;
+	int changed;
+
 	*big = 0;
 	if ((cr = client_variants_count(e->s[i].cl, &n)) != CLIENT_OK) {
 		run_store_failed(e, i, "counting variants", cr);
 		return STEP_STORE_FAILED;
 	}
-	if (run_meta_set(e, META_VARIANTS, i, n) == -1)
+	/* -1: the count is nullable and was not given; it only chooses */
+	if (run_meta_set(e, META_VARIANTS, i, n) == -1 ||
+	    path_load(e, i, &p) == -1)
 		return STEP_STATE_FAILED;
 	*big = n >= e->c->bulk_threshold;
+	p.refused = 0;
+	p.until = 0;
+	if (!*big)
+		p.fails = 0;
+	if (n < 0)
+		snprintf(p.why, sizeof(p.why), "pages: the store did not count "
+		    "its variants (productVariantsCount null)");
+	else
+		snprintf(p.why, sizeof(p.why), "%s: %" PRId64 " variants %s "
+		    "bulk_threshold %ld", *big ? "bulk" : "pages", n,
+		    *big ? ">=" : "<", e->c->bulk_threshold);
+	if (path_store(e, i, &p, &changed) == -1)
+		return STEP_STATE_FAILED;
+	if (changed && n < 0)
+		log_notice("store %s: the store did not count its variants "
+		    "(productVariantsCount null); reading in pages",
+		    store_name(e, i));
+	else if (changed)
+		log_info("store %s: full reads %s", store_name(e, i), p.why);
 	return STEP_DONE;
 }
 
@@ -423,10 +643,10 @@ bulk_catalog(struct run *e, size_t i)
 {
 	struct op_meta m;
 	enum step r;
-	int big;
+	int big, ok;
 
-	if (!bulk_allowed(e, i))
-		return STEP_IN_PAGES;
+	if ((ok = bulk_allowed(e, i)) != 1)
+		return ok == -1 ? STEP_STATE_FAILED : STEP_IN_PAGES;
 	if (op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == -1)
 		return STEP_STATE_FAILED;
 	if (m.id[0] != '\0')
@@ -444,9 +664,10 @@ int
 bulk_catalog_running(struct run *e, size_t i)
 {
 	struct op_meta m;
+	int ok;
 
-	if (!bulk_allowed(e, i))
-		return 0;
+	if ((ok = bulk_allowed(e, i)) != 1)
+		return ok;
 	if (op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == -1)
 		return -1;
 	return m.id[0] != '\0';
@@ -470,9 +691,10 @@ int
 bulk_levels_wanted(struct run *e, size_t i)
 {
 	int64_t n;
+	int ok;
 
-	if (!bulk_allowed(e, i))
-		return 0;
+	if ((ok = bulk_allowed(e, i)) != 1)
+		return ok;
 	if (run_meta_get(e, META_VARIANTS, i, &n) == -1)
 		return -1;
 	return n >= e->c->bulk_threshold;
@@ -497,17 +719,27 @@ int
 bulk_busy(struct run *e)
 {
 	struct op_meta m;
+	struct path p;
 	size_t i;
-	int k;
+	int k, ok;
 
-	for (i = 0; i < e->nstores; i++)
+	for (i = 0; i < e->nstores; i++) {
+		if ((ok = bulk_allowed(e, i)) == -1)
+			return -1;
+		if (!ok || !run_store_ok(e, i))
+			continue;
+		/* an operation that did not start is tried again, or gives
+		   way to pages, within a few cycles */
+		if (path_load(e, i, &p) == -1)
+			return -1;
+		if (p.fails > 0 && !p.refused)
+			return 1;
 		for (k = SHOPIFY_BULK_CATALOG; k <= SHOPIFY_BULK_LEVELS; k++) {
-			if (!bulk_allowed(e, i) || !run_store_ok(e, i))
-				continue;
 			if (op_load(e, (enum shopify_bulk_kind)k, i, &m) == -1)
 				return -1;
 			if (m.id[0] != '\0')
 				return 1;
 		}
+	}
 	return 0;
 }

@@ -39,6 +39,14 @@ int	bulk_busy(struct run *e);
 /* A read in pages did what the operation was for: it is dropped.  0 or -1. */
 int	bulk_forget(struct run *e, enum shopify_bulk_kind kind, size_t i);
 
+/*
+ * Which path store i's full reads take and why, as the agent last decided
+ * ("bulk: 3000 variants >= bulk_threshold 1000", "pages: no bulk access
+ * ..."), into why ("" when it never decided).  For status and check.
+ * 0 or -1 (LMDB failed).
+ */
+int	bulk_path_why(struct state_txn *t, size_t i, char *why, size_t whysz);
+
 /* For status: "catalog" or "levels". */
 const char *bulk_kind_name(enum shopify_bulk_kind kind);
 /*

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bulk.h"
 #include "client.h"
 #include "http.h"
 #include "linkloc.h"
@@ -145,6 +146,39 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+struct path_arg {
+	size_t	i;
+	char	why[META_STR_MAX];
+};
+
+static int
+path_txn(struct state_txn *t, void *arg)
+{
+	struct path_arg *a = arg;
+
+	return bulk_path_why(t, a->i, a->why, sizeof(a->why));
+}
+
+/*
+ * What the agent last decided for store i's full reads and why (no bulk
+ * access, operations that would not start ...), when a state exists.
+ */
+static void
+print_path(struct check *k, size_t i)
+{
+	struct path_arg a;
+	struct state *st;
+
+	memset(&a, 0, sizeof(a));
+	a.i = i;
+	if (!state_exists(k->c->state_dir) ||
+	    (st = state_open(k->c->state_dir, 1)) == NULL)
+		return;
+	if (state_view(st, path_txn, &a) == 0 && a.why[0] != '\0')
+		printf("  full reads as the agent last chose: %s\n", a.why);
+	state_close(st);
+}
+
 static int
 check_catalog(struct check *k, size_t i)
 {
@@ -175,6 +209,7 @@ check_catalog(struct check *k, size_t i)
 	else
 		printf("  full reads: in pages (bulk_threshold %ld)\n",
 		    k->c->bulk_threshold);
+	print_path(k, i);
 	for (j = 1; j < ks->n; j++)
 		if (strcmp(ks->v[j], ks->v[j - 1]) == 0 &&
 		    (j < 2 || strcmp(ks->v[j - 1], ks->v[j - 2]) != 0)) {

@@ -185,7 +185,8 @@ const char	*client_probe_str(enum key_probe);
 
 /*
  * Bulk operations (docs/shopify-api.md §7).  client_variants_count: how many variants
- * the store has (capped at 10000).  client_bulk_start: starts a bulk query
+ * the store has (capped at 10000); -1 when the store did not say (the
+ * field is nullable: the count only chooses bulk or pages).  client_bulk_start: starts a bulk query
  * (*op gets id and status); a userError (LIMIT_REACHED when 5 run, ...)
  * is CLIENT_REFUSED with the message in the stats' last_error.
  * client_bulk_status: the operation's state; op->id is "" when the store

@@ -39,7 +39,7 @@ enum sync_key {
 	SK_INTERVAL, SK_STATE_DIR, SK_MATCH, SK_INITIAL, SK_DIRECTION,
 	SK_API_VERSION, SK_CA_FILE, SK_OVERLAP, SK_RECONCILE, SK_CATALOG,
 	SK_TIMEOUT,
-	SK_GUARD, SK_BULK_THRESHOLD, SK_COUNT
+	SK_GUARD, SK_BULK_THRESHOLD, SK_BULK_RETRY, SK_COUNT
 };
 
 enum store_key {
@@ -137,6 +137,7 @@ conf_defaults(struct conf *c)
 	c->timeout_ms = 30 * MS_SECOND;
 	c->guard_percent = 50;
 	c->bulk_threshold = CONF_BULK_THRESHOLD;
+	c->bulk_retry_ms = 24 * MS_HOUR;
 }
 
 /* Copies src into dst of size sz.  Returns 0, or -1 when it does not fit. */
@@ -367,6 +368,19 @@ key_reconcile(struct parser *p, int k, const char *val)
 		p->syncbad[k] = 1;
 }
 
+/*
+ * bulk_retry: how long a store that refused bulk operations (no access,
+ * or operations that would not start or finish) is read in pages before
+ * bulk operations are tried again, 1s..7d.
+ */
+static void
+key_bulk_retry(struct parser *p, int k, const char *val)
+{
+	if (set_duration(p, "bulk_retry", val, MS_SECOND, 7 * 24 * MS_HOUR,
+	    &p->c->bulk_retry_ms) == -1)
+		p->syncbad[k] = 1;
+}
+
 /* catalog_refresh: the product catalog re-read period, 10s..24h. */
 static void
 key_catalog(struct parser *p, int k, const char *val)
@@ -532,6 +546,7 @@ static const struct key_def sync_keys[SK_COUNT] = {
 	[SK_TIMEOUT] = { "timeout", key_timeout },
 	[SK_GUARD] = { "guard", key_guard },
 	[SK_BULK_THRESHOLD] = { "bulk_threshold", key_bulk_threshold },
+	[SK_BULK_RETRY] = { "bulk_retry", key_bulk_retry },
 };
 
 /* shop: NAME.myshopify.com, NAME of lowercase letters, digits, hyphens. */
@@ -1484,6 +1499,7 @@ print_sync(const struct conf *c, FILE *f)
 	print_duration(f, "timeout", c->timeout_ms);
 	fprintf(f, "guard = %d\n", c->guard_percent);
 	fprintf(f, "bulk_threshold = %ld\n", c->bulk_threshold);
+	print_duration(f, "bulk_retry", c->bulk_retry_ms);
 }
 
 /* Prints one [store NAME] section to f: secret file paths, never secrets. */

@@ -23,6 +23,7 @@ struct store_status {
 	struct pending	pending;
 	char		bulk[BULK_KINDS][META_STR_MAX];	/* operation id, "" */
 	int64_t		bulk_ms[BULK_KINDS];			/* when it started */
+	char		reads[META_STR_MAX];	/* bulk or pages, and why */
 };
 
 struct status {
@@ -91,7 +92,8 @@ read_status(struct state_txn *t, void *arg)
 		if ((r = state_pending_get(t, (uint32_t)i, &ss->pending)) == -1)
 			return -1;
 		ss->has_pending = r == 0;
-		if (read_bulk(t, i, ss) == -1)
+		if (read_bulk(t, i, ss) == -1 ||
+		    bulk_path_why(t, i, ss->reads, sizeof(ss->reads)) == -1)
 			return -1;
 	}
 	return state_link_each(t, count_link, st);
@@ -153,6 +155,8 @@ print_text(const struct status *st)
 				    bulk_kind_name((enum shopify_bulk_kind)k),
 				    ago(ss->bulk_ms[k], b, sizeof(b)));
 		printf("\n");
+		if (ss->reads[0] != '\0')
+			printf("  full reads: %s\n", ss->reads);
 	}
 	if (st->uncertain > 0)
 		printf("uncertain writes: %" PRId64 " (see 'invsync log')\n",
@@ -213,6 +217,8 @@ print_json(const struct status *st)
 		jw_int64(&w, ss->has_pending ? (int64_t)ss->pending.n : 0);
 		jw_key(&w, "pending_sent");
 		jw_bool(&w, ss->has_pending && ss->pending.sent);
+		jw_key(&w, "reads");
+		jw_string(&w, ss->reads);
 		jw_key(&w, "bulk_operations");
 		jw_array_begin(&w);
 		for (k = 0; k < BULK_KINDS; k++) {

@@ -1660,8 +1660,12 @@ shopify_parse_variants_count(const char *body, size_t len,
 	*count = 0;
 	pctx_init(&c, "variants_count", rep);
 	if (envelope(&c, body, len, &data) == -1 ||
-	    get_object(&c, data, "data", "productVariantsCount", 0, &o) == -1)
+	    get_object(&c, data, "data", "productVariantsCount", 1, &o) == -1)
 		return pctx_done(&c);
+	if (o == -1) {		/* nullable (2026-07): not counted */
+		*count = -1;
+		return pctx_done(&c);
+	}
 	get_int(&c, o, "data.productVariantsCount", "count", 0, INT32_MAX, 0,
 	    count, NULL);
 	return done_zeroed(&c, count, sizeof(*count));

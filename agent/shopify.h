@@ -324,6 +324,7 @@ enum shopify_result shopify_parse_adjust(const char *body, size_t len,
 enum shopify_result shopify_parse_token(const char *body, size_t len,
 	    struct shopify_reply *rep, struct shopify_token *out);
 
+/* productVariantsCount is nullable: null gives *count = -1 (not counted). */
 enum shopify_result shopify_parse_variants_count(const char *body,
 	    size_t len, struct shopify_reply *rep, int64_t *count);
 /* userErrors (LIMIT_REACHED, ...): USER_ERRORS, the first in rep->code. */

@@ -333,7 +333,7 @@ test_good(void)
 #define E(n)	"t.conf:" #n ": "
 #define SYNC_ALLOWED	"allowed: interval, state_dir, match, initial, " \
 	"direction, api_version, ca_file, overlap, reconcile, " \
-	"catalog_refresh, timeout, guard, bulk_threshold"
+	"catalog_refresh, timeout, guard, bulk_threshold, bulk_retry"
 #define URL_MUST	"url must be https://HOST[:PORT][/PATH], not "
 #define NEEDS_AUTH	"has no credentials; add token_file, or client_id " \
 	"and client_secret_file"
@@ -954,6 +954,7 @@ static const char print_defaults[] =
 	"timeout = 30s\n"
 	"guard = 50\n"
 	"bulk_threshold = 1000\n"
+	"bulk_retry = 24h\n"
 	"\n"
 	"[store a]\n"
 	"shop = a.myshopify.com\n"
@@ -978,6 +979,7 @@ static const char print_full_in[] =
 	"[sync]\n"
 	"guard = 0%\n"
 	"bulk_threshold = 250\n"
+	"bulk_retry = 90m\n"
 	"catalog_refresh = 120s\n"
 	"timeout = 2500ms\n"
 	"reconcile = 7200000ms\n"
@@ -1005,6 +1007,7 @@ static const char print_full[] =
 	"timeout = 2500ms\n"
 	"guard = 0\n"
 	"bulk_threshold = 250\n"
+	"bulk_retry = 90m\n"
 	"\n"
 	"[store src]\n"
 	"shop = src.myshopify.com\n"
