@@ -206,8 +206,21 @@ fetch_token(struct client *cl)
 	if (rep.status != 200) {
 		char st[32];
 
+		/* Shopify's code (app_not_installed, invalid_client ...),
+		   sanitised by the parser; the secret is never echoed */
 		snprintf(st, sizeof(st), "%ld", rep.status);
-		set_error(cl, "token request answered HTTP %s", st);
+		if (rep.status == 403)
+			set_error(cl, "token request answered HTTP 403: %s",
+			    "this machine's IP address may not be in the "
+			    "app's IP allowlist");
+		else if (rep.len > 0 && shopify_parse_token(rep.body, rep.len,
+		    &sr, &tok) == SHOPIFY_ACCESS_DENIED && sr.code[0] != '\0')
+			set_error(cl, "token request refused: %s",
+			    sr.message + (strncmp(sr.message, "token: ",
+			    7) == 0 ? 7 : 0));
+		else
+			set_error(cl, "token request answered HTTP %s", st);
+		shopify_token_free(&tok);
 		http_reply_free(&rep);
 		return rep.status >= 500 ? CLIENT_TRANSIENT : CLIENT_AUTH;
 	}
@@ -398,8 +411,14 @@ status_failed(struct client *cl, struct call *k, const struct http_reply *rep,
 		*next = NEXT_REFRESH;
 		return CLIENT_AUTH;
 	}
-	if (rep->status == 401 || rep->status == 403) {
+	if (rep->status == 401) {
 		set_error(cl, "%s: check the token and the app's scopes", st);
+		return CLIENT_AUTH;
+	}
+	if (rep->status == 403) {
+		/* an IP allowlist answers 403 too (docs/shopify-api.md §11) */
+		set_error(cl, "%s: the app's scopes, or this machine's IP "
+		    "address is not in the app's IP allowlist", st);
 		return CLIENT_AUTH;
 	}
 	if (k->write)	/* 429 is the rate limiter's: the mutation never ran */
