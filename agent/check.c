@@ -18,6 +18,7 @@
 #include "util.h"
 
 #define CHECK_SHOW	5	/* names listed per problem */
+#define CHECK_VERSION_DAYS 60	/* warn when the API version has less left */
 
 static const char *const needed_scopes[] = {
 	"read_inventory", "write_inventory", "read_products", "read_locations",
@@ -80,9 +81,21 @@ check_access(struct check *k, size_t i)
 	}
 	printf("  reachable over verified TLS: yes (shop \"%s\")\n",
 	    info.shop_name);
-	if (info.version_supported)
+	if (info.version_supported) {
+		int64_t left = conf_version_days_left(k->c->api_version,
+		    util_now_ms());
+
 		printf("  API version %s: supported\n", k->c->api_version);
-	else
+		/* a version is served for a year (docs/shopify-api.md §11) */
+		if (left < CHECK_VERSION_DAYS)
+			printf("  WARNING: API version %s has %" PRId64 " days "
+			    "left (Shopify serves it until the 16th of its "
+			    "month a year on, 15:00 UTC, then falls forward); "
+			    "move to a newer one: set api_version in [sync] "
+			    "(see the README, \"Moving to a new API "
+			    "version\")\n", k->c->api_version,
+			    left < 0 ? 0 : left);
+	} else
 		problem(k, "API version %s is not supported (supported: %s); "
 		    "set api_version in [sync]", k->c->api_version,
 		    info.versions);

@@ -1537,3 +1537,35 @@ conf_print(const struct conf *c, FILE *f)
 		fprintf(f, "\n");
 	}
 }
+
+/* Days since 1970-01-01 of the civil date y-m-d (m 1..12). */
+static int64_t
+days_from_civil(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/*
+ * Days from now_ms (Unix ms) until Shopify stops serving API version
+ * (YYYY-MM, as key_api_version() checked it): a stable version answers
+ * until the 16th of its month a year later, 15:00 UTC (docs/shopify-api.md
+ * §11).  Rounded down; negative once past.
+ */
+int64_t
+conf_version_days_left(const char *version, int64_t now_ms)
+{
+	int64_t y, m, end_ms, left;
+
+	y = (version[0] - '0') * 1000 + (version[1] - '0') * 100 +
+	    (version[2] - '0') * 10 + (version[3] - '0');
+	m = (version[5] - '0') * 10 + (version[6] - '0');
+	end_ms = (days_from_civil(y + 1, m, 16) * 86400 + 15 * 3600) * 1000;
+	left = end_ms - now_ms;
+	return left >= 0 ? left / 86400000 : -((-left + 86399999) / 86400000);
+}

@@ -140,4 +140,11 @@ int	conf_read_secret(const char *path, char *buf, size_t bufsz,
  */
 void	conf_print(const struct conf *c, FILE *f);
 
+/*
+ * Whole days from now_ms (Unix ms) until Shopify stops serving API version
+ * (YYYY-MM): the 16th of its month a year later, 15:00 UTC.  Negative once
+ * it is past.
+ */
+int64_t	conf_version_days_left(const char *version, int64_t now_ms);
+
 #endif

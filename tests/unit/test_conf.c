@@ -1099,6 +1099,24 @@ test_example(void)
 	CHECK_INT("example config: one location line", conf.nloclinks, 1);
 }
 
+/* The end of an API version's year, to the second (docs/shopify-api.md §11). */
+static void
+test_version_days(void)
+{
+	/* 2026-07 is served until 2027-07-16T15:00:00Z = 1815750000 */
+	CHECK_INT("days left " "2026-07", conf_version_days_left("2026-07", 1815750000000LL), 0);
+	CHECK_INT("days left " "2026-07", conf_version_days_left("2026-07", 1815750000000LL - 1), 0);
+	CHECK_INT("days left " "2026-07", conf_version_days_left("2026-07",
+	    1815750000000LL - 86400000LL), 1);
+	CHECK_INT("days left " "2026-07", conf_version_days_left("2026-07", 1815750000000LL + 1), -1);
+	/* 2026-12-02T00:00:00Z: 2026-01 ends 2027-01-16T15:00Z, 45 days on */
+	CHECK_INT("days left " "2026-01", conf_version_days_left("2026-01", 1796169600000LL), 45);
+	CHECK_INT("days left " "2026-10", conf_version_days_left("2026-10", 1796169600000LL), 318);
+	/* December rolls into the next year; February of a leap year */
+	CHECK_INT("days left " "2027-12", conf_version_days_left("2027-12", 1796169600000LL), 745);
+	CHECK_INT("days left " "2027-02", conf_version_days_left("2027-02", 1796169600000LL), 441);
+}
+
 int
 main(void)
 {
@@ -1107,6 +1125,7 @@ main(void)
 	unsetenv("CREDENTIALS_DIRECTORY");
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	test_durations();
+	test_version_days();
 	test_example();
 	if ((home = open(".", O_RDONLY | O_DIRECTORY)) == -1) {
 		printf("FAIL setup: open .: %s\n", strerror(errno));
