@@ -439,6 +439,54 @@ answered(struct run *e, const struct pending *p,
 }
 
 /*
+ * Whether every level of batch p, journaled and not sent, is still active,
+ * read by id just before the send.  From API 2026-10 the store takes a
+ * write to a deactivated level (ITEM_NOT_STOCKED_AT_LOCATION is gone:
+ * docs/shopify-api.md §11), and a merchant who deactivated a level in one
+ * store expects invsync to leave it alone, on every version.  1: send.
+ * 0: not sent and dropped, as a batch that never left (row 1 of
+ * docs/write-protocol.md); the levels read are observed, so an inactive or
+ * gone level stops being synced and is reported.  -1: the state failed.
+ */
+static int
+levels_active(struct run *e, const struct pending *p)
+{
+	struct client_level *lv;
+	size_t k, off = 0;
+	int r = 0;
+
+	for (k = 0; k < p->n; k++)
+		if (p->ch[k].level == 0)
+			return 1;	/* no level id to read by: the store
+					   judges (older states) */
+	lv = xcalloc(p->n, sizeof(*lv));
+	if (read_batch_levels(e, p, lv) != STEP_DONE) {
+		r = settle(e, p, AUDIT_DROPPED, "not sent: its levels could "
+		    "not be read first");
+		goto out;
+	}
+	for (k = 0; k < p->n; k++)
+		if (!lv[k].found || !lv[k].active) {
+			log_warn("store %s: %s is %s in the store; not written, "
+			    "no longer synced", e->c->stores[p->store].name,
+			    p->ch[k].link, lv[k].found ? "inactive" :
+			    "not stocked");
+			off++;
+		}
+	if (off == 0) {
+		r = 1;
+		goto out;
+	}
+	if (settle(e, p, AUDIT_DROPPED, "not sent: a level was deactivated "
+	    "in the store") == -1 ||
+	    run_observe_levels(e, p->store, lv, p->n) == -1)
+		r = -1;
+out:
+	free(lv);
+	return r;
+}
+
+/*
  * Sends batch p, journaled and never sent, exactly once and settles what
  * its answer settles.  Returns 0, or -1 on a state failure.
  */
@@ -448,7 +496,10 @@ send_batch(struct run *e, struct pending *p)
 	struct send_ctx x = { e, p->store, 0 };
 	struct adjust_result ar;
 	enum client_result r;
+	int ok;
 
+	if ((ok = levels_active(e, p)) != 1)
+		return ok;
 	r = client_adjust(e->s[p->store].cl, p, on_send, &x, &ar);
 	if (r == CLIENT_OK) {
 		run_store_succeeded(e, p->store);
