@@ -324,7 +324,9 @@ catalog_refresh(struct run *e, size_t i, int full)
 	if (!full && run_meta_get(e, META_CATALOG, i, &last) == -1)
 		return STEP_STATE_FAILED;
 	x.page = xcalloc(CATALOG_PAGE, sizeof(*x.page));
-	r = read_variants(&x, full ? 0 : last - e->c->overlap_ms);
+	/* updated_at is on Shopify's clock (run_shop_time()), last on ours */
+	r = read_variants(&x, full ? 0 :
+	    run_shop_time(e, i, last - e->c->overlap_ms));
 	free(x.page);
 	if (r != STEP_DONE)
 		return r;
@@ -367,7 +369,8 @@ catalog_full_end(struct catalog_ctx *x, int64_t start)
 		catalog_full_abort(x);
 		return STEP_STATE_FAILED;
 	}
-	since = (last > 0 && last < start ? last : start) - x->e->c->overlap_ms;
+	since = run_shop_time(x->e, x->i, (last > 0 && last < start ? last :
+	    start) - x->e->c->overlap_ms);
 	r = read_variants(x, since > 0 ? since : 1);
 	if (r == STEP_DONE)
 		r = refresh_done(x, 1, start);

@@ -133,7 +133,7 @@ conf_defaults(struct conf *c)
 	snprintf(c->api_version, sizeof(c->api_version), "%s", "2026-07");
 	c->overlap_ms = 60 * MS_SECOND;
 	c->reconcile_ms = 15 * MS_MINUTE;
-	c->catalog_ms = 5 * MS_MINUTE;
+	c->catalog_ms = 1 * MS_MINUTE;
 	c->timeout_ms = 30 * MS_SECOND;
 	c->guard_percent = 50;
 	c->bulk_threshold = CONF_BULK_THRESHOLD;

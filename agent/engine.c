@@ -239,7 +239,8 @@ poll_store(struct run *e, size_t i)
 	enum step r;
 	int full, bulk = 0;
 
-	if (run_meta_get(e, META_POLL, i, &last) == -1 ||
+	if (run_clock(e, i) == -1 ||
+	    run_meta_get(e, META_POLL, i, &last) == -1 ||
 	    run_meta_get(e, META_RECONCILE, i, &lastrec) == -1)
 		return STEP_STATE_FAILED;
 	full = timing_poll_full(last, lastrec);
@@ -257,6 +258,9 @@ poll_store(struct run *e, size_t i)
 	if (run_meta_get(e, META_SWEEP, i, &lastsweep) == -1)
 		return STEP_STATE_FAILED;
 	w = timing_poll_window(full, start, last, lastsweep, e->c->overlap_ms);
+	/* updated_at is on Shopify's clock, the stamps on ours */
+	if (w.since != 0)
+		w.since = run_shop_time(e, i, w.since);
 	if ((r = poll_levels(e, i, &w)) != STEP_DONE)
 		return r;
 	return poll_done(e, i, &w, start);
@@ -310,31 +314,78 @@ check_guard(struct run *e)
 }
 
 /*
+ * Whether store i lost variants since its last catalog check (META_VCOUNT):
+ * a deletion, which no refresh by updated_at sees, so a full load is due.
+ * Costs a point.  1 or 0 (also when the count cannot be had: the next
+ * check or full load sees it), -1 when the state failed.
+ */
+static int
+catalog_shrunk(struct run *e, size_t i)
+{
+	int64_t n = 0, was;
+
+	if (client_variants_count(e->s[i].cl, &n) != CLIENT_OK || n <= 0)
+		return 0;
+	if (run_meta_get(e, META_VCOUNT, i, &was) == -1 ||
+	    (n != was && run_meta_set(e, META_VCOUNT, i, n) == -1))
+		return -1;
+	if (was == 0 || n >= was)
+		return 0;
+	log_info("store %s: %" PRId64 " variants, %" PRId64 " before: "
+	    "reading the whole catalog", e->c->stores[i].name, n, was);
+	return 1;
+}
+
+/*
  * Store i's catalog work of this cycle: a full load every `reconcile` (by
- * a bulk operation when the store is big), else a refresh every
- * `catalog_refresh` (META_CATALOG, META_CATALOGFULL).
+ * a bulk operation when the store is big) or when variants were deleted,
+ * else a refresh every `catalog_refresh` (META_CATALOG, META_CATALOGFULL),
+ * and one at start before anything else (docs/design.md §5): what was
+ * edited while invsync was stopped is known before its first write.
  */
 static enum step
 catalog_step(struct run *e, size_t i)
 {
 	int64_t now = util_now_ms(), last, lastfull;
-	int due, full, running;
+	int due, full, running, shrunk;
 	enum step r;
 
-	if (run_meta_get(e, META_CATALOG, i, &last) == -1 ||
+	if (run_clock(e, i) == -1 ||
+	    run_meta_get(e, META_CATALOG, i, &last) == -1 ||
 	    run_meta_get(e, META_CATALOGFULL, i, &lastfull) == -1)
 		return STEP_STATE_FAILED;
 	due = timing_catalog_due(now, last, lastfull, e->c->reconcile_ms,
 	    e->c->catalog_ms, &full);
-	if (!(due && full) && (running = bulk_catalog_running(e, i)) <= 0)
-		return running == -1 ? STEP_STATE_FAILED :
-		    due ? catalog_refresh(e, i, 0) : STEP_DONE;
+	if (!e->s[i].catalog_read && lastfull != 0)
+		due = 1;	/* edits made while we were stopped */
+	/* a full load counts too: the next refresh compares with it */
+	if (due) {
+		if ((shrunk = catalog_shrunk(e, i)) == -1)
+			return STEP_STATE_FAILED;
+		full = full || shrunk;
+	}
+	if (!(due && full) && (running = bulk_catalog_running(e, i)) <= 0) {
+		if (running == -1)
+			return STEP_STATE_FAILED;
+		r = due ? catalog_refresh(e, i, 0) : STEP_DONE;
+		if (r == STEP_DONE)
+			e->s[i].catalog_read = 1;
+		return r;
+	}
+	if (!e->s[i].catalog_read && lastfull != 0) {
+		/* a bulk load in flight at start: read the edits first */
+		if ((r = catalog_refresh(e, i, 0)) != STEP_DONE)
+			return r;
+		e->s[i].catalog_read = 1;
+	}
 	if ((r = bulk_catalog(e, i)) == STEP_IN_PAGES) {
 		/* a small store, or one refusing bulk operations: pages */
 		if ((r = catalog_refresh(e, i, 1)) != STEP_STATE_FAILED &&
 		    run_store_ok(e, i) &&
 		    bulk_forget(e, SHOPIFY_BULK_CATALOG, i) == -1)
 			return STEP_STATE_FAILED;
+		if (r == STEP_DONE)
+			e->s[i].catalog_read = 1;
 		return r;
 	}
 	if (r == STEP_STATE_FAILED)
@@ -395,6 +446,10 @@ cycle(struct run *e)
 		if ((resolved[i] = run_store_ok(e, i) ? writes_resolve(e, i) :
 		    STEP_PENDING) == STEP_STATE_FAILED)
 			return -1;
+	/* a store whose catalog is not known since start is left alone */
+	for (i = 0; i < e->nstores; i++)
+		if (!e->s[i].catalog_read && resolved[i] == STEP_DONE)
+			resolved[i] = STEP_PENDING;
 	for (i = 0; i < e->nstores; i++)
 		if (resolved[i] == STEP_DONE && run_store_ok(e, i) &&
 		    poll_step(e, i) == STEP_STATE_FAILED)
@@ -503,6 +558,31 @@ engine_close(struct run *e)
 	state_close(e->st);
 }
 
+/*
+ * Whether `once` failed (docs/design.md §2): a store failed in its cycle,
+ * or the locations could not be linked.  Says why on stderr.  1 or 0.
+ */
+static int
+once_failed(struct run *e)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < e->nstores; i++) {
+		if (!e->s[i].failed)
+			continue;
+		n++;
+		log_err("once: store %s failed: %s", e->c->stores[i].name,
+		    e->s[i].failure);
+	}
+	if (n > 0)
+		log_err("once: %zu of %zu stores failed in this cycle: not "
+		    "every change was read or applied", n, e->nstores);
+	else if (!e->ready)
+		log_err("once: the stores' locations could not be linked "
+		    "(above)");
+	return n > 0 || !e->ready;
+}
+
 int
 engine_run(const struct conf *c, const struct engine_opts *o,
     volatile int *stop)
@@ -557,7 +637,7 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 			state_trim(e->st);
 		/* `once` is one whole cycle: a bulk load in flight is waited for */
 		if (o->once && (e->dry_run || (busy = bulk_busy(e)) != 1)) {
-			if (busy == -1)
+			if (busy == -1 || once_failed(e))
 				rc = 1;
 			break;
 		}

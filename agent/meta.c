@@ -82,6 +82,17 @@ const struct meta_def meta_table[META_COUNT] = {
 	[META_ERR] = { "err", 1, S, "text",
 	    "the store's last failure: what was being done and why (status)",
 	    "run.c run_store_failed()" },
+	[META_CLOCK] = { "clock", 1, W, "ms",
+	    "Shopify's clock minus ours, from the Date of the store's replies "
+	    "(never above the truth: Date has whole seconds), moved when it "
+	    "changes by CLOCK_STEP_MS or more; the wall ms stamps poll.N, "
+	    "sweep.N and catalog.N plus this are Shopify's time, which the "
+	    "updated_at filters use; status and check show it",
+	    "run.c run_clock() (which also moves those stamps when it grows)" },
+	[META_VCOUNT] = { "vcount", 1, W, "count",
+	    "the store's variants counted at its last catalog refresh: fewer "
+	    "now means a deletion, which only a full load sees",
+	    "engine.c catalog_shrunk()" },
 	[META_BULK_CATALOG] = { "bulk.catalog", 1, S, "gid",
 	    "the store's catalog bulk operation in flight; absent: none",
 	    "bulk.c put_txn() (op_start() sets, op_forget() deletes)" },

@@ -36,6 +36,8 @@ enum meta_id {
 	META_ERRTIME,		/* wall ms: the store's last failure */
 	META_ERRCOUNT,		/* count: the store's failures */
 	META_ERR,		/* str: the store's last failure */
+	META_CLOCK,		/* ms: Shopify's clock minus ours */
+	META_VCOUNT,		/* count: variants at the last catalog check */
 	/* bulk operations in flight, one row per enum shopify_bulk_kind */
 	META_BULK_CATALOG,	/* str: the catalog operation's id */
 	META_BULK_LEVELS,	/* str: the levels operation's id */

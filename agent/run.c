@@ -13,6 +13,7 @@
 #include "http.h"
 #include "log.h"
 #include "run.h"
+#include "timing.h"
 #include "util.h"
 
 /* ---- per-store health -------------------------------------------------- */
@@ -60,9 +61,11 @@ run_store_failed(struct run *e, size_t i, const char *what,
 	if (r == CLIENT_AUTH && wait < 60000)
 		wait = 60000;	/* credentials do not fix themselves quickly */
 	s->failures++;
+	s->failed = 1;
 	s->retry_at = util_mono_ms() + wait;
 	snprintf(text, sizeof(text), "%s: %s%s%s", what, client_result_str(r),
 	    cs->last_error[0] ? ": " : "", cs->last_error);
+	snprintf(s->failure, sizeof(s->failure), "%s", text);
 	log_warn("store %s: %s; retrying in %" PRId64 " ms",
 	    e->c->stores[i].name, text, wait);
 	if (state_update(e->st, put_store_error, &m) != 0)
@@ -76,6 +79,68 @@ run_store_succeeded(struct run *e, size_t i)
 	e->s[i].retry_at = 0;
 	if (run_meta_set(e, META_OK, i, util_now_ms()) == -1)
 		e->state_failed = 1;
+}
+
+/* ---- Shopify's clock ---------------------------------------------------- */
+
+struct clock_ctx {
+	size_t	i;
+	int64_t	off, shift;
+};
+
+static int
+clock_txn(struct state_txn *t, void *arg)
+{
+	static const enum meta_id stamps[] = { META_POLL, META_SWEEP,
+	    META_CATALOG };
+	struct clock_ctx *c = arg;
+	int64_t v;
+	size_t k;
+
+	for (k = 0; c->shift != 0 && k < sizeof(stamps) / sizeof(stamps[0]);
+	    k++) {
+		if (meta_get_i64(t, stamps[k], c->i, &v) == -1)
+			return -1;
+		if (v != 0 && meta_put_i64(t, stamps[k], c->i,
+		    v + c->shift) == -1)
+			return -1;
+	}
+	return meta_put_i64(t, META_CLOCK, c->i, c->off);
+}
+
+int
+run_clock(struct run *e, size_t i)
+{
+	struct store_rt *s = &e->s[i];
+	struct clock_ctx c = { i, client_stats(s->cl)->clock_offset_ms, 0 };
+
+	if (!s->clock_loaded) {
+		if (run_meta_get(e, META_CLOCK, i, &s->clock_off) == -1)
+			return -1;
+		s->clock_loaded = 1;
+	}
+	/* a dry run's transaction vanishes: it keeps the offset kept */
+	if (e->dry_run || c.off == 0 ||
+	    !timing_clock_update(s->clock_off, c.off, &c.shift))
+		return 0;
+	if (state_update(e->st, clock_txn, &c) != 0)
+		return -1;
+	if (c.off > CLOCK_WARN_MS || c.off < -CLOCK_WARN_MS)
+		log_warn("store %s: Shopify's clock is %+.1f s from ours "
+		    "(was %+.1f s): polls follow Shopify's; check NTP "
+		    "(timedatectl)", e->c->stores[i].name,
+		    (double)c.off / 1000, (double)s->clock_off / 1000);
+	else
+		log_info("store %s: Shopify's clock is %+.1f s from ours",
+		    e->c->stores[i].name, (double)c.off / 1000);
+	s->clock_off = c.off;
+	return 0;
+}
+
+int64_t
+run_shop_time(const struct run *e, size_t i, int64_t ms)
+{
+	return ms + e->s[i].clock_off;
 }
 
 /* ---- meta values in their own transaction ------------------------------- */

@@ -55,6 +55,14 @@ struct store_rt {
 	int64_t		 budget_at;	/* monotonic ms of the last accrual */
 	int		 no_bulk;	/* the store refused bulk operations */
 	int64_t		 bulk_retry_at[2];	/* monotonic ms, per kind */
+	int64_t		 clock_off;	/* META_CLOCK, as kept (run_clock()) */
+	int		 clock_loaded;	/* ... read from LMDB */
+	int		 catalog_read;	/* a catalog refresh succeeded in this
+					   run: edits made while we were down
+					   are known (docs/design.md §5) */
+	int		 failed;	/* run_store_failed() since the engine
+					   started (`once` exits 1) ... */
+	char		 failure[256];	/* ... and its last reason */
 };
 
 /* A set of link key hashes (run.c). */
@@ -96,6 +104,17 @@ int	run_store_ok(struct run *e, size_t i);
 void	run_store_failed(struct run *e, size_t i, const char *what,
 	    enum client_result r);
 void	run_store_succeeded(struct run *e, size_t i);
+
+/*
+ * Shopify's clock (docs/design.md §5): takes the clock offset of store i's
+ * last reply (client_stats()) into e->s[i].clock_off and META_CLOCK when
+ * it moved (timing_clock_update()), moving the stamps it converts with it.
+ * run_shop_time: a wall ms stamp of ours (META_POLL, META_SWEEP,
+ * META_CATALOG) as a time on store i's clock, for updated_at filters.
+ * run_clock returns 0 or -1 (LMDB failed).
+ */
+int	run_clock(struct run *e, size_t i);
+int64_t	run_shop_time(const struct run *e, size_t i, int64_t ms);
 
 /*
  * Meta values (meta.h) in a transaction of their own, for store i (ignored

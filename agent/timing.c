@@ -35,6 +35,17 @@ timing_poll_window(int full, int64_t now, int64_t last, int64_t lastsweep,
 }
 
 int
+timing_clock_update(int64_t kept, int64_t measured, int64_t *shift)
+{
+	*shift = 0;
+	if (measured - kept < CLOCK_STEP_MS && kept - measured < CLOCK_STEP_MS)
+		return 0;
+	if (measured > kept)
+		*shift = kept - measured;
+	return 1;
+}
+
+int
 timing_catalog_due(int64_t now, int64_t last, int64_t lastfull,
     int64_t reconcile_ms, int64_t catalog_ms, int *full)
 {

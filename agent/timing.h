@@ -17,6 +17,13 @@
  * entry lags more than this is read by the next sweep.
  */
 #define POLL_MARGIN_MS		2000
+/*
+ * Shopify's clock against ours (docs/design.md §5): the offset kept moves
+ * when a measure differs by this much (Date has whole seconds), and is
+ * worth a warning in the log, status and check above CLOCK_WARN_MS.
+ */
+#define CLOCK_STEP_MS		1000
+#define CLOCK_WARN_MS		5000
 #define RECONCILE_SHARE		10	/* % of a store's restore rate a paced
 					   reconciliation may use (docs/design.md §9) */
 #define RECONCILE_PAGE_POINTS	800	/* budget that buys one page of levels */
@@ -46,6 +53,19 @@ int	timing_poll_full(int64_t last, int64_t lastrec);
  */
 struct poll_window timing_poll_window(int full, int64_t now, int64_t last,
 	    int64_t lastsweep, int64_t overlap_ms);
+
+/*
+ * The clock offset kept (Shopify's clock minus ours, META_CLOCK) after a
+ * new measure: 1 when kept is to become measured (they differ by
+ * CLOCK_STEP_MS or more), with *shift the ms to add to the stamps taken
+ * under the old offset (META_POLL, META_SWEEP, META_CATALOG), else 0.
+ * Each stamp plus the offset kept is a time on Shopify's clock, and never
+ * a later one than the truth: a growing offset (our clock set back, or
+ * Shopify's forward) moves the stamps back by the growth; a shrinking one
+ * leaves them, so the next filters reach back further (reading a little
+ * more, missing nothing).
+ */
+int	timing_clock_update(int64_t kept, int64_t measured, int64_t *shift);
 
 /*
  * Whether a catalog step is due at now (wall ms), after the last refresh

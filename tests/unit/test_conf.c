@@ -203,7 +203,7 @@ static const struct good_case good[] = {
 	{ "defaults", NULL, STORES, {
 	    "interval=5000", "state_dir=/var/lib/invsync", "match=handle",
 	    "initial=primary", "direction=two-way", "api_version=2026-07",
-	    "ca_file=", "overlap=60000", "reconcile=900000", "catalog=300000",
+	    "ca_file=", "overlap=60000", "reconcile=900000", "catalog=60000",
 	    "guard=50", "bulk=1000", "nstores=2", "nloclinks=0",
 	    "store0.name=a",
 	    "store0.shop=a.myshopify.com", "store0.token_file=a.token",
@@ -950,7 +950,7 @@ static const char print_defaults[] =
 	"# ca_file not set: built-in search list\n"
 	"overlap = 1m\n"
 	"reconcile = 15m\n"
-	"catalog_refresh = 5m\n"
+	"catalog_refresh = 1m\n"
 	"timeout = 30s\n"
 	"guard = 50\n"
 	"bulk_threshold = 1000\n"
