@@ -14,6 +14,7 @@
 #include "report.h"
 #include "state.h"
 #include "sync.h"
+#include "timing.h"
 #include "util.h"
 
 struct store_status {
@@ -24,6 +25,7 @@ struct store_status {
 	char		bulk[BULK_KINDS][META_STR_MAX];	/* operation id, "" */
 	int64_t		bulk_ms[BULK_KINDS];			/* when it started */
 	char		reads[META_STR_MAX];	/* bulk or pages, and why */
+	int64_t		clock_ms;	/* Shopify's clock minus ours */
 };
 
 struct status {
@@ -87,7 +89,8 @@ read_status(struct state_txn *t, void *arg)
 		if (meta_get_i64(t, META_OK, i, &ss->ok_ms) == -1 ||
 		    meta_get_i64(t, META_ERRTIME, i, &ss->err_ms) == -1 ||
 		    meta_get_i64(t, META_ERRCOUNT, i, &ss->errcount) == -1 ||
-		    meta_get_str(t, META_ERR, i, ss->err, sizeof(ss->err)) == -1)
+		    meta_get_str(t, META_ERR, i, ss->err, sizeof(ss->err)) == -1 ||
+		    meta_get_i64(t, META_CLOCK, i, &ss->clock_ms) == -1)
 			return -1;
 		if ((r = state_pending_get(t, (uint32_t)i, &ss->pending)) == -1)
 			return -1;
@@ -157,6 +160,10 @@ print_text(const struct status *st)
 		printf("\n");
 		if (ss->reads[0] != '\0')
 			printf("  full reads: %s\n", ss->reads);
+		if (ss->clock_ms > CLOCK_WARN_MS || ss->clock_ms < -CLOCK_WARN_MS)
+			printf("  clock: Shopify's is %+.1f s from this "
+			    "machine's (polls follow Shopify's); check NTP: "
+			    "timedatectl\n", (double)ss->clock_ms / 1000);
 	}
 	if (st->uncertain > 0)
 		printf("uncertain writes: %" PRId64 " (see 'invsync log')\n",
@@ -211,6 +218,8 @@ print_json(const struct status *st)
 		jw_string(&w, ss->err);
 		jw_key(&w, "last_error_ms");
 		jw_int64(&w, ss->err_ms);
+		jw_key(&w, "clock_offset_ms");
+		jw_int64(&w, ss->clock_ms);
 		jw_key(&w, "failing");
 		jw_bool(&w, ss->err_ms > ss->ok_ms);
 		jw_key(&w, "pending_changes");
