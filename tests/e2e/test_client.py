@@ -199,7 +199,9 @@ def test_throttling(fake):
         fake.op('faults', {'store': 'destination', 'kind': kind, 'count': 1, 'ops': ['mutation']})
         fake.op('sell', {'store': 'source', 'handle': 'p007', 'qty': 1})
         before = fake.op('stats', {'store': 'destination'})['throttled']
-        a.once(timeout=60)
+        # the refused write fails that cycle: once says so (exit 1, issue 14 item 2)
+        rc, _, err = a.cmd('once', timeout=60, verbose=True)
+        check(rc == 1 and 'destination' in err, '%s: once exited %d: %s' % (kind, rc, err[-400:]))
         a.once(timeout=60)
         check(fake.op('stats', {'store': 'destination'})['throttled'] >= before + 1,
               '%s: the fault did not fire' % kind)
