@@ -82,6 +82,15 @@ static struct {
 	int		ev_store[SIM_EVENTS];
 	size_t		ev_level[SIM_EVENTS];
 	int64_t		ev_delta[SIM_EVENTS], ev_at[SIM_EVENTS];
+	size_t		nedits;		/* catalog edits (two-way only) */
+	int		edit_store[2];
+	size_t		edit_var[2];
+	enum sim_edit	edit_kind[2];
+	int64_t		edit_at[2];
+	size_t		napplied;	/* the external changes made, in order */
+	int		ap_store[SIM_EVENTS];
+	size_t		ap_level[SIM_EVENTS];
+	int64_t		ap_delta[SIM_EVENTS], ap_time[SIM_EVENTS];
 	int64_t		init[SIM_STORES][SIM_LEVELS];	/* at the start */
 	int64_t		ext[SIM_STORES][SIM_LEVELS];	/* external changes */
 	char		dir[256];
@@ -190,6 +199,8 @@ choose_faults(void)
 	f->max_crashes = (int)sim_below(7);
 }
 
+static void	choose_edits(uint64_t seed);
+
 static void
 choose_schedule(uint64_t seed)
 {
@@ -225,6 +236,32 @@ choose_schedule(uint64_t seed)
 		S.ev_delta[k] = sim_chance(650) ? -d : d;
 		S.ev_at[k] = sim_below((uint32_t)S.active_ms);
 	}
+	choose_edits(seed);
+}
+
+/*
+ * Up to two catalog edits (a renamed handle, an edited SKU, a deleted
+ * product) of distinct variants, in two-way schedules, drawn from a stream
+ * of their own so that they leave the rest of the schedule as it was.
+ */
+static void
+choose_edits(uint64_t seed)
+{
+	uint64_t saved = rng;
+	size_t k;
+
+	rng = seed * 0x9e3779b97f4a7c15ULL + 0x1234567;
+	S.nedits = 0;
+	if (S.direction == DIRECTION_TWO_WAY && sim_chance(350))
+		S.nedits = 1 + sim_below(2);
+	for (k = 0; k < S.nedits; k++) {
+		S.edit_store[k] = (int)sim_below((uint32_t)S.nstores);
+		S.edit_var[k] = (k == 0 ? 0 : S.edit_var[0] + 1 +
+		    sim_below((uint32_t)S.nvariants - 1)) % S.nvariants;
+		S.edit_kind[k] = (enum sim_edit)sim_below(EDITS);
+		S.edit_at[k] = sim_below((uint32_t)S.active_ms);
+	}
+	rng = saved;
 }
 
 /*
@@ -242,6 +279,9 @@ activate(void)
 	for (k = 0; k < S.nev; k++)
 		sim_schedule_external(S.ev_store[k], S.ev_level[k],
 		    S.ev_delta[k], S.active_from + S.ev_at[k]);
+	for (k = 0; k < S.nedits; k++)
+		sim_schedule_edit(S.edit_store[k], S.edit_var[k],
+		    S.edit_kind[k], S.active_from + S.edit_at[k]);
 	for (k = 0; k < S.nstores; k++)
 		if (sim_shops[k].down_until != 0) {
 			sim_shops[k].down_from += S.active_from;
@@ -253,6 +293,12 @@ void
 sim_external_done(int store, size_t level, int64_t delta)
 {
 	S.ext[store][level] += delta;
+	if (S.napplied < SIM_EVENTS) {
+		S.ap_store[S.napplied] = store;
+		S.ap_level[S.napplied] = level;
+		S.ap_delta[S.napplied] = delta;
+		S.ap_time[S.napplied++] = sim_now;
+	}
 }
 
 /* ---- the oracle's record of batches -------------------------------------- */
@@ -418,7 +464,7 @@ write_conf(void)
 	len = snprintf(text, sizeof(text),
 	    "[sync]\ninterval = 1s\nstate_dir = %s/state\ninitial = %s\n"
 	    "direction = %s\noverlap = 5s\nreconcile = 10s\n"
-	    "catalog_refresh = 5m\nguard = 0\nbulk_threshold = 0\n", S.dir,
+	    "catalog_refresh = 10s\nguard = 0\nbulk_threshold = 0\n", S.dir,
 	    initial[S.initial],
 	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way");
 	for (i = 0; i < S.nstores; i++)
@@ -429,7 +475,7 @@ write_conf(void)
 	memset(&errs, 0, sizeof(errs));
 	if (conf_parse("sim.conf", text, n, &S.conf, &errs) != 0) {
 		for (i = 0; i < errs.n; i++)
-			fprintf(stderr, "%s\n", errs.msg[i]);
+			sim_fail("the schedule's config: %s", errs.msg[i]);
 		return -1;
 	}
 	return 0;
@@ -510,7 +556,20 @@ view_txn(struct state_txn *t, void *arg)
 }
 
 /* Per level of every store: what the uncertain events' guesses cost. */
+/* When an edit took variant v of store s out of its links; 0 never. */
+static int64_t
+detached(size_t s, size_t k)
+{
+	return sim_shops[s].var[sim_shops[s].lvl[k].var].edited_ms;
+}
+
 static int64_t correction[SIM_STORES][SIM_LEVELS];
+/*
+ * ... and the part that may not have reached the others: an error on a
+ * side an edit then took out of the link spread only if a poll read it
+ * before the agent saw the edit.
+ */
+static int64_t loose[SIM_LEVELS];
 
 static size_t
 level_index(size_t s, uint64_t item, uint64_t location)
@@ -524,25 +583,80 @@ level_index(size_t s, uint64_t item, uint64_t location)
 	return SIZE_MAX;
 }
 
+/*
+ * 1 when x is a sum, over the stores whose side of level k an edit
+ * detached, of what each changed up to some moment before the agent had
+ * to have seen the edit: what it propagated of them before it knew.
+ */
 static int
-levels_match(int report)
+propagated_ok(size_t k, int64_t x, size_t s)
 {
-	size_t s, k;
+	int64_t sum = 0, until;
+	size_t j;
+
+	while (s < S.nstores && detached(s, k) == 0)
+		s++;
+	if (s == S.nstores)
+		return x == 0;
+	until = detached(s, k) + sim_edit_grace(&sim_shops[s]);
+	if (propagated_ok(k, x, s + 1))
+		return 1;
+	for (j = 0; j < S.napplied; j++) {
+		if ((size_t)S.ap_store[j] != s || S.ap_level[j] != k ||
+		    S.ap_time[j] > until)
+			continue;
+		sum += S.ap_delta[j];
+		if (propagated_ok(k, x - sum, s + 1))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Level k of every store as the model says.  Without catalog edits, as
+ * expected() plus the uncertain guesses' corrections.  When an edit took
+ * stores out of the link, the stores left must agree on how much of the
+ * detached stores' changes they received (propagated_ok()); a detached
+ * side is not checked.
+ */
+static int
+level_matches(size_t k, int report)
+{
+	int64_t x = 0, xs = 0, own;
+	size_t s, j, left = 0;
 	int ok = 1;
 
-	for (s = 0; s < S.nstores; s++)
-		for (k = 0; k < sim_shops[s].nlevels; k++) {
-			int64_t want = expected(s, k) + correction[s][k];
-
-			if (sim_shops[s].lvl[k].available == want)
-				continue;
+	for (s = 0; s < S.nstores; s++) {
+		if (detached(s, k) != 0)
+			continue;
+		own = expected(s, k) + correction[s][k];
+		for (j = 0; j < S.nstores; j++)	/* two-way only: see below */
+			if (detached(j, k) != 0)
+				own -= S.ext[j][k];
+		x = sim_shops[s].lvl[k].available - own;
+		if (left++ == 0)
+			xs = x;
+		if (x != xs || (!propagated_ok(k, x, 0) &&
+		    !propagated_ok(k, x - loose[k], 0))) {
 			ok = 0;
 			if (report)
 				sim_fail("store %zu level %zu: %" PRId64 ", want %"
-				    PRId64 " (no change lost, none applied "
+				    PRId64 "%s (no change lost, none applied "
 				    "twice)", s, k, sim_shops[s].lvl[k].available,
-				    want);
+				    own + xs, left > 1 ? " like the others" : "");
 		}
+	}
+	return ok;
+}
+
+static int
+levels_match(int report)
+{
+	size_t k;
+	int ok = 1;
+
+	for (k = 0; k < sim_shops[0].nlevels; k++)
+		ok &= level_matches(k, report);
 	return ok;
 }
 
@@ -552,6 +666,7 @@ sim_idle(volatile int *stop)
 	struct agent_view v = { 0, 0, 0, 0 };
 	struct verdicts vd = { 0, 0 };
 	int64_t quiet;
+	size_t k;
 
 	if (S.active_from == 0) {
 		if (sim_now - SIM_EPOCH_MS >= WARMUP_MS && sim_state != NULL &&
@@ -566,6 +681,13 @@ sim_idle(volatile int *stop)
 		return;
 	}
 	quiet = S.active_from + S.active_ms;
+	for (k = 0; k < S.nedits; k++) {	/* time to see the edits */
+		int64_t seen = S.active_from + S.edit_at[k] +
+		    sim_edit_grace(&sim_shops[S.edit_store[k]]);
+
+		if (seen > quiet)
+			quiet = seen;
+	}
 	sim_faults.on = phase_active();
 	if (sim_now < quiet + QUIET_MIN_MS || sim_now < S.next_check)
 		return;
@@ -626,6 +748,10 @@ judge(const struct audit_entry *a, struct verdicts *v)
 	if (k == 0)
 		v->uncertain++;
 	/* a wrong guess shifts the link (every store when two-way) by its error */
+	if (detached((size_t)b->store, lvl) != 0) {
+		loose[lvl] += (b->runs - guess) * b->ch[k].delta;
+		return;
+	}
 	for (s = 0; s < S.nstores; s++)
 		if (S.direction == DIRECTION_TWO_WAY || s == (size_t)b->store)
 			correction[s][lvl] += (b->runs - guess) *
@@ -645,9 +771,22 @@ audit_txn(struct state_txn *t, void *arg)
 	size_t k;
 
 	memset(correction, 0, sizeof(correction));
+	memset(loose, 0, sizeof(loose));
 	for (k = 0; k < S.nbatches; k++)
 		S.batch[k].judged = 0;
 	return state_audit_last(t, AUDIT_MAX, audit_one, arg);
+}
+
+/* Links at the end: one a level, one more a level of a renamed variant. */
+static size_t
+expected_links(void)
+{
+	size_t n = S.nvariants * S.nlocs, k;
+
+	for (k = 0; k < S.nedits; k++)
+		if (S.edit_kind[k] != EDIT_DELETE)
+			n += S.nlocs;
+	return n;
 }
 
 /* Reads what the oracle needs of the agent's state st. */
@@ -694,9 +833,8 @@ final_checks(size_t *uncertain)
 	if (S.final_pending != 0)
 		sim_fail("%zu batches still pending at quiescence",
 		    S.final_pending);
-	if (S.final_links != S.nvariants * S.nlocs)
-		sim_fail("%zu links, want %zu", S.final_links,
-		    S.nvariants * S.nlocs);
+	if (S.final_links != expected_links())
+		sim_fail("%zu links, want %zu", S.final_links, expected_links());
 	if (S.final_in_step != S.final_links)
 		sim_fail("%zu of %zu links not in step",
 		    S.final_links - S.final_in_step, S.final_links);
@@ -717,10 +855,11 @@ describe(void)
 	size_t i;
 
 	sim_trace("seed %" PRIu64 ": %zu stores x %zu locations x %zu variants,"
-	    " initial %d, %s, active %" PRId64 " ms, crashes <= %d (%u/1000)",
-	    S.seed, S.nstores, S.nlocs, S.nvariants, (int)S.initial,
-	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way",
-	    S.active_ms, sim_faults.max_crashes, sim_faults.crash);
+	    " initial %d, %s, active %" PRId64 " ms, crashes <= %d (%u/1000), "
+	    "%zu catalog edits", S.seed, S.nstores, S.nlocs, S.nvariants,
+	    (int)S.initial, S.direction == DIRECTION_ONE_WAY ? "one-way" :
+	    "two-way", S.active_ms, sim_faults.max_crashes, sim_faults.crash,
+	    S.nedits);
 	for (i = 0; i < S.nstores; i++)
 		sim_trace("store %zu: replay %s, keys kept %" PRId64 " ms, evict "
 		    "%u/1000, index lag %" PRId64 " ms, misses %u/1000, outage "
@@ -768,8 +907,11 @@ run_schedule(uint64_t seed, size_t *uncertain)
 	}
 	choose_schedule(seed);
 	describe();
-	if (write_conf() == -1)
+	if (write_conf() == -1) {
+		printf("FAIL seed %" PRIu64 ": %s\n", seed, S.nfails > 0 ?
+		    S.fails[0] : "cannot write the schedule's config");
 		return 1;
+	}
 	memset(&opts, 0, sizeof(opts));
 	stop = 0;
 	rc = 0;

@@ -34,6 +34,9 @@ uint32_t sim_below(uint32_t n);
 /* 1 with probability per-mille / 1000. */
 int	 sim_chance(unsigned permille);
 
+/* A catalog edit that takes a variant out of its links. */
+enum sim_edit { EDIT_RENAME, EDIT_SKU, EDIT_DELETE, EDITS };
+
 /* ---- the simulated clock (sim_clock.c) --------------------------------- */
 extern int64_t	 sim_now;		/* ms since the epoch, Shopify's time */
 /* Moves time forward by ms, running every event that falls due. */
@@ -42,6 +45,8 @@ void	 sim_advance(int64_t ms);
 void	 sim_schedule_external(int store, size_t level, int64_t delta,
 	    int64_t at);
 void	 sim_schedule_finish(int store, const char *key, int64_t at);
+void	 sim_schedule_edit(int store, size_t variant, enum sim_edit e,
+	    int64_t at);
 void	 sim_clock_reset(void);
 /* sim.c's hooks: the agent naps (may raise *stop); a change happened. */
 void	 sim_idle(volatile int *stop);
@@ -59,6 +64,8 @@ enum replay_mode {
 
 struct sim_level {
 	uint64_t	id;
+	size_t		var;		/* its variant's index */
+	int		gone;		/* its product was deleted */
 	uint64_t	item;
 	uint64_t	location;
 	int64_t		available;
@@ -74,7 +81,16 @@ struct sim_variant {
 	uint64_t	product;
 	char		handle[32];
 	char		sku[32];
+	int64_t		updated_ms;	/* for products(query: updated_at) */
+	int64_t		edited_ms;	/* when an edit unlinked it; 0 never */
+	int		deleted;
 };
+
+/* How long the agent may take to see an edit: a catalog refresh and a
+   reconciliation (a deletion shows only in a full load), and a cycle; and
+   after an outage, a backoff that grows to a minute (run.c). */
+#define SIM_EDIT_GRACE_MS	25000
+#define SIM_BACKOFF_CAP_MS	60000
 
 struct sim_change {
 	uint64_t	item;
@@ -122,6 +138,10 @@ void	sim_shop_init(struct sim_shop *s, int i, size_t nlocs,
 	    size_t nvariants);
 struct sim_level *sim_shop_level(struct sim_shop *s, uint64_t item,
 	    uint64_t location);
+/* How long after an edit the agent may still write to the level. */
+int64_t	sim_edit_grace(const struct sim_shop *s);
+/* Applies catalog edit e to variant v of store s. */
+void	sim_shop_edit(struct sim_shop *s, size_t v, enum sim_edit e);
 /* An external change: a sale, a restock or a refund. */
 void	sim_shop_change(struct sim_shop *s, struct sim_level *l, int64_t d);
 /*

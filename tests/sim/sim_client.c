@@ -184,9 +184,12 @@ client_catalog(struct client *cl, int64_t since_ms,
 	size_t k;
 
 	if ((r = read_request(cl, since_ms ? "catalog since" : "catalog")) !=
-	    CLIENT_OK || since_ms != 0)
-		return r;	/* the catalog never changes after the start */
+	    CLIENT_OK)
+		return r;
 	for (k = 0; k < s->nvariants; k++) {
+		if (s->var[k].deleted || s->var[k].updated_ms / 1000 <
+		    since_ms / 1000)
+			continue;	/* a deleted product is in no answer */
 		memset(&cv, 0, sizeof(cv));
 		cv.variant = s->var[k].id;
 		cv.item = s->var[k].item;
@@ -240,7 +243,7 @@ levels(struct client *cl, uint64_t location, int64_t since_ms, size_t *pos,
 	for (; *pos < s->nlevels && sent < max; (*pos)++) {
 		struct sim_level *l = &s->lvl[*pos];
 
-		if (l->location != location || !l->active)
+		if (l->location != location || !l->active || l->gone)
 			continue;
 		if (since_ms != 0 && indexed(l) / 1000 < since_ms / 1000)
 			continue;
@@ -301,7 +304,7 @@ client_read_levels(struct client *cl, struct client_level *lv, size_t n)
 		struct sim_level *l = sim_shop_level(s, lv[k].item,
 		    lv[k].location);
 
-		lv[k].found = l != NULL && l->id == lv[k].level;
+		lv[k].found = l != NULL && l->id == lv[k].level;	/* gone: NULL */
 		if (lv[k].found) {
 			lv[k].available = l->available;
 			lv[k].active = l->active;

@@ -17,14 +17,14 @@
 
 int64_t	sim_now = SIM_EPOCH_MS;
 
-enum ev_kind { EV_EXTERNAL, EV_FINISH };
+enum ev_kind { EV_EXTERNAL, EV_FINISH, EV_EDIT };
 
 struct event {
 	int64_t		at;
 	enum ev_kind	kind;
 	int		store;
 	size_t		level;		/* EV_EXTERNAL */
-	int64_t		delta;
+	int64_t		delta;		/* EV_EXTERNAL; EV_EDIT: enum sim_edit */
 	char		key[33];	/* EV_FINISH */
 };
 
@@ -53,6 +53,20 @@ sim_schedule_external(int store, size_t level, int64_t delta, int64_t at)
 	push(&ev);
 }
 
+
+void
+sim_schedule_edit(int store, size_t variant, enum sim_edit e, int64_t at)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.at = at;
+	ev.kind = EV_EDIT;
+	ev.store = store;
+	ev.level = variant;
+	ev.delta = (int64_t)e;
+	push(&ev);
+}
 
 void
 sim_schedule_finish(int store, const char *key, int64_t at)
@@ -86,10 +100,15 @@ run_one(int64_t until)
 	if (ev.at > sim_now)
 		sim_now = ev.at;
 	if (ev.kind == EV_EXTERNAL) {
-		sim_shop_change(&sim_shops[ev.store],
-		    &sim_shops[ev.store].lvl[ev.level], ev.delta);
-		sim_external_done(ev.store, ev.level, ev.delta);
-	} else
+		if (!sim_shops[ev.store].lvl[ev.level].gone) {
+			sim_shop_change(&sim_shops[ev.store],
+			    &sim_shops[ev.store].lvl[ev.level], ev.delta);
+			sim_external_done(ev.store, ev.level, ev.delta);
+		}
+	} else if (ev.kind == EV_EDIT)
+		sim_shop_edit(&sim_shops[ev.store], ev.level,
+		    (enum sim_edit)ev.delta);
+	else
 		sim_shop_finish(&sim_shops[ev.store], ev.key);
 	return 1;
 }

@@ -40,10 +40,12 @@ sim_shop_init(struct sim_shop *s, int i, size_t nlocs, size_t nvariants)
 		sv->product = sim_id(i, 4, v / 2);
 		snprintf(sv->handle, sizeof(sv->handle), "product-%zu", v / 2);
 		snprintf(sv->sku, sizeof(sv->sku), "SKU-%zu", v);
+		sv->updated_ms = sim_now - 3600000;
 		for (k = 0; k < nlocs; k++) {
 			struct sim_level *l = &s->lvl[s->nlevels++];
 
 			l->id = sim_id(i, 5, v * SIM_LOCS + k);
+			l->var = v;
 			l->item = sv->item;
 			l->location = s->loc[k];
 			l->available = (int64_t)sim_below(30);
@@ -61,8 +63,36 @@ sim_shop_level(struct sim_shop *s, uint64_t item, uint64_t location)
 
 	for (k = 0; k < s->nlevels; k++)
 		if (s->lvl[k].item == item && s->lvl[k].location == location)
-			return &s->lvl[k];
+			return s->lvl[k].gone ? NULL : &s->lvl[k];
 	return NULL;
+}
+
+int64_t
+sim_edit_grace(const struct sim_shop *s)
+{
+	return SIM_EDIT_GRACE_MS + (s->down_until != 0 ? SIM_BACKOFF_CAP_MS : 0);
+}
+
+void
+sim_shop_edit(struct sim_shop *s, size_t v, enum sim_edit e)
+{
+	static const char *const what[] = { "renames the handle of",
+	    "edits the SKU of", "deletes the product of" };
+	struct sim_variant *sv = &s->var[v];
+	size_t k;
+
+	sim_trace("store %d: %s variant %zu", s->index, what[e], v);
+	sv->updated_ms = sv->edited_ms = sim_now;
+	if (e == EDIT_RENAME)
+		snprintf(sv->handle, sizeof(sv->handle), "renamed-%zu", v);
+	else if (e == EDIT_SKU)
+		snprintf(sv->sku, sizeof(sv->sku), "SKU-%zu-new", v);
+	else {
+		sv->deleted = 1;
+		for (k = 0; k < s->nlevels; k++)
+			if (s->lvl[k].var == v)
+				s->lvl[k].gone = 1;
+	}
 }
 
 /* A level moved now: updatedAt moves; the search index follows later. */
@@ -193,6 +223,12 @@ run(struct sim_shop *s, const char *key, const struct sim_change *ch,
 		l = sim_shop_level(s, ch[k].item, ch[k].location);
 		if (ch[k].delta == 0)
 			continue;
+		if (s->var[l->var].edited_ms != 0 &&
+		    sim_now > s->var[l->var].edited_ms + sim_edit_grace(s))
+			sim_fail("store %d: key %.8s writes to level %" PRIu64
+			    ", unlinked by a catalog edit %" PRId64 " ms before",
+			    s->index, key, l->id,
+			    sim_now - s->var[l->var].edited_ms);
 		sim_trace("store %d: key %.8s writes %+" PRId64 " at level %"
 		    PRIu64 " (%" PRId64 " -> %" PRId64 ")", s->index, key,
 		    ch[k].delta, l->id, l->available,
