@@ -346,7 +346,7 @@ catalog_shrunk(struct run *e, size_t i)
 static enum step
 catalog_step(struct run *e, size_t i)
 {
-	int64_t now = util_now_ms(), last, lastfull;
+	int64_t now = util_now_ms(), last, lastfull, was;
 	int due, full, running, shrunk;
 	enum step r;
 
@@ -391,9 +391,12 @@ catalog_step(struct run *e, size_t i)
 	if (r == STEP_STATE_FAILED)
 		return r;
 	/* the bulk load takes a while: refreshes go on meanwhile */
+	was = lastfull;
 	if (run_meta_get(e, META_CATALOG, i, &last) == -1 ||
 	    run_meta_get(e, META_CATALOGFULL, i, &lastfull) == -1)
 		return STEP_STATE_FAILED;
+	if (lastfull != was)
+		e->s[i].catalog_read = 1;	/* its file was applied */
 	if (run_store_ok(e, i) && lastfull != 0 &&
 	    util_now_ms() - last >= e->c->catalog_ms)
 		return catalog_refresh(e, i, 0);

@@ -62,7 +62,7 @@ struct store_rt {
 					   are known (docs/design.md §5) */
 	int		 failed;	/* run_store_failed() since the engine
 					   started (`once` exits 1) ... */
-	char		 failure[256];	/* ... and its last reason */
+	char		 failure[META_STR_MAX];	/* ... and its last reason */
 };
 
 /* A set of link key hashes (run.c). */

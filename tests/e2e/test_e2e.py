@@ -67,6 +67,14 @@ def measure(ctx, name, cond, bound=PROP_BOUND, timeout=10):
     return dt
 
 
+def once_may_fail(a, *extra):
+    """`once` over a cycle with an injected fault: 0, or 1 naming the store that failed
+    (issue 14 item 2).  Returns the exit status."""
+    rc, out, err = a.cmd('once', *extra, timeout=60, verbose=True)
+    check(rc == 0 or (rc == 1 and 'once: store' in err), 'once exited %d: %s' % (rc, err[-800:]))
+    return rc
+
+
 EXTERNAL = ('sell', 'restock', 'refund', 'set')
 
 
@@ -696,12 +704,12 @@ def test_uncertain_lost_reply(ctx):
     a.once()
     f.op('sell', {'store': 'source', 'handle': h, 'qty': 4})
     f.op('faults', {'store': 'destination', 'kind': 'lost_reply', 'count': 1, 'ops': ['mutation']})
-    a.once()
+    once_may_fail(a)
     check(f.level('destination', h) == 26, 'the lost-reply write applied')
     f.op('sell', {'store': 'destination', 'handle': h, 'qty': 1})      # the level moves meanwhile
     f.op('sell', {'store': 'source', 'handle': 'other', 'qty': 2})
     for _ in range(4):
-        a.once()
+        once_may_fail(a)
     unc = uncertain_events(a)
     st = a.status()
     print('  uncertain events: %s; status uncertain %s; levels %s %s' % (
@@ -847,7 +855,7 @@ def test_unknown_outcomes(ctx):
         f.op('sell', {'store': 'source', 'handle': h, 'qty': 4})
         f.op('faults', {'store': 'destination', 'kind': kind, 'count': 1, 'ops': ['mutation'],
                         'bytes': 9 << 20})
-        a.once()            # the write to destination: outcome unknown
+        once_may_fail(a)    # the write to destination: outcome unknown
         st = a.status()
         check(st['stores'][1]['pending_changes'] == 1 and st['stores'][1]['pending_sent'],
               '%s: no pending sent batch: %r' % (kind, st['stores'][1]))
@@ -856,7 +864,7 @@ def test_unknown_outcomes(ctx):
         f.op('sell', {'store': 'destination', 'handle': h, 'qty': 1})    # the level moves meanwhile
         f.op('restock', {'store': 'source', 'handle': h, 'qty': 2})
         for _ in range(3):
-            a.once()
+            once_may_fail(a)
             st = a.status()
             if st['in_step'] and not st['stores'][1]['pending_changes']:
                 break
@@ -877,8 +885,9 @@ def test_unknown_outcomes(ctx):
     for kind, _, _ in cases:
         f.op('faults', {'store': 'source', 'kind': kind, 'count': 1, 'ops': ['query'], 'bytes': 9 << 20})
         f.op('sell', {'store': 'source', 'handle': h, 'qty': 1})
-        rc, out, err = a.cmd('once', verbose=True)
-        check(rc == 0, 'once with a %s query fault exited %d' % (kind, rc))
+        # the read is rejected and the store backed off: once says so (issue 14 item 2)
+        rc = once_may_fail(a)
+        print('  once with a %s query fault: exit %d' % (kind, rc))
         STATS['faults'] += 1
     for _ in range(3):
         a.once()
