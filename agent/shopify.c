@@ -264,8 +264,16 @@ parse_cost(struct pctx *c)
 	    get_int(c, cost, "extensions.cost", "requestedQueryCost", 0,
 	    INT32_MAX, 0, &k->requested, NULL) == -1 ||
 	    get_int(c, cost, "extensions.cost", "actualQueryCost", 0,
-	    INT32_MAX, 1, &k->actual, &k->has_actual) == -1 ||
-	    get_object(c, cost, "extensions.cost", "throttleStatus", 0,
+	    INT32_MAX, 1, &k->actual, &k->has_actual) == -1) {
+		memset(k, 0, sizeof(*k));
+		return -1;
+	}
+	/* the bucket only paces requests: without it the reply stands and
+	   the client paces by backoff (issue 14: optional never blocks) */
+	if ((ts = json_get(c->d, cost, "throttleStatus")) < 0 ||
+	    json_is_null(c->d, ts))
+		return 0;
+	if (get_object(c, cost, "extensions.cost", "throttleStatus", 0,
 	    &ts) == -1 ||
 	    get_num(c, ts, "extensions.cost.throttleStatus",
 	    "maximumAvailable", &k->maximum) == -1 ||
