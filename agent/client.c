@@ -493,6 +493,8 @@ exchange(struct client *cl, struct call *k, struct http_reply *rep)
 	hr = http_post(cl->h, &req, rep);
 	memset(auth, 0, sizeof(auth));
 	cl->stats.requests++;
+	if (rep->date_offset_ms != 0)
+		cl->stats.clock_offset_ms = rep->date_offset_ms;
 	return hr;
 }
 
@@ -512,8 +514,6 @@ classify(struct client *cl, struct call *k, enum http_result hr,
 		*r = transport_failed(cl, k, hr, rep);
 	else if (rep->status != 200)
 		*r = status_failed(cl, k, rep, refreshed, &next);
-	if (rep->date_offset_ms != 0)
-		cl->stats.clock_offset_ms = rep->date_offset_ms;
 	else {
 		k->parse(rep->body, rep->len, &k->reply, k->out, k->arg);
 		bucket_update(cl, &k->reply.cost);
