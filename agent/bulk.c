@@ -14,7 +14,7 @@
  * is theirs (docs/design.md §5).
  *
  * Which path a store's full reads take, and why, is its *path* record
- * (struct path, LMDB meta value "bulkpath.N", read by status and check):
+ * (struct path, LMDB meta value META_BULKPATH, read by status and check):
  * bulk operations, or pages because the store is small, did not count its
  * variants, has no bulk access (ACCESS_DENIED; tried again `bulk_retry`
  * later, a day by default), or let BULK_GIVE_UP operations in a row fail
@@ -54,7 +54,7 @@ static const char *const kind_name[] = {
 };
 
 /*
- * Which path store i's full reads take (the "bulkpath.N" meta value, kept
+ * Which path store i's full reads take (the META_BULKPATH meta value, kept
  * beside meta.c's table: "REFUSED UNTIL FAILS WHY").  refused: read in
  * pages until `until` (wall ms), then bulk operations are tried again.
  */
@@ -72,23 +72,16 @@ struct path_ctx {
 	int		 changed;
 };
 
-static void
-path_name(size_t i, char *buf, size_t sz)
-{
-	snprintf(buf, sz, "bulkpath.%zu", i);
-}
-
 
 static int
 path_get(struct state_txn *t, size_t i, struct path *p)
 {
-	char name[64], v[META_STR_MAX];
+	char v[META_STR_MAX];
 	long long until, fails;
 	int refused, n = 0, r;
 
 	memset(p, 0, sizeof(*p));
-	path_name(i, name, sizeof(name));
-	if ((r = state_meta_get_str(t, name, v, sizeof(v))) != 0)
+	if ((r = meta_get_str(t, META_BULKPATH, i, v, sizeof(v))) != 0)
 		return r == 1 ? 0 : -1;
 	if (sscanf(v, "%d %lld %lld %n", &refused, &until, &fails, &n) < 3 ||
 	    n == 0)
@@ -124,7 +117,7 @@ path_put_txn(struct state_txn *t, void *arg)
 {
 	struct path_ctx *x = arg;
 	struct path old;
-	char name[64], v[META_STR_MAX];
+	char v[META_STR_MAX];
 
 	if (path_get(t, x->i, &old) == -1)
 		return -1;
@@ -132,10 +125,9 @@ path_put_txn(struct state_txn *t, void *arg)
 	if (old.refused == x->p->refused && old.until == x->p->until &&
 	    old.fails == x->p->fails && !x->changed)
 		return 0;
-	path_name(x->i, name, sizeof(name));
 	snprintf(v, sizeof(v), "%d %lld %lld %s", x->p->refused,
 	    (long long)x->p->until, (long long)x->p->fails, x->p->why);
-	return state_meta_put_str(t, name, v);
+	return meta_put_str(t, META_BULKPATH, x->i, v);
 }
 
 /* Reads store i's path into *p.  0 or -1. */

@@ -93,6 +93,12 @@ const struct meta_def meta_table[META_COUNT] = {
 	    "the store's variants counted at its last catalog refresh: fewer "
 	    "now means a deletion, which only a full load sees",
 	    "engine.c catalog_shrunk()" },
+	[META_BULKPATH] = { "bulkpath", 1, S, "text",
+	    "whether the store's full reads go by bulk operations or in pages: "
+	    "\"REFUSED UNTIL FAILS WHY\" (refused 1: pages until the wall ms "
+	    "UNTIL, then bulk is tried again; FAILS operations in a row that did "
+	    "not start or finish; WHY for status and check)",
+	    "bulk.c path_put()" },
 	[META_BULK_CATALOG] = { "bulk.catalog", 1, S, "gid",
 	    "the store's catalog bulk operation in flight; absent: none",
 	    "bulk.c put_txn() (op_start() sets, op_forget() deletes)" },

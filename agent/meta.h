@@ -38,6 +38,7 @@ enum meta_id {
 	META_ERR,		/* str: the store's last failure */
 	META_CLOCK,		/* ms: Shopify's clock minus ours */
 	META_VCOUNT,		/* count: variants at the last catalog check */
+	META_BULKPATH,		/* str: bulk or pages for full reads, and why */
 	/* bulk operations in flight, one row per enum shopify_bulk_kind */
 	META_BULK_CATALOG,	/* str: the catalog operation's id */
 	META_BULK_LEVELS,	/* str: the levels operation's id */
