@@ -15,6 +15,7 @@
 #include "log.h"
 #include "report.h"
 #include "sync.h"
+#include "timing.h"
 #include "util.h"
 
 #define CHECK_SHOW	5	/* names listed per problem */
@@ -65,6 +66,22 @@ has_scope(const char *list, const char *want)
 	return 0;
 }
 
+/*
+ * Says how far Shopify's clock (the Date of the store's replies) is from
+ * this machine's; a warning above CLOCK_WARN_MS: polls use Shopify's time,
+ * but certificates and the logs use this machine's (docs/design.md §5).
+ */
+static void
+check_clock(int64_t offset_ms)
+{
+	printf("  clock: Shopify's is %+.1f s from this machine's\n",
+	    (double)offset_ms / 1000);
+	if (offset_ms > CLOCK_WARN_MS || offset_ms < -CLOCK_WARN_MS)
+		printf("  WARNING: this machine's clock is off by more than %d s; "
+		    "syncing follows Shopify's clock, but check NTP "
+		    "(timedatectl)\n", CLOCK_WARN_MS / 1000);
+}
+
 /* TLS, API version, scopes.  Returns 0 when the store answered. */
 static int
 check_access(struct check *k, size_t i)
@@ -81,6 +98,7 @@ check_access(struct check *k, size_t i)
 	}
 	printf("  reachable over verified TLS: yes (shop \"%s\")\n",
 	    info.shop_name);
+	check_clock(client_stats(k->cl[i])->clock_offset_ms);
 	if (info.version_supported) {
 		int64_t left = conf_version_days_left(k->c->api_version,
 		    util_now_ms());

@@ -288,15 +288,15 @@ settle_unknown(struct run *e, const struct pending *p,
 }
 
 /*
- * Resolves batch p, sent earlier with no definitive answer (DESIGN §4): it
- * is never sent again, not even under its own key, because a store that
- * forgot the key, or runs a replay again, would apply it twice wherever a
- * level is back at its changeFromQuantity, and no read can rule that out
- * for the moment the replay arrives.  The probe first: a batch still
- * running is waited for, and an unseen key is now held by the probe, so
- * the batch cannot run later; then its levels are read afresh and it is
- * settled as uncertain.  Returns 0 (settled, or left for later), or -1
- * when the state failed.
+ * Resolves batch p, sent earlier with no definitive answer
+ * (docs/write-protocol.md): it is never sent again, not even under its own
+ * key, because a store that forgot the key, or runs a replay again, would
+ * apply it twice wherever a level is back at its changeFromQuantity, and
+ * no read can rule that out for the moment the replay arrives.  The probe
+ * first: a batch still running is waited for, and an unseen key is now
+ * held by the probe, so the batch cannot run later; then its levels are
+ * read afresh and it is settled as uncertain.  Returns 0 (settled, or left
+ * for later), or -1 when the state failed.
  */
 static int
 resolve_unknown(struct run *e, const struct pending *p)

@@ -9,6 +9,7 @@ Prints PASS/FAIL lines; exits 1 when a test failed (as test_e2e.py does).
 import argparse
 import os
 import random
+import re
 import sys
 import time
 import traceback
@@ -184,6 +185,12 @@ def clock_case(ctx, seconds):
     rc, out, err = a.cmd('status')
     check(rc == 0 and ('clock' in out) == (abs(seconds) > 5), 'status text and the clock: %r' % out)
     a.stop()
+    rc, out, err = a.cmd('check')
+    offs = [float(x) for x in re.findall(r"clock: Shopify's is ([+-][0-9.]+) s", out)]
+    check(len(offs) == 2 and all(abs(o - seconds) <= 3 for o in offs),
+          'check does not show both stores %+d s off: %r' % (seconds, out))
+    check(('WARNING: this machine\'s clock is off' in out) == (abs(seconds) > 5),
+          'check and the clock warning: %r' % out)
 
 
 def test_clock_store_behind(ctx):
