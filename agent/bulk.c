@@ -148,6 +148,8 @@ path_store(struct run *e, size_t i, struct path *p, int *changed)
 {
 	struct path_ctx x = { i, p, 0 };
 
+	if (changed != NULL)
+		*changed = 0;
 	if (e->dry_run)
 		return 0;
 	if (state_update(e->st, path_put_txn, &x) != 0)
