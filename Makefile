@@ -51,7 +51,8 @@ TESTDIR	= build/$(ARCH)/tests
 LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/json.o $(OBJDIR)/jsonl.o $(OBJDIR)/shopify.o \
 	   $(OBJDIR)/graphql.o \
-	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/state.o \
+	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/client_str.o \
+	   $(OBJDIR)/state.o \
 	   $(OBJDIR)/sync.o $(OBJDIR)/timing.o $(OBJDIR)/meta.o \
 	   $(OBJDIR)/linkloc.o $(OBJDIR)/run.o $(OBJDIR)/catalog.o \
 	   $(OBJDIR)/bulk.o \

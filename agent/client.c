@@ -61,22 +61,6 @@ typedef enum shopify_result (*parse_fn)(const char *, size_t,
     struct shopify_reply *, void *out, void *arg);
 
 const char *
-client_result_str(enum client_result r)
-{
-	switch (r) {
-	case CLIENT_OK:		return "ok";
-	case CLIENT_TRANSIENT:	return "temporary failure";
-	case CLIENT_UNKNOWN:	return "outcome unknown";
-	case CLIENT_THROTTLED:	return "throttled";
-	case CLIENT_AUTH:	return "access refused";
-	case CLIENT_BAD_REPLY:	return "bad reply";
-	case CLIENT_REFUSED:	return "request refused";
-	case CLIENT_STOPPED:	return "stopped";
-	}
-	return "?";
-}
-
-const char *
 client_name(const struct client *cl)
 {
 	return cl->sc->name;
@@ -1072,18 +1056,6 @@ client_adjust(struct client *cl, const struct pending *p,
 	r = adjust(cl, p->key, ch, p->n, on_send, arg, res);
 	free(ch);
 	return r;
-}
-
-const char *
-client_probe_str(enum key_probe f)
-{
-	switch (f) {
-	case PROBE_SEEN:	return "seen";
-	case PROBE_UNSEEN:	return "unseen";
-	case PROBE_IN_FLIGHT:	return "in flight";
-	case PROBE_UNTOLD:	return "untold";
-	}
-	return "?";
 }
 
 enum client_result

@@ -28,34 +28,6 @@ struct client {
 
 struct sim_faults	sim_faults;
 
-const char *
-client_result_str(enum client_result r)
-{
-	switch (r) {
-	case CLIENT_OK:		return "ok";
-	case CLIENT_TRANSIENT:	return "temporary failure";
-	case CLIENT_UNKNOWN:	return "outcome unknown";
-	case CLIENT_THROTTLED:	return "throttled";
-	case CLIENT_AUTH:	return "access refused";
-	case CLIENT_BAD_REPLY:	return "bad reply";
-	case CLIENT_REFUSED:	return "request refused";
-	case CLIENT_STOPPED:	return "stopped";
-	}
-	return "?";
-}
-
-const char *
-client_probe_str(enum key_probe f)
-{
-	switch (f) {
-	case PROBE_SEEN:	return "seen";
-	case PROBE_UNSEEN:	return "unseen";
-	case PROBE_IN_FLIGHT:	return "in flight";
-	case PROBE_UNTOLD:	return "untold";
-	}
-	return "?";
-}
-
 struct client *
 client_new(const struct conf *c, size_t i, volatile int *stop)
 {
