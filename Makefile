@@ -109,6 +109,7 @@ NEED_PACKAGES = deps/packages.txt $(if $(filter test,$(MAKECMDGOALS)),tests/pack
 SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "$(TESTDIR)/sim -l tests/sim/regressions.txt" \
 	 "$(TESTDIR)/sim -n 2000" \
+	 "sh tests/sim/mutants.sh run $(TESTDIR)" \
 	 "$(PYTHON) tests/graphql/validate.py" \
 	 "$(PYTHON) tests/fakeshop/test_fakeshop.py" \
 	 "$(PYTHON) tests/e2e/test_client.py --bin $(INVSYNC_BIN)" \

@@ -11,13 +11,39 @@
 
 SIM_BIN		= $(TESTDIR)/sim
 SIM_SRCS	= tests/sim/sim.c tests/sim/sim_shop.c tests/sim/sim_client.c \
-		  tests/sim/sim_clock.c
+		  tests/sim/sim_clock.c tests/sim/sim_lmdb.c
 SIM_OBJS	= $(filter-out $(OBJDIR)/client.o $(OBJDIR)/clock.o,$(LIB_OBJS))
-SIM_WRAP	= -Wl,--wrap=mdb_txn_commit,--wrap=mdb_env_open,--wrap=mdb_env_set_mapsize,--wrap=state_open,--wrap=state_close,--wrap=state_lock_syncer,--wrap=state_trim,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=free,--wrap=xmalloc,--wrap=xcalloc,--wrap=xreallocarray,--wrap=xstrdup
+# linked through the simulation's wrappers: sim_lmdb.c, sim.c, sim_clock.c
+SIM_WRAPPED	= mdb_env_create mdb_env_open mdb_env_set_maxdbs \
+		  mdb_env_set_mapsize mdb_env_close mdb_txn_begin \
+		  mdb_txn_commit mdb_txn_abort mdb_cursor_open mdb_cursor_close \
+		  state_open state_close state_lock_syncer state_trim \
+		  malloc calloc realloc free xmalloc xcalloc xreallocarray xstrdup
+sim_comma	:= ,
+sim_space	:= $(subst x, ,x)
+SIM_WRAP	= -Wl,--wrap=$(subst $(sim_space),$(sim_comma)--wrap=,$(strip \
+		  $(SIM_WRAPPED)))
 SIM_SCHEDULES	?= 100000
 SIM_JOBS	?= 2
 
 .PHONY: sim
+
+# The mutants (tests/sim/mutants.sh): writes.c broken on purpose, one
+# simulator each, which `make test` expects the simulation to catch.
+SIM_MUTANTS	:= $(shell sh tests/sim/mutants.sh list)
+SIM_MUTANT_BINS	= $(patsubst %,$(TESTDIR)/sim-%,$(SIM_MUTANTS))
+test: $(SIM_MUTANT_BINS)
+
+$(TESTDIR)/mutants/%/writes.c: agent/writes.c tests/sim/mutants.sh | $(TESTDIR)
+	mkdir -p $(@D)
+	sh tests/sim/mutants.sh apply $* <agent/writes.c >$@.tmp
+	mv $@.tmp $@
+
+$(SIM_MUTANT_BINS): $(TESTDIR)/sim-%: $(TESTDIR)/mutants/%/writes.c \
+    $(SIM_SRCS) tests/sim/sim.h $(SIM_OBJS)
+	$(CC) $(ALL_CFLAGS) -Iagent -Itests/sim $(ALL_LDFLAGS) $(SIM_WRAP) \
+	    -o $@ $(SIM_SRCS) $< $(filter-out $(OBJDIR)/writes.o,$(SIM_OBJS)) \
+	    $(DEPS_LIBS)
 
 $(SIM_BIN): $(SIM_SRCS) tests/sim/sim.h $(SIM_OBJS) | $(TESTDIR)
 	$(CC) $(ALL_CFLAGS) -Itests/sim $(ALL_LDFLAGS) $(SIM_WRAP) -o $@ \

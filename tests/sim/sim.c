@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -365,15 +366,9 @@ __wrap_state_trim(struct state *st)
 
 struct state	*__real_state_open(const char *dir, int readonly);
 void		 __real_state_close(struct state *st);
-int		 __real_mdb_txn_commit(void *txn);
 struct state	*__wrap_state_open(const char *dir, int readonly);
 void		 __wrap_state_close(struct state *st);
-int		 __wrap_mdb_txn_commit(void *txn);
 int		 __wrap_state_lock_syncer(const char *dir);
-int		 __real_mdb_env_open(void *env, const char *path, unsigned flags,
-		    unsigned mode);
-int		 __wrap_mdb_env_open(void *env, const char *path, unsigned flags,
-		    unsigned mode);
 
 struct state *
 __wrap_state_open(const char *dir, int readonly)
@@ -399,42 +394,10 @@ __wrap_state_close(struct state *st)
 	__real_state_close(st);
 }
 
-/* Every durable commit is a crash point (once the agent is running). */
 int
-__wrap_mdb_txn_commit(void *txn)
+sim_agent_open(void)
 {
-	int rc = __real_mdb_txn_commit(txn);
-
-	if (rc == 0 && sim_state != NULL)
-		sim_crash_point("after an LMDB commit");
-	return rc;
-}
-
-/*
- * The simulated crashes kill the agent, not the machine: what it committed
- * is in the page cache either way, so the simulation spares LMDB's writes
- * and syncs to the file (MDB_WRITEMAP | MDB_NOSYNC, LMDB's own values).
- * That power cuts lose nothing committed is LMDB's promise, not ours.
- */
-int
-__wrap_mdb_env_open(void *env, const char *path, unsigned flags,
-    unsigned mode)
-{
-	return __real_mdb_env_open(env, path, flags | 0x80000 | 0x10000, mode);
-}
-
-int	__real_mdb_env_set_mapsize(void *env, size_t size);
-int	__wrap_mdb_env_set_mapsize(void *env, size_t size);
-
-/*
- * A schedule's state is small: a 2 MiB map instead of 32 (state.c grows
- * it when it fills, so that path runs too) spares page-table work.
- */
-int
-__wrap_mdb_env_set_mapsize(void *env, size_t size)
-{
-	return __real_mdb_env_set_mapsize(env, size == ((size_t)32 << 20) ?
-	    (size_t)2 << 20 : size);
+	return sim_state != NULL;
 }
 
 /* One process runs the agent again and again: its lock is its own. */
@@ -636,14 +599,20 @@ level_matches(size_t k, int report)
 		x = sim_shops[s].lvl[k].available - own;
 		if (left++ == 0)
 			xs = x;
-		if (x != xs || (!propagated_ok(k, x, 0) &&
-		    !propagated_ok(k, x - loose[k], 0))) {
+		if (x != xs) {
 			ok = 0;
 			if (report)
 				sim_fail("store %zu level %zu: %" PRId64 ", want %"
-				    PRId64 "%s (no change lost, none applied "
-				    "twice)", s, k, sim_shops[s].lvl[k].available,
-				    own + xs, left > 1 ? " like the others" : "");
+				    PRId64 " like the others", s, k,
+				    sim_shops[s].lvl[k].available, own + xs);
+		} else if (!propagated_ok(k, x, 0) &&
+		    !propagated_ok(k, x - loose[k], 0)) {
+			ok = 0;
+			if (report)
+				sim_fail("store %zu level %zu: %" PRId64 ", want %"
+				    PRId64 " (off by %" PRId64 ": a change lost "
+				    "or applied twice)", s, k,
+				    sim_shops[s].lvl[k].available, own, x);
 		}
 	}
 	return ok;
@@ -869,14 +838,16 @@ describe(void)
 		    sim_shops[i].down_until - sim_shops[i].down_from);
 }
 
+/* The worker is done: its state closed, its directory removed. */
 static void
-remove_dir(void)
+worker_done(void)
 {
 	static const char *const files[] = { "state/invsync.mdb",
 	    "state/invsync.mdb-lock", "state/invsync.lock", "state", "token" };
 	char path[300];
 	size_t k;
 
+	sim_lmdb_close();
 	for (k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
 		snprintf(path, sizeof(path), "%s/%s", S.dir, files[k]);
 		(void)remove(path);
@@ -897,12 +868,17 @@ run_schedule(uint64_t seed, size_t *uncertain)
 	memset(&S, 0, sizeof(S));
 	sim_crashes = 0;
 	sim_state = NULL;
-	snprintf(S.dir, sizeof(S.dir), "/dev/shm/invsync-sim.%ld.%" PRIu64,
-	    (long)getpid(), seed);
+	/* the worker's directory: its LMDB file outlives each schedule */
+	snprintf(S.dir, sizeof(S.dir), "/dev/shm/invsync-sim.%ld",
+	    (long)getpid());
 	snprintf(cmd, sizeof(cmd), "%s/state", S.dir);
 	if ((mkdir(S.dir, 0700) == -1 && errno != EEXIST) ||
 	    (mkdir(cmd, 0700) == -1 && errno != EEXIST)) {
 		perror(S.dir);
+		return 1;
+	}
+	if (sim_lmdb_fresh() == -1) {
+		printf("FAIL seed %" PRIu64 ": cannot empty the state\n", seed);
 		return 1;
 	}
 	choose_schedule(seed);
@@ -920,6 +896,7 @@ run_schedule(uint64_t seed, size_t *uncertain)
 		sim_crashes++;
 		for (k = 0; k < (int)S.nbatches; k++)
 			S.batch[k].answered = 0;	/* died with the process */
+		sim_lmdb_crash();
 		if (sim_state != NULL)
 			__real_state_close(sim_state);
 		sim_state = NULL;
@@ -938,7 +915,6 @@ run_schedule(uint64_t seed, size_t *uncertain)
 	if (getenv("SIM_STATS") != NULL)	/* for tuning: one line a schedule */
 		printf("STAT seed %" PRIu64 ": %.1f s simulated, %d crashes\n",
 		    seed, (double)(sim_now - SIM_EPOCH_MS) / 1000, sim_crashes);
-	remove_dir();
 	for (k = 0; k < S.nfails && k < MAX_FAILS; k++)
 		printf("FAIL seed %" PRIu64 ": %s\n", seed, S.fails[k]);
 	if (S.nfails > 0)
@@ -952,6 +928,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: sim [-n SCHEDULES] [-s FIRST_SEED] [-j JOBS]\n"
+	    "       sim -x [-n SCHEDULES] [-s FIRST_SEED]\n"
 	    "       sim -t SEED\n       sim -l FILE\n");
 	return 2;
 }
@@ -972,6 +949,7 @@ work(uint64_t first, unsigned long n, int w, int jobs, struct tally *t)
 		t->failed += (unsigned long)run_schedule(seed, &u);
 		t->uncertain += u;
 	}
+	worker_done();
 }
 
 /* Runs n schedules in jobs worker processes; the tally of them all. */
@@ -1018,6 +996,37 @@ run_many(uint64_t first, unsigned long n, int jobs)
 	return all;
 }
 
+/*
+ * Runs seeds first, first + 1, ... in this process until one fails: how
+ * soon the simulator catches a broken agent (tests/sim/mutants.sh).
+ * Prints "caught: seed N after T s" and returns 1, or 0 if none failed.
+ */
+static int
+run_until_failure(uint64_t first, unsigned long n)
+{
+	struct timespec a, b;
+	uint64_t seed;
+
+	if (freopen("/dev/null", "w", stderr) == NULL)
+		return 2;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	for (seed = first; seed < first + n; seed++) {
+		size_t u = 0;
+
+		if (run_schedule(seed, &u)) {
+			clock_gettime(CLOCK_MONOTONIC, &b);
+			printf("caught: seed %" PRIu64 " after %.2f s\n", seed,
+			    (double)(b.tv_sec - a.tv_sec) +
+			    (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+			worker_done();
+			return 1;
+		}
+	}
+	worker_done();
+	printf("not caught in %lu schedules\n", n);
+	return 0;
+}
+
 /* Runs the seeds listed in path, one a line ('#' comments). */
 static int
 run_list(const char *path)
@@ -1046,6 +1055,7 @@ run_list(const char *path)
 			printf("PASS regression seed %" PRIu64 "\n", seed);
 	}
 	fclose(f);
+	worker_done();
 	printf("%lu schedules, %lu failed\n", n, failed);
 	return failed != 0;
 }
@@ -1056,18 +1066,23 @@ main(int argc, char **argv)
 	unsigned long n = 1000;
 	struct tally t;
 	uint64_t first = 1, trace = 0;
-	int c, jobs = 2, one = 0;
+	int c, jobs = 2, one = 0, until_failure = 0;
 
-	while ((c = getopt(argc, argv, "n:s:j:t:l:")) != -1)
+	while ((c = getopt(argc, argv, "n:s:j:t:l:x")) != -1)
 		switch (c) {
 		case 'n': n = strtoul(optarg, NULL, 10); break;
 		case 's': first = strtoull(optarg, NULL, 10); break;
 		case 'j': jobs = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
 		case 't': trace = strtoull(optarg, NULL, 10); one = 1; break;
 		case 'l': log_init(-1); return run_list(optarg);
+		case 'x': until_failure = 1; break;
 		default: return usage();
 		}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (until_failure) {
+		log_init(-1);
+		return run_until_failure(first, n);
+	}
 	if (one) {
 		size_t u = 0;
 		int r;
@@ -1075,6 +1090,7 @@ main(int argc, char **argv)
 		sim_tracing = 1;
 		log_init(2);
 		r = run_schedule(trace, &u);
+		worker_done();
 		printf("seed %" PRIu64 ": %s, %d crashes, %zu uncertain\n", trace,
 		    r ? "FAILED" : "passed", sim_crashes, u);
 		printf("1 schedules, %d failed\n", r);

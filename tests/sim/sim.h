@@ -207,5 +207,16 @@ extern int	 sim_heap_on;
 size_t		 sim_heap_drop(void);
 /* A crash point: longjmp()s to sim_crash_jmp when the seed says so. */
 void	 sim_crash_point(const char *where);
+/* 1 while the agent has its state open (sim.c). */
+int	 sim_agent_open(void);
+
+/* ---- the agent's LMDB (sim_lmdb.c) ------------------------------------- */
+
+/* The agent died: its open cursors and transactions end. */
+void	 sim_lmdb_crash(void);
+/* Before a schedule: the worker's file emptied.  0 or -1. */
+int	 sim_lmdb_fresh(void);
+/* The worker is done: its environment closed for real. */
+void	 sim_lmdb_close(void);
 
 #endif

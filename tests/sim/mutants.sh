@@ -1,0 +1,62 @@
+#!/bin/sh
+# tests/sim/mutants.sh: the write protocol broken on purpose, to show that
+# the simulation catches it (issue 12).  Each mutant is agent/writes.c with
+# one defect; mk/sim.mk builds a simulator around each (TESTDIR/sim-NAME)
+# and `run` checks that some schedule fails on it.  A mutation that no
+# longer applies to writes.c is a failure too: the check must not go quiet.
+#
+#   sh tests/sim/mutants.sh list              the mutants' names
+#   sh tests/sim/mutants.sh apply NAME <in >out   writes.c with that defect
+#   sh tests/sim/mutants.sh run TESTDIR       PASS/FAIL a line each
+#
+# perl (perl-base, Essential in Debian) does the substitutions.
+set -u
+
+MUTANTS="trust-unseen-key skip-sent-marker stale-as-applied"
+
+# The substitution (a perl s/// on the whole file) that makes mutant $1.
+mutation() {
+	case $1 in
+	trust-unseen-key)
+		# an unseen key taken as proof that the batch never ran
+		echo 's/(\n\tif \(found == PROBE_IN_FLIGHT\) \{)/\n\tif (found == PROBE_UNSEEN)\n\t\treturn settle(e, p, AUDIT_DROPPED, "never reached the store");$1/' ;;
+	skip-sent-marker)
+		# say `sent` is journaled without journaling it
+		echo 's/x->marked = (state_update\(x->e->st, mark_sent_txn, x\) == 0);/x->marked = 1 || $1;/' ;;
+	stale-as-applied)
+		# CHANGE_FROM_QUANTITY_STALE to a first send taken as applied
+		echo 's/(case ADJUST_STALE:[^\n]*\n)/$1\t\treturn settle(e, p, AUDIT_APPLIED, "applied");\n/' ;;
+	*)
+		return 1 ;;
+	esac
+}
+
+apply() {
+	sub=$(mutation "$1") || { echo "no mutant $1" >&2; exit 2; }
+	perl -0777 -pe "$sub or die \"mutant $1: its code is not in writes.c\\n\""
+}
+
+run() {
+	for m in $MUTANTS; do
+		bin=$1/sim-$m
+		if [ ! -x "$bin" ]; then
+			echo "FAIL mutant $m: $bin not built"
+			continue
+		fi
+		out=$("$bin" -x -n 20000)
+		last=$(printf '%s\n' "$out" | tail -n 1)
+		said=$(printf '%s\n' "$out" | sed -n 's/^FAIL seed [0-9]*: //p' |
+		    head -n 1)
+		case $last in
+		caught:*)	echo "PASS mutant $m: ${last#caught: }: $said" ;;
+		*)		echo "FAIL mutant $m: $last" ;;
+		esac
+	done
+}
+
+case ${1:-} in
+list)	echo "$MUTANTS" ;;
+apply)	apply "$2" ;;
+run)	run "$2" ;;
+*)	echo "usage: mutants.sh list | apply NAME | run TESTDIR" >&2; exit 2 ;;
+esac
