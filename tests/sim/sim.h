@@ -1,5 +1,5 @@
 /*
- * sim.h: the deterministic simulation of invsync (docs/simulation.md).
+ * sim.h: the deterministic simulation of invsync (tests/sim/README.md).
  *
  * The real engine, write protocol, catalog linking, sync arithmetic and
  * LMDB state run against simulated Shopify stores held in memory.  The
