@@ -88,6 +88,7 @@ static struct {
 	size_t		edit_var[2];
 	enum sim_edit	edit_kind[2];
 	int64_t		edit_at[2];
+	int64_t		downtime_ms;	/* a crashed agent is down this long */
 	size_t		napplied;	/* the external changes made, in order */
 	int		ap_store[SIM_EVENTS];
 	size_t		ap_level[SIM_EVENTS];
@@ -242,8 +243,9 @@ choose_schedule(uint64_t seed)
 
 /*
  * Up to two catalog edits (a renamed handle, an edited SKU, a deleted
- * product) of distinct variants, in two-way schedules, drawn from a stream
- * of their own so that they leave the rest of the schedule as it was.
+ * product) of distinct variants, in two-way schedules, and how long a
+ * crashed agent stays down, drawn from a stream of their own so that they
+ * leave the rest of the schedule as it was.
  */
 static void
 choose_edits(uint64_t seed)
@@ -262,6 +264,8 @@ choose_edits(uint64_t seed)
 		S.edit_kind[k] = (enum sim_edit)sim_below(EDITS);
 		S.edit_at[k] = sim_below((uint32_t)S.active_ms);
 	}
+	/* in 2 of 5 schedules, time passes before a crashed agent restarts */
+	S.downtime_ms = sim_chance(400) ? 500 + sim_below(9500) : 0;
 	rng = saved;
 }
 
@@ -901,6 +905,10 @@ run_schedule(uint64_t seed, size_t *uncertain)
 			__real_state_close(sim_state);
 		sim_state = NULL;
 		sim_heap_drop();
+		if (S.downtime_ms > 0) {	/* sales and edits go on */
+			sim_trace("down for %" PRId64 " ms", S.downtime_ms);
+			sim_advance(S.downtime_ms);
+		}
 		sim_trace("restart #%d", sim_crashes);
 	}
 	sim_heap_on = 1;
