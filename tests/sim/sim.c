@@ -89,6 +89,9 @@ static struct {
 	enum sim_edit	edit_kind[2];
 	int64_t		edit_at[2];
 	int64_t		downtime_ms;	/* a crashed agent is down this long */
+	size_t		new_var;	/* created while running; SIZE_MAX none */
+	int64_t		new_at[SIM_STORES];
+	int		new_sighted;	/* the agent has sighted its links */
 	size_t		napplied;	/* the external changes made, in order */
 	int		ap_store[SIM_EVENTS];
 	size_t		ap_level[SIM_EVENTS];
@@ -266,6 +269,17 @@ choose_edits(uint64_t seed)
 	}
 	/* in 2 of 5 schedules, time passes before a crashed agent restarts */
 	S.downtime_ms = sim_chance(400) ? 500 + sim_below(9500) : 0;
+	/* in a third of those without edits, the merchant creates the last
+	   variant (of a new product, or a new one of the last product) in
+	   each store, at moments of their own */
+	S.new_var = SIZE_MAX;
+	if (S.nedits == 0 && sim_chance(330)) {
+		S.new_var = S.nvariants - 1;
+		for (k = 0; k < S.nstores; k++) {
+			S.new_at[k] = sim_below((uint32_t)S.active_ms);
+			sim_shop_hide(&sim_shops[k], S.new_var);
+		}
+	}
 	rng = saved;
 }
 
@@ -287,6 +301,10 @@ activate(void)
 	for (k = 0; k < S.nedits; k++)
 		sim_schedule_edit(S.edit_store[k], S.edit_var[k],
 		    S.edit_kind[k], S.active_from + S.edit_at[k]);
+	if (S.new_var != SIZE_MAX)
+		for (k = 0; k < S.nstores; k++)
+			sim_schedule_create((int)k, S.new_var,
+			    S.active_from + S.new_at[k]);
 	for (k = 0; k < S.nstores; k++)
 		if (sim_shops[k].down_until != 0) {
 			sim_shops[k].down_from += S.active_from;
@@ -492,6 +510,7 @@ static int	audit_txn(struct state_txn *t, void *arg);
 
 struct agent_view {
 	size_t	links, in_step, pending, sighted;
+	size_t	new_sighted;	/* links of the created variant sighted */
 };
 
 static int
@@ -505,7 +524,16 @@ view_link(const struct link *l, void *arg)
 	for (i = 0; i < l->nsides; i++)
 		n += l->side[i].item != 0 && l->side[i].has_baseline;
 	v->sighted += n == S.nstores;
+	v->new_sighted += n == S.nstores && S.new_var != SIZE_MAX &&
+	    l->side[0].item == sim_shops[0].var[S.new_var].item;
 	return 0;
+}
+
+int
+sim_external_ready(size_t k)
+{
+	return S.new_var == SIZE_MAX || S.new_sighted ||
+	    sim_shops[0].lvl[k].var != S.new_var;
 }
 
 static int
@@ -636,7 +664,7 @@ levels_match(int report)
 void
 sim_idle(volatile int *stop)
 {
-	struct agent_view v = { 0, 0, 0, 0 };
+	struct agent_view v = { 0, 0, 0, 0, 0 }, nv = { 0, 0, 0, 0, 0 };
 	struct verdicts vd = { 0, 0 };
 	int64_t quiet;
 	size_t k;
@@ -644,7 +672,8 @@ sim_idle(volatile int *stop)
 	if (S.active_from == 0) {
 		if (sim_now - SIM_EPOCH_MS >= WARMUP_MS && sim_state != NULL &&
 		    state_view(sim_state, view_txn, &v) == 0 &&
-		    v.links == S.nvariants * S.nlocs && v.sighted == v.links)
+		    v.links == (S.nvariants - (S.new_var != SIZE_MAX)) *
+		    S.nlocs && v.sighted == v.links)
 			activate();
 		else if (sim_now - SIM_EPOCH_MS >= QUIET_MAX_MS) {
 			sim_fail("links never all sighted");
@@ -653,6 +682,9 @@ sim_idle(volatile int *stop)
 		}
 		return;
 	}
+	if (S.new_var != SIZE_MAX && !S.new_sighted && sim_state != NULL &&
+	    state_view(sim_state, view_txn, &nv) == 0)
+		S.new_sighted = nv.new_sighted == S.nlocs;
 	quiet = S.active_from + S.active_ms;
 	for (k = 0; k < S.nedits; k++) {	/* time to see the edits */
 		int64_t seen = S.active_from + S.edit_at[k] +
@@ -661,6 +693,9 @@ sim_idle(volatile int *stop)
 		if (seen > quiet)
 			quiet = seen;
 	}
+	for (k = 0; S.new_var != SIZE_MAX && k < S.nstores; k++)
+		if (S.active_from + S.new_at[k] > quiet)	/* created */
+			quiet = S.active_from + S.new_at[k];
 	sim_faults.on = phase_active();
 	if (sim_now < quiet + QUIET_MIN_MS || sim_now < S.next_check)
 		return;
@@ -674,6 +709,8 @@ sim_idle(volatile int *stop)
 	if (sim_state == NULL || state_view(sim_state, view_txn, &v) != 0)
 		return;
 	if (v.pending != 0 || v.in_step != v.links ||
+	    (S.new_var != SIZE_MAX && !S.new_sighted) ||
+	    sim_externals_due() > 0 ||
 	    state_view(sim_state, audit_txn, &vd) != 0)
 		return;
 	if (levels_match(0)) {
@@ -766,7 +803,7 @@ expected_links(void)
 static void
 collect_final(struct state *st)
 {
-	struct agent_view v = { 0, 0, 0, 0 };
+	struct agent_view v = { 0, 0, 0, 0, 0 };
 	struct verdicts vd = { 0, 1 };
 
 	if (state_view(st, audit_txn, &vd) != 0 ||
@@ -833,6 +870,9 @@ describe(void)
 	    (int)S.initial, S.direction == DIRECTION_ONE_WAY ? "one-way" :
 	    "two-way", S.active_ms, sim_faults.max_crashes, sim_faults.crash,
 	    S.nedits);
+	for (i = 0; S.new_var != SIZE_MAX && i < S.nstores; i++)
+		sim_trace("store %zu creates variant %zu %" PRId64 " ms into the "
+		    "changes", i, S.new_var, S.new_at[i]);
 	for (i = 0; i < S.nstores; i++)
 		sim_trace("store %zu: replay %s, keys kept %" PRId64 " ms, evict "
 		    "%u/1000, index lag %" PRId64 " ms, misses %u/1000, outage "

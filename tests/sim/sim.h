@@ -47,10 +47,17 @@ void	 sim_schedule_external(int store, size_t level, int64_t delta,
 void	 sim_schedule_finish(int store, const char *key, int64_t at);
 void	 sim_schedule_edit(int store, size_t variant, enum sim_edit e,
 	    int64_t at);
+/* The merchant creates a variant (new, or of a new product) in a store. */
+void	 sim_schedule_create(int store, size_t variant, int64_t at);
 void	 sim_clock_reset(void);
+/* External changes still to come (some wait for a created variant). */
+size_t	 sim_externals_due(void);
 /* sim.c's hooks: the agent naps (may raise *stop); a change happened. */
 void	 sim_idle(volatile int *stop);
 void	 sim_external_done(int store, size_t level, int64_t delta);
+/* 0 while an external change of level index k must wait: a created
+   variant's levels change only once the agent has sighted its links. */
+int	 sim_external_ready(size_t k);
 
 /* ---- one simulated store (sim_shop.c) ---------------------------------- */
 
@@ -138,6 +145,9 @@ void	sim_shop_init(struct sim_shop *s, int i, size_t nlocs,
 	    size_t nvariants);
 struct sim_level *sim_shop_level(struct sim_shop *s, uint64_t item,
 	    uint64_t location);
+/* Variant v does not exist yet (no answer shows it) ... until created. */
+void	sim_shop_hide(struct sim_shop *s, size_t v);
+void	sim_shop_create(struct sim_shop *s, size_t v);
 /* How long after an edit the agent may still write to the level. */
 int64_t	sim_edit_grace(const struct sim_shop *s);
 /* Applies catalog edit e to variant v of store s. */

@@ -17,7 +17,7 @@
 
 int64_t	sim_now = SIM_EPOCH_MS;
 
-enum ev_kind { EV_EXTERNAL, EV_FINISH, EV_EDIT };
+enum ev_kind { EV_EXTERNAL, EV_FINISH, EV_EDIT, EV_CREATE };
 
 struct event {
 	int64_t		at;
@@ -69,6 +69,19 @@ sim_schedule_edit(int store, size_t variant, enum sim_edit e, int64_t at)
 }
 
 void
+sim_schedule_create(int store, size_t variant, int64_t at)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.at = at;
+	ev.kind = EV_CREATE;
+	ev.store = store;
+	ev.level = variant;
+	push(&ev);
+}
+
+void
 sim_schedule_finish(int store, const char *key, int64_t at)
 {
 	struct event ev;
@@ -99,7 +112,10 @@ run_one(int64_t until)
 	queue[best] = queue[--nqueue];
 	if (ev.at > sim_now)
 		sim_now = ev.at;
-	if (ev.kind == EV_EXTERNAL) {
+	if (ev.kind == EV_EXTERNAL && !sim_external_ready(ev.level)) {
+		ev.at = sim_now + 500;		/* not yet: later */
+		push(&ev);
+	} else if (ev.kind == EV_EXTERNAL) {
 		if (!sim_shops[ev.store].lvl[ev.level].gone) {
 			sim_shop_change(&sim_shops[ev.store],
 			    &sim_shops[ev.store].lvl[ev.level], ev.delta);
@@ -108,9 +124,21 @@ run_one(int64_t until)
 	} else if (ev.kind == EV_EDIT)
 		sim_shop_edit(&sim_shops[ev.store], ev.level,
 		    (enum sim_edit)ev.delta);
+	else if (ev.kind == EV_CREATE)
+		sim_shop_create(&sim_shops[ev.store], ev.level);
 	else
 		sim_shop_finish(&sim_shops[ev.store], ev.key);
 	return 1;
+}
+
+size_t
+sim_externals_due(void)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < nqueue; k++)
+		n += queue[k].kind == EV_EXTERNAL;
+	return n;
 }
 
 void

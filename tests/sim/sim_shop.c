@@ -73,28 +73,6 @@ sim_edit_grace(const struct sim_shop *s)
 	return SIM_EDIT_GRACE_MS + (s->down_until != 0 ? SIM_BACKOFF_CAP_MS : 0);
 }
 
-void
-sim_shop_edit(struct sim_shop *s, size_t v, enum sim_edit e)
-{
-	static const char *const what[] = { "renames the handle of",
-	    "edits the SKU of", "deletes the product of" };
-	struct sim_variant *sv = &s->var[v];
-	size_t k;
-
-	sim_trace("store %d: %s variant %zu", s->index, what[e], v);
-	sv->updated_ms = sv->edited_ms = sim_now;
-	if (e == EDIT_RENAME)
-		snprintf(sv->handle, sizeof(sv->handle), "renamed-%zu", v);
-	else if (e == EDIT_SKU)
-		snprintf(sv->sku, sizeof(sv->sku), "SKU-%zu-new", v);
-	else {
-		sv->deleted = 1;
-		for (k = 0; k < s->nlevels; k++)
-			if (s->lvl[k].var == v)
-				s->lvl[k].gone = 1;
-	}
-}
-
 /* A level moved now: updatedAt moves; the search index follows later. */
 static void
 touch(struct sim_shop *s, struct sim_level *l)
@@ -106,6 +84,52 @@ touch(struct sim_shop *s, struct sim_level *l)
 		l->index_due_ms = sim_now +
 		    (s->lag_ms > 0 ? (int64_t)sim_below((uint32_t)s->lag_ms) : 0);
 }
+
+/* As a deleted product: in no answer, its levels gone. */
+void
+sim_shop_hide(struct sim_shop *s, size_t v)
+{
+	size_t k;
+
+	s->var[v].deleted = 1;
+	for (k = 0; k < s->nlevels; k++)
+		if (s->lvl[k].var == v)
+			s->lvl[k].gone = 1;
+}
+
+/* Created now, with the quantities it was drawn with. */
+void
+sim_shop_create(struct sim_shop *s, size_t v)
+{
+	size_t k;
+
+	sim_trace("store %d: creates variant %zu", s->index, v);
+	s->var[v].deleted = 0;
+	s->var[v].updated_ms = sim_now;
+	for (k = 0; k < s->nlevels; k++)
+		if (s->lvl[k].var == v) {
+			s->lvl[k].gone = 0;
+			touch(s, &s->lvl[k]);
+		}
+}
+
+void
+sim_shop_edit(struct sim_shop *s, size_t v, enum sim_edit e)
+{
+	static const char *const what[] = { "renames the handle of",
+	    "edits the SKU of", "deletes the product of" };
+	struct sim_variant *sv = &s->var[v];
+
+	sim_trace("store %d: %s variant %zu", s->index, what[e], v);
+	sv->updated_ms = sv->edited_ms = sim_now;
+	if (e == EDIT_RENAME)
+		snprintf(sv->handle, sizeof(sv->handle), "renamed-%zu", v);
+	else if (e == EDIT_SKU)
+		snprintf(sv->sku, sizeof(sv->sku), "SKU-%zu-new", v);
+	else
+		sim_shop_hide(s, v);
+}
+
 
 void
 sim_shop_change(struct sim_shop *s, struct sim_level *l, int64_t d)
