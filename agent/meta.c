@@ -86,8 +86,9 @@ const struct meta_def meta_table[META_COUNT] = {
 	    "Shopify's clock minus ours, from the Date of the store's replies "
 	    "(never above the truth: Date has whole seconds), moved when it "
 	    "changes by CLOCK_STEP_MS or more; the wall ms stamps poll.N, "
-	    "sweep.N and catalog.N plus this are Shopify's time, which the "
-	    "updated_at filters use; status and check show it",
+	    "sweep.N, catalog.N, catalogfull.N, reconcile.N, rstart.N and "
+	    "bulkat.*.N plus this are Shopify's time, which the updated_at "
+	    "filters and the periodic steps use; status and check show it",
 	    "run.c run_clock() (which also moves those stamps when it grows)" },
 	[META_VCOUNT] = { "vcount", 1, W, "count",
 	    "the store's variants counted at its last catalog refresh: fewer "

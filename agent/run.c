@@ -92,7 +92,8 @@ static int
 clock_txn(struct state_txn *t, void *arg)
 {
 	static const enum meta_id stamps[] = { META_POLL, META_SWEEP,
-	    META_CATALOG };
+	    META_CATALOG, META_CATALOGFULL, META_RECONCILE, META_RSTART,
+	    META_BULKAT_CATALOG, META_BULKAT_LEVELS };
 	struct clock_ctx *c = arg;
 	int64_t v;
 	size_t k;

@@ -58,7 +58,7 @@ struct poll_window timing_poll_window(int full, int64_t now, int64_t last,
  * The clock offset kept (Shopify's clock minus ours, META_CLOCK) after a
  * new measure: 1 when kept is to become measured (they differ by
  * CLOCK_STEP_MS or more), with *shift the ms to add to the stamps taken
- * under the old offset (META_POLL, META_SWEEP, META_CATALOG), else 0.
+ * under the old offset (run.c clock_txn() lists them), else 0.
  * Each stamp plus the offset kept is a time on Shopify's clock, and never
  * a later one than the truth: a growing offset (our clock set back, or
  * Shopify's forward) moves the stamps back by the growth; a shrinking one

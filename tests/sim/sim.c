@@ -206,6 +206,27 @@ choose_faults(void)
 
 static void	choose_edits(uint64_t seed);
 
+/*
+ * This machine's clock against Shopify's: right in half the schedules;
+ * else off by up to 10 minutes either way, and in half of those it jumps
+ * to another error (NTP catching up, or going wrong) at some moment.
+ */
+static void
+choose_local_clock(void)
+{
+	memset(&sim_local, 0, sizeof(sim_local));
+	if (sim_chance(500))
+		return;
+	sim_local.skew_ms = (int64_t)sim_below(1200001) - 600000;
+	sim_local.skew_after_ms = sim_local.skew_ms;
+	if (sim_chance(500)) {
+		sim_local.skew_after_ms = sim_chance(500) ? 0 :
+		    (int64_t)sim_below(1200001) - 600000;
+		sim_local.jump_at = sim_now + WARMUP_MS +
+		    (int64_t)sim_below((uint32_t)S.active_ms);
+	}
+}
+
 static void
 choose_schedule(uint64_t seed)
 {
@@ -280,6 +301,7 @@ choose_edits(uint64_t seed)
 			sim_shop_hide(&sim_shops[k], S.new_var);
 		}
 	}
+	choose_local_clock();
 	rng = saved;
 }
 
@@ -870,6 +892,11 @@ describe(void)
 	    (int)S.initial, S.direction == DIRECTION_ONE_WAY ? "one-way" :
 	    "two-way", S.active_ms, sim_faults.max_crashes, sim_faults.crash,
 	    S.nedits);
+	if (sim_local.skew_ms != 0)
+		sim_trace("this machine's clock is %+" PRId64 " ms off Shopify's"
+		    "%s, then %+" PRId64 " ms", sim_local.skew_ms,
+		    sim_local.jump_at ? "" : " (no jump)",
+		    sim_local.skew_after_ms);
 	for (i = 0; S.new_var != SIZE_MAX && i < S.nstores; i++)
 		sim_trace("store %zu creates variant %zu %" PRId64 " ms into the "
 		    "changes", i, S.new_var, S.new_at[i]);

@@ -39,6 +39,12 @@ enum sim_edit { EDIT_RENAME, EDIT_SKU, EDIT_DELETE, EDITS };
 
 /* ---- the simulated clock (sim_clock.c) --------------------------------- */
 extern int64_t	 sim_now;		/* ms since the epoch, Shopify's time */
+/* The agent's wall clock (util_now_ms()) is sim_now + skew_ms, and after
+   jump_at (0: never), as when NTP catches up, sim_now + skew_after_ms. */
+struct sim_local_clock {
+	int64_t	skew_ms, skew_after_ms, jump_at;
+};
+extern struct sim_local_clock sim_local;
 /* Moves time forward by ms, running every event that falls due. */
 void	 sim_advance(int64_t ms);
 /* Events: an external change of a store's level; a slow request's end. */

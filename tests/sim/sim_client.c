@@ -86,8 +86,8 @@ request(struct client *cl, const char *op)
 
 	cl->stats.requests++;
 	sim_advance(20 + sim_below(120));
-	/* sim_now is Shopify's clock, and ours too (sim_clock.c): no offset */
-	cl->stats.clock_offset_ms = sim_now - util_now_ms();
+	/* what the real client learns from the Date header, whole seconds */
+	cl->stats.clock_offset_ms = sim_now / 1000 * 1000 - util_now_ms();
 	sim_crash_point(op);
 	sim_trace("store %zu: %s", cl->i, op);
 	if (sim_now >= s->down_from && sim_now < s->down_until)
@@ -239,6 +239,9 @@ client_levels(struct client *cl, uint64_t location, int64_t since_ms,
 	enum client_result r;
 	size_t pos = 0;
 
+	if (since_ms != 0)
+		sim_trace("store %zu: levels since %.3f", cl->i,
+		    (double)(since_ms - SIM_EPOCH_MS) / 1000);
 	if ((r = read_request(cl, since_ms ? "levels since" : "levels")) !=
 	    CLIENT_OK)
 		return r;

@@ -15,7 +15,7 @@
 
 #define SIM_QUEUE	(SIM_EVENTS + 64)
 
-int64_t	sim_now = SIM_EPOCH_MS;
+int64_t	sim_now = SIM_EPOCH_MS;	/* Shopify's clock */
 
 enum ev_kind { EV_EXTERNAL, EV_FINISH, EV_EDIT, EV_CREATE };
 
@@ -161,10 +161,14 @@ sim_clock_reset(void)
 
 /* ---- agent/clock.c's functions ------------------------------------------ */
 
+struct sim_local_clock sim_local;
+
+/* This machine's clock: Shopify's off by the schedule's skew. */
 int64_t
 util_now_ms(void)
 {
-	return sim_now;
+	return sim_now + (sim_local.jump_at != 0 && sim_now >= sim_local.jump_at ?
+	    sim_local.skew_after_ms : sim_local.skew_ms);
 }
 
 int64_t
