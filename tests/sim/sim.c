@@ -207,6 +207,23 @@ choose_faults(void)
 static void	choose_edits(uint64_t seed);
 
 /*
+ * Each store's cost bucket: a Standard plan's (2000 points, 100 a second)
+ * or, in one store of five, a small one (100 points, 10 a second) that
+ * the agent's reads and writes outrun.
+ */
+static void
+choose_buckets(void)
+{
+	size_t i;
+
+	for (i = 0; i < S.nstores; i++)
+		if (sim_chance(200)) {
+			sim_shops[i].bucket_size = sim_shops[i].bucket = 100;
+			sim_shops[i].bucket_rate = 10;
+		}
+}
+
+/*
  * This machine's clock against Shopify's: right in half the schedules;
  * else off by up to 10 minutes either way, and in half of those it jumps
  * to another error (NTP catching up, or going wrong) at some moment.
@@ -302,6 +319,7 @@ choose_edits(uint64_t seed)
 		}
 	}
 	choose_local_clock();
+	choose_buckets();
 	rng = saved;
 }
 
@@ -398,12 +416,19 @@ sim_batch_answered(const char *key)
 }
 
 void	__wrap_state_trim(struct state *st);
+static volatile int agent_stop;	/* set at quiescence or when time is up */
 
-/* Dropping resident pages only costs page faults here: not simulated. */
+/*
+ * Called at the end of every cycle (engine.c).  Dropping resident pages
+ * only costs page faults here: not simulated.  An agent whose cycles
+ * outlast its interval (a small cost bucket) never naps, so the
+ * quiescence checks run here too, where it holds nothing in hand.
+ */
 void
 __wrap_state_trim(struct state *st)
 {
 	(void)st;
+	sim_idle(&agent_stop);
 }
 
 /* ---- the agent's side: config, crashes, restarts ------------------------- */
@@ -779,13 +804,19 @@ judge(const struct audit_entry *a, struct verdicts *v)
 		return;
 	if (k == 0)
 		v->uncertain++;
-	/* a wrong guess shifts the link (every store when two-way) by its error */
+	/*
+	 * A wrong guess shifts the link by its error: every store when
+	 * two-way, or when one-way and the write was to the primary (store
+	 * 0: an `initial` alignment, whose error the agent takes for the
+	 * primary's own change and passes on); else the store written only.
+	 */
 	if (detached((size_t)b->store, lvl) != 0) {
 		loose[lvl] += (b->runs - guess) * b->ch[k].delta;
 		return;
 	}
 	for (s = 0; s < S.nstores; s++)
-		if (S.direction == DIRECTION_TWO_WAY || s == (size_t)b->store)
+		if (S.direction == DIRECTION_TWO_WAY || b->store == 0 ||
+		    s == (size_t)b->store)
 			correction[s][lvl] += (b->runs - guess) *
 			    b->ch[k].delta;
 }
@@ -903,10 +934,12 @@ describe(void)
 	for (i = 0; i < S.nstores; i++)
 		sim_trace("store %zu: replay %s, keys kept %" PRId64 " ms, evict "
 		    "%u/1000, index lag %" PRId64 " ms, misses %u/1000, outage "
-		    "%" PRId64 " ms", i, replay_name(sim_shops[i].replay),
+		    "%" PRId64 " ms, bucket %.0f (%.0f/s)", i,
+		    replay_name(sim_shops[i].replay),
 		    sim_shops[i].retention_ms, sim_shops[i].evict_permille,
 		    sim_shops[i].lag_ms, sim_shops[i].miss_permille,
-		    sim_shops[i].down_until - sim_shops[i].down_from);
+		    sim_shops[i].down_until - sim_shops[i].down_from,
+		    sim_shops[i].bucket_size, sim_shops[i].bucket_rate);
 }
 
 /* The worker is done: its state closed, its directory removed. */
@@ -930,7 +963,6 @@ worker_done(void)
 static int
 run_schedule(uint64_t seed, size_t *uncertain)
 {
-	static volatile int stop;
 	static int rc;
 	struct engine_opts opts;
 	char cmd[600];
@@ -960,7 +992,7 @@ run_schedule(uint64_t seed, size_t *uncertain)
 		return 1;
 	}
 	memset(&opts, 0, sizeof(opts));
-	stop = 0;
+	agent_stop = 0;
 	rc = 0;
 	if (setjmp(sim_crash_jmp) != 0) {
 		/* the process died: its memory and its LMDB handle go */
@@ -979,8 +1011,8 @@ run_schedule(uint64_t seed, size_t *uncertain)
 		sim_trace("restart #%d", sim_crashes);
 	}
 	sim_heap_on = 1;
-	if (!stop)
-		rc = engine_run(&S.conf, &opts, &stop);
+	if (!agent_stop)
+		rc = engine_run(&S.conf, &opts, &agent_stop);
 	sim_heap_on = 0;
 	if (sim_heap_drop() > 0)
 		sim_fail("the agent leaked memory");

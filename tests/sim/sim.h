@@ -141,6 +141,9 @@ struct sim_shop {
 	int64_t			 lag_ms;	/* the index's lag, at most */
 	unsigned		 miss_permille;	/* the index misses a change */
 	int64_t			 down_from, down_until;	/* an outage */
+	/* the cost bucket: points, restored per second up to the size */
+	double			 bucket_size, bucket_rate, bucket;
+	int64_t			 bucket_at;
 };
 
 extern struct sim_shop	sim_shops[SIM_STORES];
@@ -151,6 +154,11 @@ void	sim_shop_init(struct sim_shop *s, int i, size_t nlocs,
 	    size_t nvariants);
 struct sim_level *sim_shop_level(struct sim_shop *s, uint64_t item,
 	    uint64_t location);
+/* A request asking for requested points, costing actual: 0 with them
+   taken from the store's bucket, or -1 (THROTTLED: fewer than requested
+   left, nothing taken) with *wait_ms until there will be enough. */
+int	sim_shop_spend(struct sim_shop *s, double requested, double actual,
+	    int64_t *wait_ms);
 /* Variant v does not exist yet (no answer shows it) ... until created. */
 void	sim_shop_hide(struct sim_shop *s, size_t v);
 void	sim_shop_create(struct sim_shop *s, size_t v);

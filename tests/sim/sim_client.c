@@ -96,14 +96,49 @@ request(struct client *cl, const char *op)
 	return CLIENT_OK;
 }
 
-/* The faults of a read, before it runs.  CLIENT_OK to go on. */
+/*
+ * The points a request asks for: about what Shopify's requestedQueryCost
+ * is for the agent's queries of these sizes.  A read then costs about a
+ * tenth (the rest is refunded: few levels change), a write all of it.
+ */
+static double
+cost_of(const char *op)
+{
+	static const struct { const char *op; double cost; } costs[] = {
+		{ "info", 2 }, { "locations", 3 }, { "variants count", 1 },
+		{ "catalog", 40 }, { "catalog since", 40 }, { "levels", 30 },
+		{ "levels since", 30 }, { "levels page", 30 },
+		{ "levels by id", 12 }, { "adjust", 10 },
+	};
+	size_t k;
+
+	for (k = 0; k < sizeof(costs) / sizeof(costs[0]); k++)
+		if (strcmp(costs[k].op, op) == 0)
+			return costs[k].cost;
+	return 10;
+}
+
+/*
+ * The faults of a read, before it runs, and its points: a read the bucket
+ * cannot pay for is THROTTLED, and the real client waits and asks again
+ * (client.c), so the simulated one waits for the points.  CLIENT_OK to go
+ * on.
+ */
 static enum client_result
 read_request(struct client *cl, const char *op)
 {
 	enum client_result r;
+	int64_t wait;
 
 	if ((r = request(cl, op)) != CLIENT_OK)
 		return r;
+	while (sim_shop_spend(shop(cl), cost_of(op), 1 + cost_of(op) / 10,
+	    &wait) == -1) {
+		cl->stats.throttled++;
+		sim_trace("store %zu: %s THROTTLED: waits %" PRId64 " ms", cl->i,
+		    op, wait);
+		sim_advance(wait);
+	}
 	if (!sim_faults.on)
 		return CLIENT_OK;
 	if (sim_chance(sim_faults.read_fail))
@@ -301,6 +336,7 @@ adjust(struct client *cl, const char *key, const struct sim_change *ch,
 {
 	struct sim_shop *s = shop(cl);
 	enum client_result r;
+	int64_t wait;
 
 	if ((r = request(cl, "adjust")) != CLIENT_OK)
 		return r;
@@ -310,7 +346,9 @@ adjust(struct client *cl, const char *key, const struct sim_change *ch,
 	if (on_send != NULL && on_send(arg) != 0)
 		return failed(cl, CLIENT_TRANSIENT, "send cancelled");
 	sim_crash_point("adjust: sent journaled, no byte out yet");
-	if (sim_faults.on && sim_chance(sim_faults.throttle)) {
+	if (sim_shop_spend(s, cost_of("adjust"), cost_of("adjust"),
+	    &wait) == -1 ||
+	    (sim_faults.on && sim_chance(sim_faults.throttle))) {
 		cl->stats.throttled++;
 		return failed(cl, CLIENT_THROTTLED, "THROTTLED (did not run)");
 	}

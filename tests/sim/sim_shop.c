@@ -28,6 +28,9 @@ sim_shop_init(struct sim_shop *s, int i, size_t nlocs, size_t nvariants)
 
 	memset(s, 0, sizeof(*s));
 	s->index = i;
+	s->bucket_size = s->bucket = 2000;	/* Standard (sim.c may choose) */
+	s->bucket_rate = 100;
+	s->bucket_at = sim_now;
 	s->nlocs = nlocs;
 	for (k = 0; k < nlocs; k++)
 		s->loc[k] = sim_id(i, 1, k);
@@ -83,6 +86,24 @@ touch(struct sim_shop *s, struct sim_level *l)
 	else
 		l->index_due_ms = sim_now +
 		    (s->lag_ms > 0 ? (int64_t)sim_below((uint32_t)s->lag_ms) : 0);
+}
+
+int
+sim_shop_spend(struct sim_shop *s, double requested, double actual,
+    int64_t *wait_ms)
+{
+	s->bucket += (double)(sim_now - s->bucket_at) * s->bucket_rate / 1000;
+	if (s->bucket > s->bucket_size)
+		s->bucket = s->bucket_size;
+	s->bucket_at = sim_now;
+	*wait_ms = 0;
+	if (s->bucket >= requested) {
+		s->bucket -= actual;
+		return 0;
+	}
+	*wait_ms = (int64_t)((requested - s->bucket) * 1000 / s->bucket_rate) +
+	    1;
+	return -1;
 }
 
 /* As a deleted product: in no answer, its levels gone. */
