@@ -95,7 +95,9 @@ struct explain {
 	const struct conf	*c;
 	const char		*what;
 	struct found		*f;
-	size_t			 n, more;
+	size_t			 n;
+	size_t			 more;		/* links in the state not shown */
+	int			 truncated;	/* some link was not shown */
 	struct pending		*p[CONF_MAX_STORES];	/* NULL: none */
 	char			 stores[META_STR_MAX];	/* META_STORES */
 };
@@ -114,14 +116,14 @@ find_key(struct explain *x, const char *key)
 	return NULL;
 }
 
-/* A new found link of key (empty sides), or NULL (counted) when full. */
+/* A new found link of key (empty sides), or NULL when x is full. */
 static struct found *
 add_found(struct explain *x, const char *key)
 {
 	struct found *f;
 
 	if (x->n == EXPLAIN_LINKS_MAX) {
-		x->more++;
+		x->truncated = 1;
 		return NULL;
 	}
 	x->f = xreallocarray(x->f, x->n + 1, sizeof(*x->f));
@@ -138,9 +140,12 @@ on_link(const struct link *l, void *arg)
 	struct explain *x = arg;
 	struct found *f;
 
-	if (!sync_key_matches(l->key, x->what) ||
-	    (f = add_found(x, l->key)) == NULL)
+	if (!sync_key_matches(l->key, x->what))
 		return 0;
+	if ((f = add_found(x, l->key)) == NULL) {
+		x->more++;
+		return 0;
+	}
 	f->l = *l;
 	f->in_state = 1;
 	return 0;
@@ -396,12 +401,32 @@ print_text(const struct explain *x)
 		for (s = 0; s < x->c->nstores; s++)
 			text_side(x, f, s);
 	}
-	if (x->more > 0)
-		printf("\n%zu more link(s) match: name one by its key\n",
-		    x->more);
+	if (x->truncated)
+		printf("\nmore links match than the %d shown: name one by "
+		    "its key\n", EXPLAIN_LINKS_MAX);
 }
 
 /* ---- JSON --------------------------------------------------------------- */
+
+/*
+ * Writes string s from the state, which a cut or an older invsync may have
+ * left not UTF-8: then as log_safe() shows it, so that one bad byte does
+ * not cost the whole document.
+ */
+static void
+jw_state_string(struct json_writer *w, const char *s)
+{
+	struct json_writer probe;
+	char buf[LINK_KEY_MAX], *ok;
+
+	jw_init(&probe);
+	jw_string(&probe, s);
+	if ((ok = jw_finish(&probe, NULL)) != NULL) {
+		free(ok);
+		jw_string(w, s);
+	} else
+		jw_string(w, log_safe(buf, sizeof(buf), s, strlen(s)));
+}
 
 static void
 json_audit(struct json_writer *w, const struct side_audit *a)
@@ -426,9 +451,9 @@ json_audit(struct json_writer *w, const struct side_audit *a)
 		jw_key(w, "delta");
 		jw_int64(w, e->delta);
 		jw_key(w, "batch");
-		jw_string(w, e->batch);
+		jw_state_string(w, e->batch);
 		jw_key(w, "note");
-		jw_string(w, e->note);
+		jw_state_string(w, e->note);
 		jw_object_end(w);
 	}
 	jw_array_end(w);
@@ -447,7 +472,7 @@ json_pending(struct json_writer *w, const struct explain *x,
 			continue;
 		jw_object_begin(w);
 		jw_key(w, "batch");
-		jw_string(w, p->key);
+		jw_state_string(w, p->key);
 		jw_key(w, "from");
 		jw_int64(w, p->ch[k].from);
 		jw_key(w, "delta");
@@ -494,7 +519,7 @@ json_side(struct json_writer *w, const struct explain *x,
 	jw_string(w, whys[why].text);
 	jw_key(w, "note");
 	if (note != NULL)
-		jw_string(w, note);
+		jw_state_string(w, note);
 	else
 		jw_null(w);
 	json_id(w, "item", sd->item);
@@ -532,6 +557,8 @@ json_doc(const struct explain *x)
 	jw_bool(&w, x->n > 0);
 	jw_key(&w, "more");
 	jw_int64(&w, (int64_t)x->more);
+	jw_key(&w, "truncated");
+	jw_bool(&w, x->truncated);
 	jw_key(&w, "links");
 	jw_array_begin(&w);
 	for (k = 0; k < x->n; k++) {
@@ -539,7 +566,7 @@ json_doc(const struct explain *x)
 
 		jw_object_begin(&w);
 		jw_key(&w, "key");
-		jw_string(&w, f->l.key);
+		jw_state_string(&w, f->l.key);
 		jw_key(&w, "in_state");
 		jw_bool(&w, f->in_state);
 		jw_key(&w, "state");

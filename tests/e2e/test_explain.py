@@ -283,6 +283,38 @@ def test_deleted(ctx):
     check(s['note'] == 'gone from the store', 'note: %r' % s)
 
 
+def test_renamed_long_key(ctx):
+    """A rename of a variant whose key is longer than an audit note: the note is cut between
+    two UTF-8 characters, and --json stays valid."""
+    f = ctx.fake
+    sku = 'Grösse-' + '\u00e9' * 120          # 247 bytes of UTF-8
+    ctx.load([simple('tee', sku, 5)], [simple('tee', sku, 5)])
+    a = ctx.agent()
+    a.once()
+    f.op('product_update', {'store': 'source', 'handle': 'tee', 'new_handle': 'tee-neu'})
+    a.once()
+    out, doc, s = expect_reason(a, sku, 'h:tee/', 'source', 'renamed', 're-linked as h:tee-neu/Grösse-')
+    check(s['note'].endswith('...') and len(s['note'].encode()) <= 159, 'the cut note: %r' % s['note'])
+    check(sku in out, 'the key is printed whole: %s' % out[:300])
+
+
+def test_many_links(ctx):
+    """A handle with more variants than explain shows: the first 64, and how many more."""
+    f = ctx.fake
+    f.op('load', {'seed': ctx.seed, 'stores': []})
+    for s in STORES:
+        f.op('generate', {'store': s, 'products': 1, 'variants_per_product': 70, 'quantity': 4})
+    a = ctx.agent()
+    a.once()
+    out, doc = explain(a, 'gen-product-000001')
+    check(len(doc['links']) == 64 and doc['more'] == 6 and doc['truncated'], 'links %d, more %r, truncated %r'
+          % (len(doc['links']), doc['more'], doc['truncated']))
+    check(out.count('\nlink ') + out.startswith('link ') == 64 and 'more links match than the 64 shown' in out,
+          'text: %s' % out[-300:])
+    _, doc = explain(a, 'GEN-000001-70')
+    check(len(doc['links']) == 1 and not doc['truncated'], 'one SKU: %r' % doc['links'])
+
+
 # ------------------------------------------------------------ lookups, JSON, errors
 
 def test_lookups_json(ctx):
