@@ -95,7 +95,7 @@ struct explain {
 	const struct conf	*c;
 	const char		*what;
 	struct found		*f;
-	size_t			 n;
+	size_t			 n, cap;
 	size_t			 more;		/* links in the state not shown */
 	int			 truncated;	/* some link was not shown */
 	struct pending		*p[CONF_MAX_STORES];	/* NULL: none */
@@ -126,7 +126,10 @@ add_found(struct explain *x, const char *key)
 		x->truncated = 1;
 		return NULL;
 	}
-	x->f = xreallocarray(x->f, x->n + 1, sizeof(*x->f));
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 4;
+		x->f = xreallocarray(x->f, x->cap, sizeof(*x->f));
+	}
 	f = &x->f[x->n++];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->l.key, sizeof(f->l.key), "%s", key);
