@@ -309,7 +309,8 @@ text_audit(const struct side_audit *a)
 			printf(" %+" PRId64 " (%" PRId64 " -> %" PRId64 ")",
 			    e->delta, e->from, e->from + e->delta);
 		if (e->note[0] != '\0' && e->kind != AUDIT_APPLIED &&
-		    e->kind != AUDIT_OBSERVED) {
+		    e->kind != AUDIT_OBSERVED &&
+		    strcmp(e->note, report_audit_kind(e->kind)) != 0) {
 			printf(": ");
 			put_safe(e->note);
 		}
