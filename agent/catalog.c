@@ -67,6 +67,23 @@ unlink_side(struct state_txn *t, size_t i, const char *key, const char *why)
 	return state_link_del(t, key);
 }
 
+/*
+ * The note of a side re-linked as key into why: CATALOG_WHY_RELINKED and
+ * the key, cut with "..." between two UTF-8 characters when long.
+ */
+static void
+relinked_note(char why[AUDIT_NOTE_MAX], const char *key)
+{
+	int n = snprintf(why, AUDIT_NOTE_MAX, "%s%s", CATALOG_WHY_RELINKED, key);
+	size_t cut = AUDIT_NOTE_MAX - 4;
+
+	if (n >= 0 && n < AUDIT_NOTE_MAX)
+		return;
+	while (cut > 0 && ((unsigned char)why[cut] & 0xc0) == 0x80)
+		cut--;
+	memcpy(why + cut, "...", 4);
+}
+
 static enum side_status
 variant_status(const struct client_variant *v)
 {
@@ -97,7 +114,10 @@ link_variant(struct state_txn *t, struct catalog_ctx *x,
 		return -1;
 	if (r == 0 && strcmp(old, key) != 0) {
 		/* a handle or SKU edit: the side moves to its new key */
-		if (unlink_side(t, x->i, old, "re-linked") == -1)
+		char why[AUDIT_NOTE_MAX];
+
+		relinked_note(why, key);
+		if (unlink_side(t, x->i, old, why) == -1)
 			return -1;
 		x->relinked++;
 		log_notice("store %s: %s re-linked as %s",
@@ -175,26 +195,50 @@ on_variant(const struct client_variant *v, void *arg)
 	return 0;
 }
 
-/* After a full load: sides of store i this load did not see leave. */
-struct sweep_ctx {
-	size_t		i;
-	uint32_t	gen;
-	char		(*gone)[LINK_KEY_MAX];
-	size_t		n, cap;
+/*
+ * After a full load: sides of store i this load did not see leave, as gone
+ * from the store, or as at a location no group links any more.
+ */
+struct gone_side {
+	char	key[LINK_KEY_MAX];
+	int	location_unlinked;
 };
+
+struct sweep_ctx {
+	const struct run	*e;
+	size_t			 i;
+	uint32_t		 gen;
+	struct gone_side	*gone;
+	size_t			 n, cap;
+};
+
+/* 1 when location loc of store i is in a linked location group, else 0. */
+static int
+location_linked(const struct run *e, size_t i, uint64_t loc)
+{
+	size_t g;
+
+	for (g = 0; g < e->ngroups; g++)
+		if (e->g[g].loc[i] == loc)
+			return 1;
+	return 0;
+}
 
 static int
 collect_gone(const struct link *l, void *arg)
 {
 	struct sweep_ctx *w = arg;
+	const struct link_side *sd = &l->side[w->i];
 
-	if (l->side[w->i].item == 0 || l->side[w->i].catalog_gen == w->gen)
+	if (sd->item == 0 || sd->catalog_gen == w->gen)
 		return 0;
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 64;
 		w->gone = xreallocarray(w->gone, w->cap, sizeof(*w->gone));
 	}
-	snprintf(w->gone[w->n++], LINK_KEY_MAX, "%s", l->key);
+	snprintf(w->gone[w->n].key, LINK_KEY_MAX, "%s", l->key);
+	w->gone[w->n++].location_unlinked =
+	    !location_linked(w->e, w->i, sd->location);
 	return 0;
 }
 
@@ -208,7 +252,9 @@ sweep_txn(struct state_txn *t, void *arg)
 	if (state_link_each(t, collect_gone, w) == -1)
 		return -1;
 	for (k = 0; k < w->n; k++)
-		if (unlink_side(t, w->i, w->gone[k], "gone from the store") == -1)
+		if (unlink_side(t, w->i, w->gone[k].key,
+		    w->gone[k].location_unlinked ? CATALOG_WHY_LOCATION :
+		    CATALOG_WHY_GONE) == -1)
 			return -1;
 	return 0;
 }
@@ -288,7 +334,7 @@ refresh_done(struct catalog_ctx *x, int full, int64_t start)
 {
 	struct run *e = x->e;
 	struct gen_ctx g = { x->i, 0, start, full };
-	struct sweep_ctx w = { x->i, x->gen, NULL, 0, 0 };
+	struct sweep_ctx w = { e, x->i, x->gen, NULL, 0, 0 };
 	int r = 0;
 
 	if (full) {

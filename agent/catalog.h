@@ -11,6 +11,15 @@
 #include "run.h"
 
 /*
+ * Why a store's side left its link: the note of the AUDIT_UNLINKED entry
+ * unlink_side() records (`invsync explain` reads them back).  A re-linked
+ * side's note is CATALOG_WHY_RELINKED followed by its new key.
+ */
+#define CATALOG_WHY_RELINKED	"re-linked as "
+#define CATALOG_WHY_GONE	"gone from the store"
+#define CATALOG_WHY_LOCATION	"its location is no longer linked"
+
+/*
  * Loads (full) or refreshes store i's catalog into links, in pages.
  * Returns STEP_DONE, STEP_STORE_FAILED (backed off) or STEP_STATE_FAILED.
  */

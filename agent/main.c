@@ -32,6 +32,7 @@ static const char usage_text[] =
 "  check                validate the config, reach every store, report\n"
 "  status [--json]      sync state: stores, links, pending writes, pause\n"
 "  log [-n N] [--json]  the last N changes (audit log), newest last\n"
+"  explain WHAT [--json] why a handle, SKU, barcode or link key syncs or not\n"
 "  pause | resume       stop / restart applying writes\n"
 "  version              versions of invsync and its libraries\n"
 "options:\n"
@@ -177,6 +178,45 @@ log_args(int argc, char **argv, size_t *n, int *json)
 	}
 }
 
+/*
+ * Parses "explain WHAT [--json]" (in any order; "--" ends the options, so
+ * a WHAT of "--json" can be asked for).  Exits 2 on anything else.
+ */
+static void
+explain_args(int argc, char **argv, const char **what, int *json)
+{
+	int i, opts = 1;
+
+	*what = NULL;
+	*json = 0;
+	for (i = 0; i < argc; i++) {
+		if (opts && strcmp(argv[i], "--json") == 0)
+			*json = 1;
+		else if (opts && strcmp(argv[i], "--") == 0)
+			opts = 0;
+		else if (*what == NULL)
+			*what = argv[i];
+		else
+			usage();
+	}
+	if (*what == NULL)
+		usage();
+}
+
+static int
+cmd_explain(const char *path, int argc, char **argv)
+{
+	struct conf *c;
+	const char *what;
+	int json, r;
+
+	explain_args(argc, argv, &what, &json);
+	c = load_conf(path);
+	r = report_explain(c, what, json);
+	free(c);
+	return r;
+}
+
 /* status, log, pause, resume: a config, one report, and the config freed. */
 static int
 report(const char *path, const char *cmd, size_t n, int json)
@@ -221,6 +261,8 @@ dispatch(const char *path, const char *cmd, int argc, char **argv,
 		log_args(argc, argv, &n, &json);
 		return report(path, cmd, n, json);
 	}
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(path, argc, argv);
 	if (argc != 0)
 		usage();
 	if (strcmp(cmd, "check") == 0)

@@ -278,8 +278,8 @@ report_status(const struct conf *c, int json)
 
 /* ---- log ---------------------------------------------------------------- */
 
-static const char *
-kind_name(uint32_t k)
+const char *
+report_audit_kind(uint32_t k)
 {
 	switch (k) {
 	case AUDIT_APPLIED:	return "applied";
@@ -324,7 +324,7 @@ print_entry(const struct audit_entry *e, void *arg)
 		jw_key(&w, "time");
 		jw_string(&w, when);
 		jw_key(&w, "kind");
-		jw_string(&w, kind_name(e->kind));
+		jw_string(&w, report_audit_kind(e->kind));
 		jw_key(&w, "store");
 		jw_string(&w, store_name(x->c, e->store));
 		jw_key(&w, "link");
@@ -344,7 +344,7 @@ print_entry(const struct audit_entry *e, void *arg)
 		free(out);
 		return 0;
 	}
-	printf("%s %-9s %-12s", when, kind_name(e->kind),
+	printf("%s %-9s %-12s", when, report_audit_kind(e->kind),
 	    store_name(x->c, e->store));
 	if (e->kind == AUDIT_APPLIED || e->kind == AUDIT_UNCERTAIN ||
 	    e->kind == AUDIT_UNCERTAIN_REPLANNED || e->kind == AUDIT_OBSERVED)

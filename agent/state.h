@@ -28,6 +28,7 @@
 #define BATCH_MAX	250	/* changes per inventoryAdjustQuantities */
 #define AUDIT_MAX	10000	/* audit entries kept */
 #define META_STR_MAX	512
+#define AUDIT_NOTE_MAX	160	/* an audit entry's note, with its NUL */
 
 enum side_status {
 	SIDE_OK = 0,
@@ -98,7 +99,7 @@ struct audit_entry {
 	int64_t		delta;
 	char		batch[33];
 	char		link[LINK_KEY_MAX];
-	char		note[160];
+	char		note[AUDIT_NOTE_MAX];
 };
 
 struct state;

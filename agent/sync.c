@@ -5,6 +5,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sync.h"
 
@@ -43,6 +44,45 @@ sync_link_key(enum match_key m, const char *handle, const char *sku,
 		return -1;
 	}
 	return n > 0 && (size_t)n < outsz ? 0 : -1;
+}
+
+/* 1 when the n bytes at s are exactly the string what, else 0. */
+static int
+span_is(const char *s, size_t n, const char *what)
+{
+	return strlen(what) == n && memcmp(s, what, n) == 0;
+}
+
+int
+sync_key_matches(const char *key, const char *what)
+{
+	const char *at = strrchr(key, '@'), *slash, *rest;
+	size_t body;
+
+	if (what[0] == '\0')
+		return 0;
+	if (strcmp(key, what) == 0)
+		return 1;
+	body = at != NULL ? (size_t)(at - key) : strlen(key);
+	if (span_is(key, body, what))
+		return 1;
+	if (body < 2 || key[1] != ':')
+		return 0;
+	if (key[0] == 's' || key[0] == 'b')
+		return span_is(key + 2, body - 2, what);
+	if (key[0] != 'h')
+		return 0;
+	/* "h:HANDLE/REST": handles have no '/'; REST is a SKU, o:OPTIONS or - */
+	slash = memchr(key + 2, '/', body - 2);
+	if (slash == NULL)
+		return span_is(key + 2, body - 2, what);
+	if (span_is(key + 2, (size_t)(slash - key - 2), what))
+		return 1;
+	rest = slash + 1;
+	if (span_is(rest, body - (size_t)(rest - key), "-") ||
+	    strncmp(rest, "o:", 2) == 0)
+		return 0;
+	return span_is(rest, body - (size_t)(rest - key), what);
 }
 
 int

@@ -32,6 +32,14 @@ int	sync_link_key(enum match_key m, const char *handle, const char *sku,
 	    const char *barcode, const char *options, uint64_t group,
 	    char *out, size_t outsz);
 
+/*
+ * The inverse of sync_link_key() for `invsync explain`: 1 when link key
+ * names what, else 0.  what names a key when it is the key, the key
+ * without its "@GROUP", its handle, its SKU (from "s:SKU" or
+ * "h:HANDLE/SKU") or its barcode.  Exact, case-sensitive comparisons.
+ */
+int	sync_key_matches(const char *key, const char *what);
+
 /* A side takes part in syncing: present in the store and syncable. */
 int	sync_side_active(const struct link *l, size_t s);
 

@@ -2087,6 +2087,22 @@ class FakeShop:
         st.add_log({'kind': 'level_activate' if lv.active else 'level_deactivate', 'level_id': lv.gid})
         return {'ok': True, 'level': self._level_row(lv)}
 
+    def op_level_remove(self, b):
+        """{store, handle, sku?, location?}: the item stops being stocked at the location: its
+        level is gone (reads by id answer null), as when a merchant removes a location from a
+        product; the item and its other levels stay."""
+        st, lv = self._level(b)
+        st.levels.pop(lv.id, None)
+        lv.item.levels.pop(lv.loc.id, None)
+        lv.loc.levels.pop(lv.item.id, None)
+        try:
+            lv.loc.level_keys.remove(lv.item.id)
+        except ValueError:
+            pass
+        lv.item.touch(st, st.now())
+        st.add_log({'kind': 'level_remove', 'level_id': lv.gid})
+        return {'ok': True}
+
     def op_faults(self, b):
         st = self.store(b['store'])
         if b.get('kind') in (None, 'none', 'clear'):

@@ -169,6 +169,26 @@ test_keys_and_guard(void)
 	    "", 7, k, sizeof(k)) == 0 && strcmp(k, "b:123@7") == 0);
 	CHECK("key: too long refused", sync_link_key(MATCH_SKU, "", "x", "", "",
 	    7, k, 4) == -1);
+	CHECK("match: the key", sync_key_matches("h:jacket/J-M@7",
+	    "h:jacket/J-M@7"));
+	CHECK("match: the key without its group",
+	    sync_key_matches("h:jacket/J-M@7", "h:jacket/J-M"));
+	CHECK("match: the handle", sync_key_matches("h:jacket/J-M@7", "jacket"));
+	CHECK("match: the sku in a handle key",
+	    sync_key_matches("h:jacket/J-M@7", "J-M"));
+	CHECK("match: a sku with '/' and '@'",
+	    sync_key_matches("h:jacket/A/B@C@7", "A/B@C"));
+	CHECK("match: the sku", sync_key_matches("s:J-M@7", "J-M"));
+	CHECK("match: the barcode", sync_key_matches("b:0123@7", "0123"));
+	CHECK("match: not a prefix", !sync_key_matches("h:jacket/J-M@7", "jack"));
+	CHECK("match: not the group", !sync_key_matches("s:J-M@7", "7"));
+	CHECK("match: not '-' of a key without sku",
+	    !sync_key_matches("h:jacket/-@7", "-"));
+	CHECK("match: not options", !sync_key_matches("h:jacket/o:Size=M@7",
+	    "o:Size=M"));
+	CHECK("match: nothing matches empty", !sync_key_matches("s:@7", ""));
+	CHECK("match: a key with no '@' or ':'", !sync_key_matches("x", "y") &&
+	    sync_key_matches("x", "x"));
 	CHECK("large: zeroed from 10", sync_change_large(10, -10));
 	CHECK("large: doubled from 8", sync_change_large(8, 8));
 	CHECK("large: set from nothing", sync_change_large(0, 40));
