@@ -57,7 +57,7 @@ LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/linkloc.o $(OBJDIR)/run.o $(OBJDIR)/catalog.o \
 	   $(OBJDIR)/bulk.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
-	   $(OBJDIR)/check.o $(OBJDIR)/notify.o
+	   $(OBJDIR)/check.o $(OBJDIR)/notify.o $(OBJDIR)/metrics.o
 OBJS	= $(OBJDIR)/main.o $(LIB_OBJS)
 
 GRAPHQL	= $(wildcard agent/graphql/*.graphql)
