@@ -291,10 +291,25 @@ test_file(void)
 	mkdir(dir, 0755);
 	r = metrics_write_file(dir, "a 1\n", 4, why, sizeof(why));
 	CHECK_INT("file: a directory in its place fails", r, -1);
-	CHECK("file: a directory: why says rename", strstr(why, "rename") !=
-	    NULL);
-	CHECK_INT("file: a directory: its temporary file removed",
-	    entries(tmpdir), 2);
+	CHECK("file: a directory: why says so", strstr(why,
+	    "is a directory, not a regular file") != NULL);
+	CHECK_INT("file: a directory: no temporary file", entries(tmpdir), 2);
+
+	/* what a rename would replace: a FIFO as /dev/null, a symlink */
+	snprintf(path, sizeof(path), "%s/fifo", tmpdir);
+	mkfifo(path, 0600);
+	r = metrics_write_file(path, "a 1\n", 4, why, sizeof(why));
+	CHECK("file: a FIFO is left alone", r == -1 && strstr(why, "a FIFO") !=
+	    NULL && stat(path, &sb) == 0 && S_ISFIFO(sb.st_mode));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/link", tmpdir);
+	symlink("invsync.prom", path);
+	r = metrics_write_file(path, "a 1\n", 4, why, sizeof(why));
+	CHECK("file: a symbolic link is left alone", r == -1 &&
+	    strstr(why, "a symbolic link") != NULL &&
+	    lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode));
+	unlink(path);
+	CHECK_INT("file: nothing else left", entries(tmpdir), 2);
 
 	if (geteuid() == 0) {
 		SKIP("file: read-only directory", "root writes anywhere");
