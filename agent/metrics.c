@@ -387,7 +387,7 @@ struct collect {
 
 /*
  * The links by state as last counted, and when (monotonic ms, 0: never).
- * Counting reads every link (15 to 30 ms at 100k links), so an idle cycle
+ * Counting reads every link (15 to 33 ms at 100k links), so an idle cycle
  * reuses the last counts for up to LINKS_EVERY_MS: links change state with
  * the changes seen and written, which recount them at once, and otherwise
  * only with the catalog.
