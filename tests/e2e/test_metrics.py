@@ -7,6 +7,9 @@ once, and syncing goes on.
 
     python3 tests/e2e/test_metrics.py --bin build/invsync [--seed N] [--only NAME[,NAME]]
 
+node_exporter reads the file too when there is one (prometheus-node-exporter in PATH, or
+NODE_EXPORTER=/path/to/binary); else that test says SKIP.
+
 Prints PASS/FAIL lines; exits 1 when a test failed.  Each test prints its seed.
 """
 import argparse
@@ -14,9 +17,13 @@ import math
 import os
 import random
 import re
+import shutil
+import socket
+import subprocess
 import sys
 import time
 import traceback
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import (Agent, Fake, TestFailure, check, mkdtemp, product, store,  # noqa: E402
@@ -468,6 +475,49 @@ def test_unwritable(ctx):
     a.stop()
 
 
+class Skip(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as so:
+        so.bind(('127.0.0.1', 0))
+        return so.getsockname()[1]
+
+
+def test_node_exporter(ctx):
+    """The real textfile collector reads the agent's file without an error."""
+    binary = os.environ.get('NODE_EXPORTER') or shutil.which('prometheus-node-exporter') or \
+        shutil.which('node_exporter')
+    if not binary:
+        raise Skip('no node_exporter (apt install prometheus-node-exporter, or NODE_EXPORTER=PATH)')
+    a, path, _ = synced_agent(ctx)
+    port = free_port()
+    ne = subprocess.Popen([binary, '--collector.disable-defaults', '--collector.textfile',
+                           '--collector.textfile.directory=' + os.path.dirname(path),
+                           '--web.listen-address=127.0.0.1:%d' % port],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        def scrape():
+            try:
+                with urllib.request.urlopen('http://127.0.0.1:%d/metrics' % port, timeout=5) as r:
+                    return r.read().decode()
+            except OSError:
+                return None
+        text = wait_until(scrape, 20, interval=0.2, what='node_exporter answering')
+        check('node_textfile_scrape_error 0' in text.splitlines(),
+              'node_exporter could not read the file: %s' % [ln for ln in text.splitlines()
+                                                             if 'textfile' in ln])
+        check(re.search(r'^invsync_build_info\{version="[^"]+"\} 1$', text, re.M),
+              'node_exporter serves invsync_build_info')
+        check(re.search(r'^invsync_polls_total\{result="ok",store="source"\} [1-9]', text, re.M),
+              'node_exporter serves the polls')
+    finally:
+        ne.terminate()
+        ne.wait(10)
+    a.stop()
+
+
 TESTS = [(n[5:], fn) for n, fn in sorted(globals().items()) if n.startswith('test_') and callable(fn)]
 
 
@@ -500,6 +550,8 @@ def main():
             try:
                 fn(ctx)
                 print('PASS %s (%.1fs)' % (name, time.monotonic() - t0), flush=True)
+            except Skip as e:
+                print('SKIP %s: %s' % (name, e), flush=True)
             except Exception as e:
                 failed += 1
                 why = str(e) if isinstance(e, TestFailure) else traceback.format_exc()
