@@ -8,7 +8,8 @@ once, and syncing goes on.
     python3 tests/e2e/test_metrics.py --bin build/invsync [--seed N] [--only NAME[,NAME]]
 
 node_exporter reads the file too when there is one (prometheus-node-exporter in PATH, or
-NODE_EXPORTER=/path/to/binary); else that test says SKIP.
+NODE_EXPORTER=/path/to/binary), and `promtool check metrics` lints it when there is a promtool
+(Debian's prometheus package, or PROMTOOL=/path/to/binary); else those tests say SKIP.
 
 Prints PASS/FAIL lines; exits 1 when a test failed.  Each test prints its seed.
 """
@@ -515,6 +516,21 @@ def test_node_exporter(ctx):
     finally:
         ne.terminate()
         ne.wait(10)
+    a.stop()
+
+
+def test_promtool(ctx):
+    """promtool check metrics (Prometheus's own linter of names, units and types) finds
+    nothing to say of the agent's file."""
+    binary = os.environ.get('PROMTOOL') or shutil.which('promtool')
+    if not binary:
+        raise Skip('no promtool (apt install prometheus, or PROMTOOL=PATH)')
+    a, path, _ = synced_agent(ctx)
+    with open(path, 'rb') as fh:
+        p = subprocess.run([binary, 'check', 'metrics'], stdin=fh, capture_output=True, text=True,
+                           timeout=60)
+    check(p.returncode == 0 and not (p.stdout + p.stderr).strip(),
+          'promtool check metrics: rc %d: %s' % (p.returncode, (p.stdout + p.stderr)[-800:]))
     a.stop()
 
 
