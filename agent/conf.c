@@ -39,7 +39,7 @@ enum sync_key {
 	SK_INTERVAL, SK_STATE_DIR, SK_MATCH, SK_INITIAL, SK_DIRECTION,
 	SK_API_VERSION, SK_CA_FILE, SK_OVERLAP, SK_RECONCILE, SK_CATALOG,
 	SK_TIMEOUT,
-	SK_GUARD, SK_BULK_THRESHOLD, SK_BULK_RETRY, SK_COUNT
+	SK_GUARD, SK_BULK_THRESHOLD, SK_BULK_RETRY, SK_METRICS_FILE, SK_COUNT
 };
 
 enum store_key {
@@ -407,6 +407,30 @@ key_state_dir(struct parser *p, int k, const char *val)
 		p->syncbad[k] = 1;
 }
 
+/*
+ * metrics_file: an absolute path naming a file, not a directory (its
+ * directory is only tried when the file is written: a failure then is a
+ * warning, never a reason not to sync).
+ */
+static void
+key_metrics_file(struct parser *p, int k, const char *val)
+{
+	char q[CONF_QUOTE_MAX];
+	const char *base = strrchr(val, '/');
+
+	if (set_abs_path(p, "metrics_file", val, p->c->metrics_file) == -1) {
+		p->syncbad[k] = 1;
+		return;
+	}
+	base = base == NULL ? val : base + 1;
+	if (*base != '\0' && strcmp(base, ".") != 0 && strcmp(base, "..") != 0)
+		return;
+	conf_err(p, p->lineno, "metrics_file must name a file, not the "
+	    "directory '%s'", QUOTE(q, val));
+	p->c->metrics_file[0] = '\0';
+	p->syncbad[k] = 1;
+}
+
 /* match: handle, sku or barcode. */
 static void
 key_match(struct parser *p, int k, const char *val)
@@ -547,6 +571,7 @@ static const struct key_def sync_keys[SK_COUNT] = {
 	[SK_GUARD] = { "guard", key_guard },
 	[SK_BULK_THRESHOLD] = { "bulk_threshold", key_bulk_threshold },
 	[SK_BULK_RETRY] = { "bulk_retry", key_bulk_retry },
+	[SK_METRICS_FILE] = { "metrics_file", key_metrics_file },
 };
 
 /* shop: NAME.myshopify.com, NAME of lowercase letters, digits, hyphens. */
@@ -1500,6 +1525,10 @@ print_sync(const struct conf *c, FILE *f)
 	fprintf(f, "guard = %d\n", c->guard_percent);
 	fprintf(f, "bulk_threshold = %ld\n", c->bulk_threshold);
 	print_duration(f, "bulk_retry", c->bulk_retry_ms);
+	if (c->metrics_file[0] != '\0')
+		fprintf(f, "metrics_file = %s\n", c->metrics_file);
+	else
+		fprintf(f, "# metrics_file not set: no metrics written\n");
 }
 
 /* Prints one [store NAME] section to f: secret file paths, never secrets. */

@@ -86,6 +86,7 @@ struct conf {
 	int			guard_percent;		/* 50; 0 disables */
 	long			bulk_threshold;		/* variants; 0 = never */
 	int64_t			bulk_retry_ms;		/* 1d: pages, then bulk again */
+	char			metrics_file[CONF_PATH_MAX];	/* "" = none */
 	struct store_conf	stores[CONF_MAX_STORES];
 	size_t			nstores;
 	struct location_link	loclinks[CONF_MAX_LOCLINKS];

@@ -20,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "meta.h"
+#include "metrics.h"
 #include "notify.h"
 #include "run.h"
 #include "timing.h"
@@ -183,15 +184,16 @@ static enum step
 poll_levels(struct run *e, size_t i, const struct poll_window *w)
 {
 	struct poll_ctx *p = xcalloc(1, sizeof(*p));
+	int64_t throttled = client_stats(e->s[i].cl)->throttled;
+	enum client_result cr = CLIENT_OK;
 	enum step r = STEP_DONE;
 	size_t k;
 
 	p->e = e;
 	p->i = i;
 	for (k = 0; k < e->ngroups && r == STEP_DONE; k++) {
-		enum client_result cr = client_levels(e->s[i].cl, e->g[k].loc[i],
-		    w->since, on_level, p);
-
+		cr = client_levels(e->s[i].cl, e->g[k].loc[i], w->since,
+		    on_level, p);
 		if (p->failed)
 			r = STEP_STATE_FAILED;
 		else if (cr != CLIENT_OK) {
@@ -199,6 +201,8 @@ poll_levels(struct run *e, size_t i, const struct poll_window *w)
 			r = STEP_STORE_FAILED;
 		}
 	}
+	if (r != STEP_STATE_FAILED)
+		run_tally_poll(e, i, cr, throttled);
 	if (r == STEP_DONE && p->n > 0 &&
 	    run_observe_levels(e, i, p->page, p->n) == -1)
 		r = STEP_STATE_FAILED;
@@ -633,6 +637,7 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 			rc = 1;
 			break;
 		}
+		metrics_write(e, took);
 		notify_watchdog();
 		notify_status("%s", summary);
 		/* pages a full pass touched need not stay resident */

@@ -42,17 +42,19 @@ static int
 count_link(const struct link *l, void *arg)
 {
 	struct status *st = arg;
-	size_t i, sides = 0;
 
 	st->links++;
-	for (i = 0; i < l->nsides; i++)
-		sides += sync_side_active(l, i);
-	if (sides < 2)
+	switch (sync_link_state(l)) {
+	case LINK_NOT_SYNCED:
 		st->not_synced++;
-	else if (sync_in_step(l))
+		break;
+	case LINK_IN_STEP:
 		st->in_step++;
-	else
+		break;
+	case LINK_WAITING:
 		st->waiting++;
+		break;
+	}
 	return 0;
 }
 

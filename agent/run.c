@@ -81,6 +81,74 @@ run_store_succeeded(struct run *e, size_t i)
 		e->state_failed = 1;
 }
 
+/* ---- tallies for the metrics file ---------------------------------------- */
+
+void
+run_tally_poll(struct run *e, size_t i, enum client_result r,
+    int64_t throttled)
+{
+	uint64_t *polls = e->s[i].tally.polls;
+
+	if (r == CLIENT_OK)
+		polls[METRICS_OK]++;
+	else if (r == CLIENT_STOPPED)
+		return;
+	else if (client_stats(e->s[i].cl)->throttled > throttled)
+		polls[METRICS_THROTTLED]++;
+	else
+		polls[METRICS_FAILED]++;
+}
+
+/* Store i's change to l was seen now: the stores it owes are owed since. */
+static void
+tally_owed(struct run *e, const struct link *l, size_t i)
+{
+	int64_t now = util_now_ms();
+	size_t j;
+
+	for (j = 0; j < l->nsides && j < e->nstores; j++)
+		if (j != i && l->side[j].owed != 0 &&
+		    e->s[j].tally.owed_since == 0)
+			e->s[j].tally.owed_since = now;
+}
+
+void
+run_tally_plan(struct run *e, size_t i, const struct pending *p)
+{
+	struct store_tally *t = &e->s[i].tally;
+
+	t->planned = p->n < BATCH_MAX;
+	if (p->n == 0)
+		return;
+	t->batch_seen = t->owed_since != 0 && t->owed_since < p->created_ms ?
+	    t->owed_since : p->created_ms;
+	memcpy(t->batch_key, p->key, sizeof(t->batch_key));
+}
+
+void
+run_tally_planned(struct run *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nstores; i++)
+		if (e->s[i].tally.planned) {
+			e->s[i].tally.owed_since = 0;
+			e->s[i].tally.planned = 0;
+		}
+}
+
+/* A batch planned before this engine started counts from its planning. */
+void
+run_tally_applied(struct run *e, const struct pending *p, int64_t now)
+{
+	struct store_tally *t = &e->s[p->store].tally;
+	int64_t seen = p->created_ms;
+
+	if (strcmp(t->batch_key, p->key) == 0)
+		seen = t->batch_seen;
+	metrics_hist_observe(&t->latency, (double)(now - seen) / 1000.0);
+}
+
 /* ---- Shopify's clock ---------------------------------------------------- */
 
 struct clock_ctx {
@@ -379,6 +447,7 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 		    before, lv->available);
 		if (audit_observed(t, x->i, &l, before, d) == -1)
 			return -1;
+		tally_owed(x->e, &l, x->i);
 	}
 	return state_link_put(t, &l);
 }

@@ -6,6 +6,8 @@
  * The layers, top to bottom (each includes only headers below it):
  *
  *   engine.c   the cycle: polling, reconciliation, catalog steps (engine.h)
+ *   metrics.c  the metrics file after each cycle (metrics.h; its pure half,
+ *              the counts and histogram held below, sits under run.h)
  *   bulk.c     bulk operations of big stores (bulk.h)
  *   catalog.c  store catalogs into links (catalog.h)
  *   writes.c   the write protocol (writes.h)
@@ -22,6 +24,7 @@
 #include "conf.h"
 #include "linkloc.h"
 #include "meta.h"
+#include "metrics.h"
 #include "state.h"
 #include "sync.h"
 
@@ -46,6 +49,27 @@ enum step {
 	STEP_STATE_FAILED	/* LMDB failed: the cycle stops, invsync exits */
 };
 
+/*
+ * What one store did since the engine started (a reload starts over), for
+ * the metrics file (metrics.h): its level polls and write batches by
+ * result, and how long its applied changes took from being seen to being
+ * written.  The seen time of a change owed to the store is kept from its
+ * observation (run.c) to the plan that batches it (writes.c).
+ */
+struct store_tally {
+	uint64_t		polls[METRICS_RESULTS];
+	uint64_t		writes[METRICS_RESULTS];
+	int64_t			owed_since;	/* wall ms: a change owed to the
+						   store first seen, not yet in
+						   a batch; 0: none */
+	int64_t			batch_seen;	/* ... the batch planned last's */
+	char			batch_key[33];	/* ... and its key */
+	int			planned;	/* that plan took every change:
+						   owed_since is cleared once it
+						   commits */
+	struct metrics_hist	latency;
+};
+
 /* Per-store runtime (not durable). */
 struct store_rt {
 	struct client	*cl;
@@ -63,6 +87,7 @@ struct store_rt {
 	int		 failed;	/* run_store_failed() since the engine
 					   started (`once` exits 1) ... */
 	char		 failure[META_STR_MAX];	/* ... and its last reason */
+	struct store_tally tally;
 };
 
 /* A set of link key hashes (run.c). */
@@ -104,6 +129,21 @@ int	run_store_ok(struct run *e, size_t i);
 void	run_store_failed(struct run *e, size_t i, const char *what,
 	    enum client_result r);
 void	run_store_succeeded(struct run *e, size_t i);
+
+/*
+ * Tallies (struct store_tally).  run_tally_poll: counts a level poll of
+ * store i that ended with r (CLIENT_STOPPED is not counted); throttled is
+ * the store's THROTTLED count (client_stats()) before the poll, so that a
+ * poll that failed after THROTTLED answers counts as throttled.
+ * run_tally_plan: a batch p planned for store i, in the plan's transaction
+ * (it may run again: it only records); run_tally_planned: after the plan
+ * committed.  run_tally_applied: batch p was applied, at now (wall ms).
+ */
+void	run_tally_poll(struct run *e, size_t i, enum client_result r,
+	    int64_t throttled);
+void	run_tally_plan(struct run *e, size_t i, const struct pending *p);
+void	run_tally_planned(struct run *e);
+void	run_tally_applied(struct run *e, const struct pending *p, int64_t now);
 
 /*
  * Shopify's clock (docs/design.md §5): takes the clock offset of store i's

@@ -219,6 +219,18 @@ sync_in_step(const struct link *l)
 	return 1;
 }
 
+enum link_state
+sync_link_state(const struct link *l)
+{
+	size_t s, sides = 0;
+
+	for (s = 0; s < l->nsides; s++)
+		sides += sync_side_active(l, s);
+	if (sides < 2)
+		return LINK_NOT_SYNCED;
+	return sync_in_step(l) ? LINK_IN_STEP : LINK_WAITING;
+}
+
 int
 sync_change_large(int64_t before, int64_t d)
 {

@@ -80,6 +80,17 @@ int	sync_consistent(const struct link *l);
 int	sync_in_step(const struct link *l);
 
 /*
+ * What status and the metrics file call a link: not synced (fewer than two
+ * active sides), in step (sync_in_step()), or waiting for writes.
+ */
+enum link_state {
+	LINK_IN_STEP,
+	LINK_WAITING,
+	LINK_NOT_SYNCED
+};
+enum link_state sync_link_state(const struct link *l);
+
+/*
  * The absurd-change guard (docs/design.md §6) looks for what a bulk-import mistake
  * does, not what selling does: a large change is at least GUARD_MIN_UNITS
  * units and at least half of what the level held before (a level zeroed,

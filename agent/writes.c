@@ -90,6 +90,7 @@ plan_txn(struct state_txn *t, void *arg)
 		x.store = i;
 		if ((r = state_owed_each(t, (uint32_t)i, collect_owed, &x)) == -1)
 			break;
+		run_tally_plan(e, i, p);
 		r = p->n > 0 ? state_pending_put(t, p) : 0;
 	}
 	free(p);
@@ -99,7 +100,10 @@ plan_txn(struct state_txn *t, void *arg)
 int
 writes_plan(struct run *e)
 {
-	return state_update(e->st, plan_txn, e) == 0 ? 0 : -1;
+	if (state_update(e->st, plan_txn, e) != 0)
+		return -1;
+	run_tally_planned(e);
+	return 0;
 }
 
 /* ---- settle ------------------------------------------------------------- */
@@ -185,6 +189,7 @@ settle(struct run *e, const struct pending *p, enum audit_kind kind,
 		return -1;
 	if (kind == AUDIT_APPLIED) {
 		e->written += p->n;
+		run_tally_applied(e, p, util_now_ms());
 		log_info("store %s: batch %.8s applied (%zu changes)", store,
 		    p->key, p->n);
 	} else if (kind == AUDIT_UNCERTAIN || kind == AUDIT_UNCERTAIN_REPLANNED)
@@ -487,6 +492,27 @@ out:
 }
 
 /*
+ * Counts a send to store i that ended with r and, for CLIENT_OK, *ar: ok
+ * when applied, throttled when refused by the rate limit, else failed
+ * (refused, stale, no answer); a send cut short by a stop is not counted.
+ */
+static void
+tally_write(struct run *e, size_t i, enum client_result r,
+    const struct adjust_result *ar)
+{
+	uint64_t *writes = e->s[i].tally.writes;
+
+	if (r == CLIENT_STOPPED)
+		return;
+	if (r == CLIENT_OK && ar->outcome == ADJUST_APPLIED)
+		writes[METRICS_OK]++;
+	else if (r == CLIENT_THROTTLED)
+		writes[METRICS_THROTTLED]++;
+	else
+		writes[METRICS_FAILED]++;
+}
+
+/*
  * Sends batch p, journaled and never sent, exactly once and settles what
  * its answer settles.  Returns 0, or -1 on a state failure.
  */
@@ -501,6 +527,7 @@ send_batch(struct run *e, struct pending *p)
 	if ((ok = levels_active(e, p)) != 1)
 		return ok;
 	r = client_adjust(e->s[p->store].cl, p, on_send, &x, &ar);
+	tally_write(e, p->store, r, &ar);
 	if (r == CLIENT_OK) {
 		run_store_succeeded(e, p->store);
 		return answered(e, p, &ar);

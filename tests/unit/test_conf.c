@@ -159,6 +159,8 @@ field(const char *f, char *out, size_t sz)
 		snprintf(out, sz, "%s", conf.api_version);
 	else if (strcmp(f, "ca_file") == 0)
 		snprintf(out, sz, "%s", conf.ca_file);
+	else if (strcmp(f, "metrics_file") == 0)
+		snprintf(out, sz, "%s", conf.metrics_file);
 	else if (strcmp(f, "overlap") == 0)
 		snprintf(out, sz, "%lld", (long long)conf.overlap_ms);
 	else if (strcmp(f, "reconcile") == 0)
@@ -205,6 +207,7 @@ static const struct good_case good[] = {
 	    "initial=primary", "direction=two-way", "api_version=2026-07",
 	    "ca_file=", "overlap=60000", "reconcile=900000", "catalog=60000",
 	    "guard=50", "bulk=1000", "nstores=2", "nloclinks=0",
+	    "metrics_file=",
 	    "store0.name=a",
 	    "store0.shop=a.myshopify.com", "store0.token_file=a.token",
 	    "store0.url=", "store0.line=1", "store1.name=b", "store1.line=4" } },
@@ -218,6 +221,9 @@ static const struct good_case good[] = {
 	    "initial=min", "direction=one-way", "api_version=2025-01",
 	    "ca_file=/etc/passwd", "overlap=0", "reconcile=3600000",
 	    "catalog=10000", "guard=0", "bulk=0", "store0.line=14" } },
+	{ "metrics_file", NULL,
+	    "[sync]\nmetrics_file = /var/lib/node_exporter/invsync.prom\n"
+	    STORES, { "metrics_file=/var/lib/node_exporter/invsync.prom" } },
 	{ "bulk threshold at its maximum", NULL,
 	    "[sync]\nbulk_threshold = 10000000\n" STORES, {
 	    "bulk=10000000" } },
@@ -333,7 +339,8 @@ test_good(void)
 #define E(n)	"t.conf:" #n ": "
 #define SYNC_ALLOWED	"allowed: interval, state_dir, match, initial, " \
 	"direction, api_version, ca_file, overlap, reconcile, " \
-	"catalog_refresh, timeout, guard, bulk_threshold, bulk_retry"
+	"catalog_refresh, timeout, guard, bulk_threshold, bulk_retry, " \
+	"metrics_file"
 #define URL_MUST	"url must be https://HOST[:PORT][/PATH], not "
 #define NEEDS_AUTH	"has no credentials; add token_file, or client_id " \
 	"and client_secret_file"
@@ -429,6 +436,19 @@ static const struct bad_case bad[] = {
 	{ "ca_file relative", "[sync]\nca_file = ca.pem\n" STORES, 0,
 	  E(2) "ca_file must be an absolute path (starting with /), "
 	  "not 'ca.pem'" },
+	{ "metrics_file relative", "[sync]\nmetrics_file = invsync.prom\n"
+	  STORES, 0,
+	  E(2) "metrics_file must be an absolute path (starting with /), "
+	  "not 'invsync.prom'" },
+	{ "metrics_file a directory", "[sync]\nmetrics_file = /var/lib/\n"
+	  STORES, 0,
+	  E(2) "metrics_file must name a file, not the directory '/var/lib/'" },
+	{ "metrics_file dot-dot", "[sync]\nmetrics_file = /var/..\n" STORES, 0,
+	  E(2) "metrics_file must name a file, not the directory '/var/..'" },
+	{ "metrics_file with a blank", "[sync]\nmetrics_file = /a b.prom\n"
+	  STORES, 0,
+	  E(2) "metrics_file must be one path without blanks, "
+	  "not '/a b.prom'" },
 	{ "reconcile shorter than interval",
 	  "[sync]\ninterval = 1h\nreconcile = 30m\n" STORES, 0,
 	  E(3) "reconcile (30m) must not be shorter than interval (1h)" },
@@ -955,6 +975,7 @@ static const char print_defaults[] =
 	"guard = 50\n"
 	"bulk_threshold = 1000\n"
 	"bulk_retry = 24h\n"
+	"# metrics_file not set: no metrics written\n"
 	"\n"
 	"[store a]\n"
 	"shop = a.myshopify.com\n"
@@ -980,6 +1001,7 @@ static const char print_full_in[] =
 	"guard = 0%\n"
 	"bulk_threshold = 250\n"
 	"bulk_retry = 90m\n"
+	"metrics_file = /var/lib/node_exporter/textfile/invsync.prom\n"
 	"catalog_refresh = 120s\n"
 	"timeout = 2500ms\n"
 	"reconcile = 7200000ms\n"
@@ -1008,6 +1030,7 @@ static const char print_full[] =
 	"guard = 0\n"
 	"bulk_threshold = 250\n"
 	"bulk_retry = 90m\n"
+	"metrics_file = /var/lib/node_exporter/textfile/invsync.prom\n"
 	"\n"
 	"[store src]\n"
 	"shop = src.myshopify.com\n"

@@ -5,7 +5,8 @@
  * nobody links is ignored, a gone level stops syncing, a first sighting
  * from a snapshot never overrides the polls, a link changing largely is
  * counted once), meta values in their own transaction, the paused flag,
- * a first sighting recorded, and store health.  The cycle itself runs in
+ * a first sighting recorded, store health, and the tallies of the metrics
+ * file (a change's seen time carried to its batch).  The cycle itself runs in
  * the simulation (tests/sim/) and end to end.
  */
 #include <stdio.h>
@@ -84,6 +85,8 @@ test_observe(void)
 	CHECK_INT("observe: the other store owes the change", l.side[1].owed,
 	    -5);
 	CHECK_INT("observe: counted", run.changed, 1);
+	CHECK("observe: the store owed is owed since now",
+	    run.s[1].tally.owed_since > 0 && run.s[0].tally.owed_since == 0);
 	CHECK_INT("observe: a sale is not large", run.large, 0);
 
 	CHECK_INT("observe again: ok", run_observe_levels(&run, 0, &lv, 1), 0);
@@ -174,6 +177,51 @@ test_health(void)
 	CHECK_INT("health: no state failure", run.state_failed, 0);
 }
 
+/*
+ * A change's seen time (owed_since) goes to the batch planned for it and
+ * is cleared once the plan commits, unless the batch is full (the rest is
+ * owed since the same time); the latency runs from it to the write.
+ */
+static void
+test_tally(void)
+{
+	struct store_tally *t = &run.s[1].tally;
+	struct pending *p = xcalloc(1, sizeof(*p));
+	const int64_t seen = 1800000000000LL;
+
+	t->owed_since = seen;
+	snprintf(p->key, sizeof(p->key), "%032d", 1);
+	p->store = 1;
+	p->created_ms = seen + 5000;
+	p->n = 1;
+	run_tally_plan(&run, 1, p);
+	CHECK_INT("tally: the batch is seen when its change was", t->batch_seen,
+	    seen);
+	CHECK_INT("tally: kept until the plan commits", t->owed_since, seen);
+	run_tally_planned(&run);
+	CHECK_INT("tally: cleared once it did", t->owed_since, 0);
+	run_tally_applied(&run, p, seen + 2500);
+	CHECK_INT("tally: one latency", t->latency.n, 1);
+	CHECK("tally: 2.5 s", t->latency.sum == 2.5 &&
+	    t->latency.count[4] == 1 && t->latency.count[3] == 0);
+
+	t->owed_since = seen;
+	p->n = BATCH_MAX;
+	run_tally_plan(&run, 1, p);
+	run_tally_planned(&run);
+	CHECK_INT("tally: a full batch leaves the rest owed since then",
+	    t->owed_since, seen);
+
+	snprintf(p->key, sizeof(p->key), "%032d", 2);	/* planned before */
+	run_tally_applied(&run, p, p->created_ms + 500);
+	CHECK("tally: a batch of an earlier run counts from its planning",
+	    t->latency.n == 2 && t->latency.sum == 3.0);
+	run_tally_plan(&run, 0, p);
+	CHECK_INT("tally: another store's plan leaves it alone",
+	    t->owed_since, seen);
+	free(p);
+}
+
 int
 main(void)
 {
@@ -199,6 +247,7 @@ main(void)
 	test_observe();
 	test_meta();
 	test_health();
+	test_tally();
 	state_close(run.st);
 	free(run.seen.h);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
