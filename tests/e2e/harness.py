@@ -7,8 +7,14 @@ Agent   one agent with its own temp dir (config, token files, state_dir):
         start/stop/kill -9 of `run`, `once`, `status --json`, `log --json`,
         pause/resume; stderr goes to a log file whose tail is shown on failure.
 wait_until(cond, timeout)  polls a condition with a deadline (no bare sleeps).
+Ctx     what a test gets: the fake, the binary, its seed, the agents it made.
+run_suite(name, tests)  every e2e suite's main(): --bin, --seed, --only;
+        one PASS/FAIL/SKIP line a test, the agent's log tail on a failure.
 Everything started is killed at exit (atexit), also when a test fails.
 """
+import argparse
+import random
+import traceback
 import atexit
 import json
 import os
@@ -54,6 +60,10 @@ signal.signal(signal.SIGTERM, _sigterm)
 
 class TestFailure(Exception):
     pass
+
+
+class Skip(Exception):
+    """A test that cannot run here (a tool missing): a SKIP line."""
 
 
 def check(cond, msg):
@@ -340,3 +350,100 @@ class Agent:
         return wait_until(ok, timeout, interval=0.2,
                           what='status in step with no pending writes, from a cycle that started '
                                'after %s' % ('the start' if since is not None else 'now'))
+
+
+class Ctx:
+    """What a test gets: the fake, the binary, its own seed (and a random
+    source from it), --long, and the agents it starts (killed after it)."""
+
+    def __init__(self, fake, binary, seed, long=False):
+        self.fake = fake
+        self.bin = binary
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.long = long
+        self.agents = []
+
+    def agent(self, stores, **kw):
+        a = Agent(self.bin, self.fake, stores, **kw)
+        self.agents.append(a)
+        return a
+
+    def load(self, stores):
+        self.fake.op('load', {'seed': self.seed, 'stores': stores})
+
+
+def _after_test(fake, ctx, stores):
+    for a in ctx.agents:
+        try:
+            if a.running():
+                a.kill9()
+        except Exception:
+            pass
+    for s in stores:
+        try:
+            fake.faults_off([s])
+        except Exception:
+            pass
+
+
+def _run_one(name, fn, ctx):
+    """Runs one test: 0 passed or skipped, 1 failed."""
+    t0 = time.monotonic()
+    try:
+        fn(ctx)
+        print('PASS %s (%.1fs)' % (name, time.monotonic() - t0), flush=True)
+        return 0
+    except Skip as e:
+        print('SKIP %s: %s' % (name, e), flush=True)
+        return 0
+    except Exception as e:
+        why = str(e) if isinstance(e, TestFailure) else traceback.format_exc()
+        print('FAIL %s: %s' % (name, why.replace('\n', '\n    ')), flush=True)
+        for a in ctx.agents:
+            print('  --- agent log tail (%s)\n%s' % (a.dir, a.tail(40)))
+        return 1
+
+
+def run_suite(name, tests, ctx_class=Ctx, lifetime=900,
+              stores=('source', 'destination', 'third'), done=None):
+    """The main() of an e2e suite: tests is [(name, fn(ctx))].  Options:
+    --bin, --seed (a test's seed is seed * 100 + its index, printed so that
+    a failure re-runs alone), --only a,b, --long (ctx.long).  Each test gets
+    a fresh ctx_class(fake, bin, seed, long); afterwards its agents are
+    killed and the fake's faults on stores cleared.  done(), if given, runs
+    at the end (a summary line).  Returns the exit status."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--bin', default='build/invsync')
+    ap.add_argument('--seed', type=int, default=None)
+    ap.add_argument('--only', default=None)
+    ap.add_argument('--long', action='store_true')
+    args = ap.parse_args()
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
+    if not os.access(args.bin, os.X_OK):
+        print('FAIL %s: no binary %s (run make)' % (name, args.bin))
+        return 1
+    only = set(args.only.split(',')) if args.only else None
+    unknown = (only or set()) - {n for n, _ in tests}
+    if unknown:
+        print('FAIL %s: unknown test(s) %s' % (name, ', '.join(sorted(unknown))))
+        return 2
+    print('%s: seed %d (re-run: --seed %d)' % (name, seed, seed), flush=True)
+    fake = Fake(seed=seed, lifetime=3600 if args.long else lifetime)
+    failed = 0
+    try:
+        for idx, (tname, fn) in enumerate(tests):
+            if only and tname not in only:
+                continue
+            tseed = seed * 100 + idx
+            print('-- %s (seed %d)' % (tname, tseed), flush=True)
+            ctx = ctx_class(fake, args.bin, tseed, args.long)
+            try:
+                failed += _run_one(tname, fn, ctx)
+            finally:
+                _after_test(fake, ctx, stores)
+    finally:
+        fake.stop()
+    if done is not None:
+        done()
+    return 1 if failed else 0

@@ -6,36 +6,17 @@ edits are read after downtime and while running, and polls follow Shopify's cloc
 
 Prints PASS/FAIL lines; exits 1 when a test failed (as test_e2e.py does).
 """
-import argparse
 import os
-import random
 import re
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Agent, Fake, TestFailure, check, product, store, variant, wait_until  # noqa: E402
+from harness import run_suite, check, product, store, variant, wait_until  # noqa: E402
 
 PROP_BOUND = 2.5          # interval (1 s) + 1 s, with a margin for a 2-core box (as test_e2e.py)
 CATALOG_BOUND = 80        # a catalog edit takes effect within about a minute by default
 PROPS = []
-
-
-class Ctx:
-    def __init__(self, fake, binary, seed):
-        self.fake = fake
-        self.bin = binary
-        self.seed = seed
-        self.agents = []
-
-    def agent(self, stores, **kw):
-        a = Agent(self.bin, self.fake, stores, **kw)
-        self.agents.append(a)
-        return a
-
-    def load(self, stores):
-        self.fake.op('load', {'seed': self.seed, 'stores': stores})
 
 
 def simple(handle, sku, qty):
@@ -212,58 +193,14 @@ TESTS = [
 ]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--bin', default='build/invsync')
-    ap.add_argument('--seed', type=int, default=None)
-    ap.add_argument('--only', default=None)
-    args = ap.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    if not os.access(args.bin, os.X_OK):
-        print('FAIL catalog_clock: no binary %s (run make)' % args.bin)
-        return 1
-    only = set(args.only.split(',')) if args.only else None
-    unknown = (only or set()) - {n for n, _ in TESTS}
-    if unknown:
-        print('FAIL catalog_clock: unknown test(s) %s' % ', '.join(sorted(unknown)))
-        return 2
-    print('catalog_clock: seed %d (re-run: --seed %d)' % (seed, seed), flush=True)
-    fake = Fake(seed=seed, lifetime=900)
-    failed = 0
-    try:
-        for idx, (name, fn) in enumerate(TESTS):
-            if only and name not in only:
-                continue
-            tseed = seed * 100 + idx
-            print('-- %s (seed %d)' % (name, tseed), flush=True)
-            ctx = Ctx(fake, args.bin, tseed)
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                print('PASS %s (%.1fs)' % (name, time.monotonic() - t0), flush=True)
-            except Exception as e:
-                failed += 1
-                why = str(e) if isinstance(e, TestFailure) else traceback.format_exc()
-                print('FAIL %s: %s' % (name, why.replace('\n', '\n    ')), flush=True)
-                for a in ctx.agents:
-                    print('  --- agent log tail (%s)\n%s' % (a.dir, a.tail(40)))
-            finally:
-                for a in ctx.agents:
-                    try:
-                        if a.running():
-                            a.kill9()
-                    except Exception:
-                        pass
-                try:
-                    fake.faults_off(['source', 'destination'])
-                except Exception:
-                    pass
-    finally:
-        fake.stop()
+def summary():
     if PROPS:
         worst = max(PROPS, key=lambda p: p[1])
         print('catalog_clock: %d propagations, longest %.2fs (%s)' % (len(PROPS), worst[1], worst[0]))
-    return 1 if failed else 0
+
+
+def main():
+    return run_suite('catalog_clock', TESTS, lifetime=900, done=summary)
 
 
 if __name__ == '__main__':

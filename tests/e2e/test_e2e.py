@@ -8,18 +8,15 @@ seed (derived from --seed, default random) so a failure can be re-run with
 `--seed N --only NAME`.  --long makes the soak tests (conservation with faults
 and kills) run several times longer.
 """
-import argparse
 import calendar
 import collections
 import copy
 import os
-import random
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Agent, Fake, TestFailure, check, product, store, variant,  # noqa: E402
+from harness import (run_suite, TestFailure, check, product, store, variant,  # noqa: E402
                      wait_until)
 
 INTERVAL = 1.0
@@ -29,24 +26,6 @@ QUIESCE = 90              # faults can leave a store backed off for up to a minu
 STATS = collections.Counter()      # kills, faults, propagations
 PROPS = []                         # (test, what, seconds)
 STOCK = ('Main Warehouse',)
-
-
-class Ctx:
-    def __init__(self, fake, binary, seed, long):
-        self.fake = fake
-        self.bin = binary
-        self.seed = seed
-        self.rng = random.Random(seed)
-        self.long = long
-        self.agents = []
-
-    def agent(self, stores, **kw):
-        a = Agent(self.bin, self.fake, stores, **kw)
-        self.agents.append(a)
-        return a
-
-    def load(self, stores):
-        self.fake.op('load', {'seed': self.seed, 'stores': stores})
 
 
 # ------------------------------------------------------------ helpers
@@ -1184,62 +1163,15 @@ TESTS = [
 ]
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--bin', default='build/invsync')
-    ap.add_argument('--seed', type=int, default=None)
-    ap.add_argument('--only', default=None)
-    ap.add_argument('--long', action='store_true')
-    args = ap.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    if not os.access(args.bin, os.X_OK):
-        print('FAIL e2e: no binary %s (run make)' % args.bin)
-        return 1
-    only = set(args.only.split(',')) if args.only else None
-    unknown = (only or set()) - {n for n, _ in TESTS}
-    if unknown:
-        print('FAIL e2e: unknown test(s) %s' % ', '.join(sorted(unknown)))
-        return 2
-    print('e2e: seed %d (re-run: --seed %d)' % (seed, seed), flush=True)
-    fake = Fake(seed=seed, lifetime=3600 if args.long else 900)
-    failed = 0
-    t_all = time.monotonic()
-    try:
-        for idx, (name, fn) in enumerate(TESTS):
-            if only and name not in only:
-                continue
-            tseed = seed * 100 + idx
-            print('-- %s (seed %d)' % (name, tseed), flush=True)
-            ctx = Ctx(fake, args.bin, tseed, args.long)
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                print('PASS %s (%.1fs)' % (name, time.monotonic() - t0), flush=True)
-            except Exception as e:
-                failed += 1
-                why = str(e) if isinstance(e, TestFailure) else traceback.format_exc()
-                print('FAIL %s: %s' % (name, why.replace('\n', '\n    ')), flush=True)
-                for a in ctx.agents:
-                    print('  --- agent log tail (%s)\n%s' % (a.dir, a.tail(40)))
-            finally:
-                for a in ctx.agents:
-                    try:
-                        if a.running():
-                            a.kill9()
-                    except Exception:
-                        pass
-                for s in ('source', 'destination', 'third'):
-                    try:
-                        fake.faults_off([s])
-                    except Exception:
-                        pass
-    finally:
-        fake.stop()
+def summary():
     if PROPS:
         worst = max(PROPS, key=lambda p: p[1])
-        print('e2e: %d propagations, longest %.2fs (%s); %d kill -9 and %d faults survived; %.1fs total'
-              % (len(PROPS), worst[1], worst[0], STATS['kills'], STATS['faults'], time.monotonic() - t_all))
-    return 1 if failed else 0
+        print('e2e: %d propagations, longest %.2fs (%s); %d kill -9 and %d faults survived'
+              % (len(PROPS), worst[1], worst[0], STATS['kills'], STATS['faults']))
+
+
+def main():
+    return run_suite('e2e', TESTS, done=summary)
 
 
 if __name__ == '__main__':

@@ -13,21 +13,18 @@ NODE_EXPORTER=/path/to/binary), and `promtool check metrics` lints it when there
 
 Prints PASS/FAIL lines; exits 1 when a test failed.  Each test prints its seed.
 """
-import argparse
 import math
 import os
-import random
 import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
-import traceback
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (Agent, Fake, TestFailure, check, mkdtemp, product, store,  # noqa: E402
+from harness import (run_suite, Skip, TestFailure, check, mkdtemp, product, store,  # noqa: E402
                      variant, wait_until)
 
 # ---------------------------------------------------------------- the strict checker
@@ -220,22 +217,6 @@ def read_metrics(path):
 
 
 # ---------------------------------------------------------------- scenarios
-
-class Ctx:
-    def __init__(self, fake, binary, seed):
-        self.fake = fake
-        self.bin = binary
-        self.seed = seed
-        self.agents = []
-
-    def agent(self, stores, **kw):
-        a = Agent(self.bin, self.fake, stores, **kw)
-        self.agents.append(a)
-        return a
-
-    def load(self, stores):
-        self.fake.op('load', {'seed': self.seed, 'stores': stores})
-
 
 def simple(handle, sku, qty):
     return product(handle, [variant(sku, qty)])
@@ -476,8 +457,6 @@ def test_unwritable(ctx):
     a.stop()
 
 
-class Skip(Exception):
-    pass
 
 
 def free_port():
@@ -538,57 +517,7 @@ TESTS = [(n[5:], fn) for n, fn in sorted(globals().items()) if n.startswith('tes
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--bin', default='build/invsync')
-    ap.add_argument('--seed', type=int, default=None)
-    ap.add_argument('--only', default=None)
-    args = ap.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    if not os.access(args.bin, os.X_OK):
-        print('FAIL metrics: no binary %s (run make)' % args.bin)
-        return 1
-    only = set(args.only.split(',')) if args.only else None
-    unknown = (only or set()) - {n for n, _ in TESTS}
-    if unknown:
-        print('FAIL metrics: unknown test(s) %s' % ', '.join(sorted(unknown)))
-        return 2
-    print('metrics: seed %d (re-run: --seed %d)' % (seed, seed), flush=True)
-    fake = Fake(seed=seed)
-    failed = 0
-    try:
-        for idx, (name, fn) in enumerate(TESTS):
-            if only and name not in only:
-                continue
-            tseed = seed * 100 + idx
-            print('-- %s (seed %d)' % (name, tseed), flush=True)
-            ctx = Ctx(fake, args.bin, tseed)
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                print('PASS %s (%.1fs)' % (name, time.monotonic() - t0), flush=True)
-            except Skip as e:
-                print('SKIP %s: %s' % (name, e), flush=True)
-            except Exception as e:
-                failed += 1
-                why = str(e) if isinstance(e, TestFailure) else traceback.format_exc()
-                print('FAIL %s: %s' % (name, why.replace('\n', '\n    ')), flush=True)
-                for a in ctx.agents:
-                    print('  --- agent log tail (%s)\n%s' % (a.dir, a.tail(40)))
-            finally:
-                for a in ctx.agents:
-                    try:
-                        if a.running():
-                            a.kill9()
-                    except Exception:
-                        pass
-                for s in ('source', 'destination'):
-                    try:
-                        fake.faults_off([s])
-                    except Exception:
-                        pass
-    finally:
-        fake.stop()
-    return 1 if failed else 0
+    return run_suite('metrics', TESTS)
 
 
 if __name__ == '__main__':
