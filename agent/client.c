@@ -34,6 +34,11 @@
 
 /* The paged operations, for the per-node cost learned from replies. */
 enum paged_op { OP_LOCATIONS, OP_CATALOG, OP_LEVELS, OP_COUNT };
+/*
+ * The operations whose size is a list of levels or changes, for the cost
+ * per element learned from replies: a read by id, a write.
+ */
+enum sized_op { SIZED_BY_ID, SIZED_ADJUST, SIZED_COUNT };
 #define ADJUST_REASON		"correction"
 
 struct client {
@@ -53,6 +58,8 @@ struct client {
 	double			 available, maximum, restore;
 	int64_t			 bucket_at;
 	double			 node_cost[OP_COUNT];	/* requested / first */
+	double			 unit_cost[SIZED_COUNT];	/* requested / n;
+							   0: not learned */
 	struct client_stats	 stats;
 };
 
@@ -341,6 +348,8 @@ struct call {
 	const char	*op;		/* for logs */
 	int		 paged;		/* enum paged_op, or -1 */
 	int		 first;		/* nodes asked for when paged */
+	int		 sized;		/* enum sized_op, or -1 */
+	size_t		 units;		/* its levels or changes when sized */
 	const char	*body;
 	size_t		 len;
 	int		 write;		/* a mutation: sent at most once */
@@ -446,14 +455,37 @@ reply_failed(struct client *cl, struct call *k, enum next *next)
 	}
 }
 
-/* Learns what one node of a paged operation costs from requestedQueryCost. */
+/*
+ * Learns what one node of a paged operation, or one element of a sized
+ * one, costs from requestedQueryCost (a THROTTLED reply says it too).
+ */
 static void
 learn_node_cost(struct client *cl, const struct call *k)
 {
-	if (k->paged < 0 || k->first <= 0 || !k->reply.cost.present ||
-	    k->reply.cost.requested <= 0)
+	if (!k->reply.cost.present || k->reply.cost.requested <= 0)
 		return;
-	cl->node_cost[k->paged] = (double)k->reply.cost.requested / k->first;
+	if (k->paged >= 0 && k->first > 0)
+		cl->node_cost[k->paged] = (double)k->reply.cost.requested /
+		    k->first;
+	if (k->sized >= 0 && k->units > 0)
+		cl->unit_cost[k->sized] = (double)k->reply.cost.requested /
+		    (double)k->units;
+}
+
+/*
+ * The requested-cost estimate of sized operation op over n elements: n
+ * times what one cost last time (else guess each), and never under least,
+ * so that call() waits for the points before it asks (THROTTLED costs a
+ * round trip and, for a write, the batch).
+ */
+static double
+sized_cost(const struct client *cl, enum sized_op op, size_t n, double guess,
+    double least)
+{
+	double per = cl->unit_cost[op] > 0 ? cl->unit_cost[op] : guess;
+	double cost = per * (double)n;
+
+	return cost > least ? cost : least;
 }
 
 /* Posts k once with the store's token into *rep (freed by the caller). */
@@ -648,6 +680,7 @@ client_info(struct client *cl, struct client_info *out)
 	memset(&k, 0, sizeof(k));
 	k.op = "check";
 	k.paged = -1;
+	k.sized = -1;
 	k.body = shopify_build_check(&k.len);
 	k.cost = 5;
 	k.parse = p_check;
@@ -711,6 +744,7 @@ fetch_page(struct client *cl, struct call *k, enum paged_op op, int want,
 
 	for (tries = 0; tries < 3; tries++) {
 		k->paged = op;
+		k->sized = -1;
 		k->first = fit_first(cl, op, want);
 		k->too_big = 0;
 		if ((k->body = build(k->first, a, &k->len)) == NULL)
@@ -947,8 +981,10 @@ client_read_levels(struct client *cl, struct client_level *lv, size_t n)
 	memset(&k, 0, sizeof(k));
 	k.op = "levels by id";
 	k.paged = -1;
+	k.sized = SIZED_BY_ID;
+	k.units = n;
 	k.body = shopify_build_levels_by_id(ids, n, &k.len);
-	k.cost = (double)n * 3 + 1;
+	k.cost = sized_cost(cl, SIZED_BY_ID, n, 3, 1);
 	k.parse = p_levels_by_id;
 	k.out = &out;
 	k.arg = &a;
@@ -1022,7 +1058,9 @@ adjust(struct client *cl, const char *key, const struct shopify_change_in *ch,
 		set_error(cl, "%s", "adjust: invalid batch");
 		return CLIENT_REFUSED;
 	}
-	k.cost = 10;
+	k.sized = SIZED_ADJUST;
+	k.units = n;
+	k.cost = sized_cost(cl, SIZED_ADJUST, n, 0, 10);
 	k.parse = p_adjust;
 	k.out = &out;
 	k.on_send = on_send;
@@ -1130,6 +1168,7 @@ call_small(struct client *cl, const char *op, char *body, size_t len,
 	memset(&k, 0, sizeof(k));
 	k.op = op;
 	k.paged = -1;
+	k.sized = -1;
 	k.body = body;
 	k.len = len;
 	k.cost = cost;

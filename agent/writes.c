@@ -444,20 +444,24 @@ answered(struct run *e, const struct pending *p,
 }
 
 /*
- * Whether every level of batch p, journaled and not sent, is still active,
- * read by id just before the send.  From API 2026-10 the store takes a
- * write to a deactivated level (ITEM_NOT_STOCKED_AT_LOCATION is gone:
- * docs/shopify-api.md §11), and a merchant who deactivated a level in one
- * store expects invsync to leave it alone, on every version.  1: send.
- * 0: not sent and dropped, as a batch that never left (row 1 of
- * docs/write-protocol.md); the levels read are observed, so an inactive or
- * gone level stops being synced and is reported.  -1: the state failed.
+ * Whether every level of batch p, journaled and not sent, is still active
+ * and at its changeFromQuantity, read by id just before the send.  From
+ * API 2026-10 the store takes a write to a deactivated level
+ * (ITEM_NOT_STOCKED_AT_LOCATION is gone: docs/shopify-api.md §11), and a
+ * merchant who deactivated a level in one store expects invsync to leave
+ * it alone, on every version; a level that moved since the plan would
+ * fail compare-and-set, so the write would be spent for nothing (a flash
+ * sale moves levels faster than batches go out).  1: send.  0: not sent
+ * and dropped, as a batch that never left (row 1 of
+ * docs/write-protocol.md); the levels read are observed, so a change is
+ * counted, and an inactive or gone level stops being synced and is
+ * reported.  -1: the state failed.
  */
 static int
-levels_active(struct run *e, const struct pending *p)
+levels_ready(struct run *e, const struct pending *p)
 {
 	struct client_level *lv;
-	size_t k, off = 0;
+	size_t k, off = 0, moved = 0;
 	int r = 0;
 
 	for (k = 0; k < p->n; k++)
@@ -477,13 +481,15 @@ levels_active(struct run *e, const struct pending *p)
 			    p->ch[k].link, lv[k].found ? "inactive" :
 			    "not stocked");
 			off++;
-		}
-	if (off == 0) {
+		} else if (lv[k].available != p->ch[k].from)
+			moved++;
+	if (off == 0 && moved == 0) {
 		r = 1;
 		goto out;
 	}
-	if (settle(e, p, AUDIT_DROPPED, "not sent: a level was deactivated "
-	    "in the store") == -1 ||
+	if (settle(e, p, AUDIT_DROPPED, off > 0 ? "not sent: a level was "
+	    "deactivated in the store" : "not sent: a level changed "
+	    "meanwhile (read before the send)") == -1 ||
 	    run_observe_levels(e, p->store, lv, p->n) == -1)
 		r = -1;
 out:
@@ -524,7 +530,7 @@ send_batch(struct run *e, struct pending *p)
 	enum client_result r;
 	int ok;
 
-	if ((ok = levels_active(e, p)) != 1)
+	if ((ok = levels_ready(e, p)) != 1)
 		return ok;
 	r = client_adjust(e->s[p->store].cl, p, on_send, &x, &ar);
 	tally_write(e, p->store, r, &ar);

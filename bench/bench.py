@@ -286,6 +286,7 @@ def phase_flash(fake, bucket, bname):
     time.sleep(1.0)
     rng = random.Random(11)
     sold = {}
+    s0 = stats(fake)
     t0 = time.monotonic()
     for k in range(500):
         target = t0 + 10.0 * k / 500
@@ -312,13 +313,18 @@ def phase_flash(fake, bucket, bname):
             'paused by the guard: %s' % st.get('paused') if st.get('paused') else 'see agent log')
         return
     t_end = time.monotonic()
+    s1 = stats(fake)
     st = agent.status()
     agent.stop()
     pend = sum(s.get('pending_changes') or 0 for s in st.get('stores', []))
+    pts, q, m = cost_delta(s0, s1)
+    thr = sum(s1[s]['throttled'] - s0[s]['throttled'] for s in STORES)
     row('flash', '500 sales / 10 s / 200 variants, %s bucket: converged after first sale (s)' % bname,
         '%.1f' % (t_end - t0), 'interval 1 s')
     row('flash', '%s bucket: converged after the last sale (s)' % bname, '%.1f' % (t_end - t_last),
         'every level = 1000 - its sales in both stores; %d pending' % pend)
+    row('flash', '%s bucket: THROTTLED replies, requests, points' % bname,
+        '%d of %d, %d points' % (thr, q + m, pts), '%d queries, %d mutations' % (q, m))
 
 
 # --------------------------------------------------------------------- scale
