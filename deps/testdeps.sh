@@ -1,5 +1,6 @@
 #!/bin/sh
-# deps/testdeps.sh: the Python packages the tests need, from Debian, pinned.
+# deps/testdeps.sh: the packages the tests need from a newer Debian, pinned:
+# graphql-core, and node_exporter and promtool for the metrics file.
 # Downloads the .deb files of deps/test-versions (TEST_DEBS, from the suite
 # TEST_SUITE) into build/src/ through a private apt directory (build/apt-test/)
 # whose sources are the system's own archive with that suite
@@ -114,5 +115,9 @@ case $got in
 "$sitedir"/*" 3.2."*) ;;
 *) die "$python imports graphql from the wrong place or version: $got" ;;
 esac
+for tool in prometheus-node-exporter promtool; do
+	"$pydir/usr/bin/$tool" --version >/dev/null 2>&1 ||
+	    die "build/py/usr/bin/$tool does not run here"
+done
 touch "$pydir/stamp"
-echo "testdeps.sh: graphql-core ${got##* } unpacked in build/py/ for $python" >&2
+echo "testdeps.sh: graphql-core ${got##* }, node_exporter and promtool unpacked in build/py/" >&2

@@ -7,9 +7,9 @@ once, and syncing goes on.
 
     python3 tests/e2e/test_metrics.py --bin build/invsync [--seed N] [--only NAME[,NAME]]
 
-node_exporter reads the file too when there is one (prometheus-node-exporter in PATH, or
-NODE_EXPORTER=/path/to/binary), and `promtool check metrics` lints it when there is a promtool
-(Debian's prometheus package, or PROMTOOL=/path/to/binary); else those tests say SKIP.
+node_exporter's textfile collector reads the file too, and `promtool check metrics` lints
+it: the Debian builds of both that deps/testdeps.sh unpacks into build/py/ (or
+NODE_EXPORTER=/path, PROMTOOL=/path; else one in PATH; with none, those tests say SKIP).
 
 Prints PASS/FAIL lines; exits 1 when a test failed.  Each test prints its seed.
 """
@@ -24,8 +24,14 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (run_suite, Skip, TestFailure, check, mkdtemp, product, store,  # noqa: E402
+from harness import (ROOT, run_suite, Skip, TestFailure, check, mkdtemp, product, store,  # noqa: E402
                      variant, wait_until)
+
+def pinned(tool):
+    """The tool deps/testdeps.sh unpacked from Debian into build/py/, if any."""
+    path = os.path.join(ROOT, 'build', 'py', 'usr', 'bin', tool)
+    return path if os.access(path, os.X_OK) else None
+
 
 # ---------------------------------------------------------------- the strict checker
 
@@ -467,8 +473,8 @@ def free_port():
 
 def test_node_exporter(ctx):
     """The real textfile collector reads the agent's file without an error."""
-    binary = os.environ.get('NODE_EXPORTER') or shutil.which('prometheus-node-exporter') or \
-        shutil.which('node_exporter')
+    binary = os.environ.get('NODE_EXPORTER') or pinned('prometheus-node-exporter') or \
+        shutil.which('prometheus-node-exporter') or shutil.which('node_exporter')
     if not binary:
         raise Skip('no node_exporter (apt install prometheus-node-exporter, or NODE_EXPORTER=PATH)')
     a, path, _ = synced_agent(ctx)
@@ -501,7 +507,7 @@ def test_node_exporter(ctx):
 def test_promtool(ctx):
     """promtool check metrics (Prometheus's own linter of names, units and types) finds
     nothing to say of the agent's file."""
-    binary = os.environ.get('PROMTOOL') or shutil.which('promtool')
+    binary = os.environ.get('PROMTOOL') or pinned('promtool') or shutil.which('promtool')
     if not binary:
         raise Skip('no promtool (apt install prometheus, or PROMTOOL=PATH)')
     a, path, _ = synced_agent(ctx)
