@@ -120,6 +120,7 @@ SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "$(PYTHON) tests/e2e/test_catalog_clock.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_explain.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_metrics.py --bin $(INVSYNC_BIN)" \
+	 "$(PYTHON) tests/e2e/test_alerts.py --bin $(INVSYNC_BIN)" \
 	 "bash tests/install/test_install.sh"
 
 test: $(INVSYNC_BIN) $(UNIT_BINS) $(TESTDIR)/sim $(PY_STAMP)
