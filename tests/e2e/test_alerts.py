@@ -286,6 +286,25 @@ def test_ntfy(ctx):
     a.stop()
 
 
+def test_once(ctx):
+    """invsync once pings after its healthy cycle and sends no alerts (a problem outlasts one
+    process): a paused state gives no alert; with a store down, no ping."""
+    f = ctx.fake
+    a = synced_agent(ctx, ping_url=ping_url(f))
+    a.stop()
+    a.pause()
+    n = len(pings(f))
+    a.once()
+    check(len(pings(f)) == n + 1, 'once pinged once: %d -> %d' % (n, len(pings(f))))
+    check(alerts(f) == [], 'once sent no alert while paused: %r' % alerts(f))
+    a.resume()
+    f.op('faults', {'store': 'destination', 'kind': '503', 'rate': 1.0, 'ops': ['query', 'mutation']})
+    rc, _, err = a.cmd('once', verbose=True)
+    check(rc == 1, 'once with a store down exits 1: %d' % rc)
+    check(len(pings(f)) == n + 1, 'no ping after a cycle with a store down')
+    check_no_secrets(f, a)
+
+
 TESTS = [(n[5:], fn) for n, fn in sorted(globals().items()) if n.startswith('test_') and callable(fn)]
 
 
