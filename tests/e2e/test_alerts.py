@@ -305,6 +305,48 @@ def test_once(ctx):
     check_no_secrets(f, a)
 
 
+def test_pending_uncertain(ctx):
+    """A write whose reply is lost, then the store down: the batch stays pending past
+    alert_after (writes_pending); a sale in that store meanwhile, and the store forgetting keys
+    at once, leave its outcome undecidable: once the store is back the batch is settled as
+    uncertain (uncertain_write, an event: never resolved) and the pending problem resolves."""
+    f = ctx.fake
+    src = [product('item-%02d' % k, [variant('IT%02d' % k, 20 + k)]) for k in range(3)]
+    dst = [product('item-%02d' % k, [variant('IT%02d' % k, 40 + k)]) for k in range(3)]
+    ctx.load([store('source', src, key_ttl=0), store('destination', dst, key_ttl=0)])
+    a = ctx.agent(['source', 'destination'], sync={'alert_url': alert_url(f), 'alert_after': '2s',
+                                                   'catalog_refresh': '10m'})
+    a.start()
+    wait_until(lambda: all_primary(f), 20, interval=0.2, what='first sync')
+    a.wait_synced(timeout=20)
+    writes = len(f.log('destination', 'write'))
+    f.op('faults', {'store': 'destination', 'kind': 'lost_reply', 'count': 1, 'ops': ['mutation']})
+    f.op('sell', {'store': 'source', 'handle': 'item-00', 'qty': 4})
+    wait_until(lambda: len(f.log('destination', 'write')) > writes, 20, interval=0.02,
+               what='the write whose reply is lost')
+    f.op('faults', {'store': 'destination', 'kind': '503', 'rate': 1.0, 'ops': ['query', 'mutation']})
+    wait_until(lambda: ('problem', 'writes_pending', 'destination') in json_events(f), 30,
+               what='a writes_pending alert')
+    f.op('sell', {'store': 'destination', 'handle': 'item-00', 'qty': 1})     # undecidable now
+    f.faults_off(['destination'])
+    wait_until(lambda: ('resolved', 'writes_pending', 'destination') in json_events(f), 60,
+               what='writes_pending resolved')
+    st = a.status()
+    check(st['uncertain'] > 0, 'the batch settled as uncertain: %r' % st['uncertain'])
+    wait_until(lambda: ('problem', 'uncertain_write', None) in json_events(f), 20,
+               what='an uncertain_write alert')
+    b = [json.loads(r['body']) for r in alerts(f, status=200)]
+    u = [x for x in b if x['problem'] == 'uncertain_write'][0]
+    check('invsync log' in u['fix'] and '%d in all' % st['uncertain'] in u['message'],
+          'the uncertain alert: %r' % u)
+    ev = json_events(f, kind='writes_pending')
+    check(ev == [('problem', 'writes_pending', 'destination'),
+                 ('resolved', 'writes_pending', 'destination')], 'pending told once each: %r' % ev)
+    check(('resolved', 'uncertain_write', None) not in json_events(f), 'an uncertain write never resolves')
+    check_no_secrets(f, a)
+    a.stop()
+
+
 TESTS = [(n[5:], fn) for n, fn in sorted(globals().items()) if n.startswith('test_') and callable(fn)]
 
 
