@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -39,7 +40,9 @@ enum sync_key {
 	SK_INTERVAL, SK_STATE_DIR, SK_MATCH, SK_INITIAL, SK_DIRECTION,
 	SK_API_VERSION, SK_CA_FILE, SK_OVERLAP, SK_RECONCILE, SK_CATALOG,
 	SK_TIMEOUT,
-	SK_GUARD, SK_BULK_THRESHOLD, SK_BULK_RETRY, SK_METRICS_FILE, SK_COUNT
+	SK_GUARD, SK_BULK_THRESHOLD, SK_BULK_RETRY, SK_METRICS_FILE,
+	SK_ALERT_URL, SK_ALERT_AFTER, SK_ALERT_FORMAT, SK_PING_URL,
+	SK_PING_EVERY, SK_COUNT
 };
 
 enum store_key {
@@ -66,6 +69,9 @@ struct parser {
 };
 
 typedef void (*key_fn)(struct parser *, int, const char *);
+
+static int	url_host_ok(const char *, const char *);
+static int	url_port_ok(const char *, const char *);
 
 struct key_def {
 	const char	*name;
@@ -138,6 +144,9 @@ conf_defaults(struct conf *c)
 	c->guard_percent = 50;
 	c->bulk_threshold = CONF_BULK_THRESHOLD;
 	c->bulk_retry_ms = 24 * MS_HOUR;
+	c->alert_after_ms = 5 * MS_MINUTE;
+	c->alert_format = ALERT_FORMAT_JSON;
+	c->ping_every_ms = 1 * MS_MINUTE;
 }
 
 /* Copies src into dst of size sz.  Returns 0, or -1 when it does not fit. */
@@ -431,6 +440,124 @@ key_metrics_file(struct parser *p, int k, const char *val)
 	p->syncbad[k] = 1;
 }
 
+/* The loopback hosts plain http may go to (the agent's own machine). */
+static const char *const loopback_hosts[] = {
+	"localhost", "127.0.0.1", "[::1]", NULL
+};
+
+const char *
+conf_notify_url_problem(const char *u)
+{
+	const char *h, *end, *colon, *s;
+	size_t i, n;
+	int plain;
+
+	if (strncmp(u, "https://", 8) == 0)
+		plain = 0, h = u + 8;
+	else if (strncmp(u, "http://", 7) == 0)
+		plain = 1, h = u + 7;
+	else
+		return "only https is allowed (or http to localhost)";
+	for (s = u; *s != '\0'; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f ||
+		    strchr("\"<>\\^`{|}", *s) != NULL)
+			return "a blank, control, non-ASCII or unsafe character";
+	end = h + strcspn(h, "/?#");
+	if (memchr(h, '@', (size_t)(end - h)) != NULL)
+		return "no user name allowed";
+	if (strchr(u, '#') != NULL)
+		return "no fragment allowed";
+	colon = (*h == '[') ? memchr(h, ']', (size_t)(end - h)) : h;
+	colon = colon ? memchr(colon, ':', (size_t)(end - colon)) : NULL;
+	if (!url_host_ok(h, colon ? colon : end))
+		return "bad host";
+	if (colon && !url_port_ok(colon + 1, end))
+		return "bad port";
+	if (!plain)
+		return NULL;
+	n = (size_t)((colon ? colon : end) - h);
+	for (i = 0; loopback_hosts[i] != NULL; i++)
+		if (strlen(loopback_hosts[i]) == n &&
+		    strncasecmp(h, loopback_hosts[i], n) == 0)
+			return NULL;
+	return "http only to localhost, 127.0.0.1 or [::1]; use https";
+}
+
+char *
+conf_url_origin(const char *u, char *buf, size_t bufsz)
+{
+	const char *h = strstr(u, "://");
+	size_t n;
+
+	h = h == NULL ? u : h + 3;
+	n = (size_t)(h - u) + strcspn(h, "/?#");
+	log_safe(buf, bufsz, u, n);
+	return buf;
+}
+
+/* alert_url, ping_url: conf_notify_url_problem() says what is allowed. */
+static void
+set_notify_url(struct parser *p, int k, const char *key, const char *val,
+    char *dst)
+{
+	char o[CONF_QUOTE_MAX];
+	const char *why;
+
+	if ((why = conf_notify_url_problem(val)) != NULL)
+		conf_err(p, p->lineno, "%s must be https://HOST[:PORT][/PATH]"
+		    "[?QUERY] (or http:// to localhost), not '%s...' (%s)",
+		    key, conf_url_origin(val, o, sizeof(o)), why);
+	else if (copy_str(dst, CONF_PATH_MAX, val) == -1)
+		conf_err(p, p->lineno, "%s is longer than %d bytes", key,
+		    CONF_PATH_MAX - 1);
+	else
+		return;
+	p->syncbad[k] = 1;
+}
+
+static void
+key_alert_url(struct parser *p, int k, const char *val)
+{
+	set_notify_url(p, k, "alert_url", val, p->c->alert_url);
+}
+
+static void
+key_ping_url(struct parser *p, int k, const char *val)
+{
+	set_notify_url(p, k, "ping_url", val, p->c->ping_url);
+}
+
+/* alert_after: how long a problem lasts before it is told, 1s..24h. */
+static void
+key_alert_after(struct parser *p, int k, const char *val)
+{
+	if (set_duration(p, "alert_after", val, MS_SECOND, 24 * MS_HOUR,
+	    &p->c->alert_after_ms) == -1)
+		p->syncbad[k] = 1;
+}
+
+/* ping_every: the shortest time between two pings, 1s..1h. */
+static void
+key_ping_every(struct parser *p, int k, const char *val)
+{
+	if (set_duration(p, "ping_every", val, MS_SECOND, MS_HOUR,
+	    &p->c->ping_every_ms) == -1)
+		p->syncbad[k] = 1;
+}
+
+/* alert_format: json, slack or ntfy. */
+static void
+key_alert_format(struct parser *p, int k, const char *val)
+{
+	static const char *const names[] = { "json", "slack", "ntfy" };
+	int v;
+
+	if (set_enum(p, "alert_format", val, names, 3, &v) == -1)
+		p->syncbad[k] = 1;
+	else
+		p->c->alert_format = (enum alert_format)v;
+}
+
 /* match: handle, sku or barcode. */
 static void
 key_match(struct parser *p, int k, const char *val)
@@ -572,6 +699,11 @@ static const struct key_def sync_keys[SK_COUNT] = {
 	[SK_BULK_THRESHOLD] = { "bulk_threshold", key_bulk_threshold },
 	[SK_BULK_RETRY] = { "bulk_retry", key_bulk_retry },
 	[SK_METRICS_FILE] = { "metrics_file", key_metrics_file },
+	[SK_ALERT_URL] = { "alert_url", key_alert_url },
+	[SK_ALERT_AFTER] = { "alert_after", key_alert_after },
+	[SK_ALERT_FORMAT] = { "alert_format", key_alert_format },
+	[SK_PING_URL] = { "ping_url", key_ping_url },
+	[SK_PING_EVERY] = { "ping_every", key_ping_every },
 };
 
 /* shop: NAME.myshopify.com, NAME of lowercase letters, digits, hyphens. */
@@ -1499,6 +1631,22 @@ print_duration(FILE *f, const char *key, int64_t ms)
 	fprintf(f, "%s = %s\n", key, d);
 }
 
+/*
+ * Prints a notification URL as a comment: its origin only, since its path
+ * or query may be a secret (a webhook, an ntfy topic).
+ */
+static void
+print_notify(FILE *f, const char *key, const char *url, const char *unset)
+{
+	char o[CONF_PATH_MAX];
+
+	if (url[0] == '\0')
+		fprintf(f, "# %s not set: %s\n", key, unset);
+	else
+		fprintf(f, "# %s = %s/... (its path and query not shown)\n",
+		    key, conf_url_origin(url, o, sizeof(o)));
+}
+
 /* Prints the [sync] section of c to f. */
 static void
 print_sync(const struct conf *c, FILE *f)
@@ -1506,6 +1654,7 @@ print_sync(const struct conf *c, FILE *f)
 	static const char *const match[] = { "handle", "sku", "barcode" };
 	static const char *const initial[] = { "primary", "keep", "min" };
 	static const char *const direction[] = { "two-way", "one-way" };
+	static const char *const alert_format[] = { "json", "slack", "ntfy" };
 
 	fprintf(f, "[sync]\n");
 	print_duration(f, "interval", c->interval_ms);
@@ -1529,6 +1678,11 @@ print_sync(const struct conf *c, FILE *f)
 		fprintf(f, "metrics_file = %s\n", c->metrics_file);
 	else
 		fprintf(f, "# metrics_file not set: no metrics written\n");
+	print_notify(f, "alert_url", c->alert_url, "no alerts sent");
+	print_duration(f, "alert_after", c->alert_after_ms);
+	fprintf(f, "alert_format = %s\n", alert_format[c->alert_format]);
+	print_notify(f, "ping_url", c->ping_url, "no pings sent");
+	print_duration(f, "ping_every", c->ping_every_ms);
 }
 
 /* Prints one [store NAME] section to f: secret file paths, never secrets. */

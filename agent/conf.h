@@ -54,6 +54,13 @@ enum direction {
 	DIRECTION_ONE_WAY	/* only the primary's changes flow */
 };
 
+/* The body shape of alerts (alert.h, invsync.conf(5)). */
+enum alert_format {
+	ALERT_FORMAT_JSON,	/* our own object */
+	ALERT_FORMAT_SLACK,	/* {"text": ...}: Slack, Discord's /slack */
+	ALERT_FORMAT_NTFY	/* plain text, Title/Tags/Priority headers */
+};
+
 struct store_conf {
 	char	name[CONF_NAME_MAX];		/* from [store NAME] */
 	char	shop[CONF_STR_MAX];		/* x.myshopify.com */
@@ -87,6 +94,16 @@ struct conf {
 	long			bulk_threshold;		/* variants; 0 = never */
 	int64_t			bulk_retry_ms;		/* 1d: pages, then bulk again */
 	char			metrics_file[CONF_PATH_MAX];	/* "" = none */
+	/*
+	 * alert_url, ping_url: https://, or http:// to a loopback host only
+	 * (conf_notify_url_ok()); a query is allowed.  Both may hold a
+	 * secret (a webhook's path, an ntfy topic): never logged whole.
+	 */
+	char			alert_url[CONF_PATH_MAX];	/* "" = none */
+	int64_t			alert_after_ms;		/* 5m */
+	enum alert_format	alert_format;		/* json */
+	char			ping_url[CONF_PATH_MAX];	/* "" = none */
+	int64_t			ping_every_ms;		/* 1m: at most */
 	struct store_conf	stores[CONF_MAX_STORES];
 	size_t			nstores;
 	struct location_link	loclinks[CONF_MAX_LOCLINKS];
@@ -133,6 +150,20 @@ int	conf_parse_duration(const char *s, int64_t *ms);
  */
 int	conf_read_secret(const char *path, char *buf, size_t bufsz,
 	    char *why, size_t whysz);
+
+/*
+ * Checks u as an alert_url or ping_url: https://HOST[:PORT][/PATH][?QUERY],
+ * or http:// when HOST is localhost, 127.0.0.1 or [::1]; no user name, no
+ * fragment, no blank or control byte.  Returns NULL, or why it is refused.
+ */
+const char *conf_notify_url_problem(const char *u);
+
+/*
+ * Writes the part of notification URL u that may be shown into buf:
+ * its scheme and host[:port] only ("https://ntfy.sh"), never its path or
+ * query, which may be secret.  Returns buf.
+ */
+char	*conf_url_origin(const char *u, char *buf, size_t bufsz);
 
 /*
  * Prints the configuration back as INI to f with every default filled in,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "alert_send.h"
 #include "bulk.h"
 #include "catalog.h"
 #include "engine.h"
@@ -595,6 +596,7 @@ engine_run(const struct conf *c, const struct engine_opts *o,
     volatile int *stop)
 {
 	struct run *e = xcalloc(1, sizeof(*e));
+	struct alerter *al = NULL;
 	char summary[META_STR_MAX];
 	int rc = 0;
 
@@ -603,12 +605,14 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 		free(e);
 		return 1;
 	}
+	if (!o->dry_run)
+		al = alerter_new(c, o->once, stop);
 	log_notice("invsync %s: syncing %zu stores every %" PRId64 " ms%s",
 	    INVSYNC_VERSION, c->nstores, c->interval_ms,
 	    o->dry_run ? " (dry run)" : "");
 	notify_ready();
 	while (!*stop) {
-		int64_t start = util_mono_ms(), took;
+		int64_t start = util_mono_ms(), took, alerting;
 		int r, busy = 0;
 
 		/* a dry cycle runs against the real state, then vanishes */
@@ -638,6 +642,8 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 			break;
 		}
 		metrics_write(e, took);
+		/* between cycles, bounded: never changes the cycle's outcome */
+		alerting = alerter_cycle(al, e, took);
 		notify_watchdog();
 		notify_status("%s", summary);
 		/* pages a full pass touched need not stay resident */
@@ -653,7 +659,7 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 			rc = ENGINE_RELOAD;
 			break;
 		}
-		nap(c->interval_ms - took, stop, o->reload);
+		nap(c->interval_ms - took - alerting, stop, o->reload);
 		if (o->reload != NULL && *o->reload) {
 			rc = ENGINE_RELOAD;
 			break;
@@ -661,6 +667,7 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 	}
 	if (*stop)
 		notify_stopping();
+	alerter_free(al);
 	engine_close(e);
 	free(e);
 	return rc;

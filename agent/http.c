@@ -285,7 +285,8 @@ set_options(struct http *h, struct transfer *x, struct curl_slist *hdrs,
 
 	curl_easy_reset(c);	/* keeps the live connection and TLS session */
 	curl_easy_setopt(c, CURLOPT_URL, req->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, req->plain_ok ?
+	    "http,https" : "https");
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -320,13 +321,17 @@ set_options(struct http *h, struct transfer *x, struct curl_slist *hdrs,
 	curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 }
 
-/* Starts a reply; anything but an https URL is refused (-1). */
+/*
+ * Starts a reply; anything but an https URL (or an http one, when plain_ok)
+ * is refused (-1).
+ */
 static int
-reply_begin(struct http_reply *rep, const char *url)
+reply_begin(struct http_reply *rep, const char *url, int plain_ok)
 {
 	memset(rep, 0, sizeof(*rep));
 	rep->retry_after_ms = -1;
-	if (strncmp(url, "https://", 8) == 0)
+	if (strncmp(url, "https://", 8) == 0 ||
+	    (plain_ok && strncmp(url, "http://", 7) == 0))
 		return 0;
 	snprintf(rep->error, sizeof(rep->error), "not an https URL");
 	return -1;
@@ -364,15 +369,18 @@ http_post(struct http *h, const struct http_request *req,
 	CURLcode rc;
 	size_t i;
 
-	if (reply_begin(rep, req->url) == -1)
+	if (reply_begin(rep, req->url, req->plain_ok) == -1)
 		return HTTP_ERR_CONNECT;
 	memset(&x, 0, sizeof(x));
 	x.req = req;
 	x.rep = rep;
 	x.stop = h->stop;
 	errbuf[0] = '\0';
-	snprintf(hdr, sizeof(hdr), "Content-Type: %s", req->content_type);
-	hdrs = curl_slist_append(hdrs, hdr);
+	if (req->content_type != NULL) {
+		snprintf(hdr, sizeof(hdr), "Content-Type: %s",
+		    req->content_type);
+		hdrs = curl_slist_append(hdrs, hdr);
+	}
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
 	hdrs = curl_slist_append(hdrs, "Expect:");	/* no 100-continue round trip */
 	for (i = 0; i < HTTP_MAX_HEADERS && req->headers[i] != NULL; i++)
@@ -395,7 +403,7 @@ http_get_stream(struct http *h, const char *url, http_sink_fn sink,
 	struct transfer x;
 	CURLcode rc;
 
-	if (reply_begin(rep, url) == -1)
+	if (reply_begin(rep, url, 0) == -1)
 		return HTTP_ERR_CONNECT;
 	memset(&req, 0, sizeof(req));
 	req.url = url;

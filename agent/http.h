@@ -42,8 +42,11 @@ struct http_reply {
 };
 
 struct http_request {
-	const char	*url;		/* https:// only */
-	const char	*content_type;	/* "application/json" ... */
+	const char	*url;		/* https:// only, but see plain_ok */
+	int		 plain_ok;	/* http:// too: the caller checked that
+					   the host is a loopback one (alerts,
+					   pings: conf_notify_url_problem()) */
+	const char	*content_type;	/* "application/json" ...; NULL: none */
 	const char	*headers[HTTP_MAX_HEADERS];	/* extra "Name: value" */
 	const char	*body;
 	size_t		 len;
@@ -74,7 +77,7 @@ struct http	*http_new(const char *ca_file, int64_t timeout_ms,
 void		 http_free(struct http *h);
 
 /*
- * Posts req and fills *rep.  Returns the result (HTTP_OK when a reply with a
+ * Posts req (GETs it when req->body is NULL) and fills *rep.  Returns the result (HTTP_OK when a reply with a
  * status arrived, whatever the status).  rep->body is allocated on HTTP_OK
  * only; call http_reply_free() in every case.
  */

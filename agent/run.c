@@ -60,7 +60,8 @@ run_store_failed(struct run *e, size_t i, const char *what,
 	    r == CLIENT_AUTH ? BACKOFF_CAP_MS : BACKOFF_CAP_MS / 5);
 	if (r == CLIENT_AUTH && wait < 60000)
 		wait = 60000;	/* credentials do not fix themselves quickly */
-	s->failures++;
+	if (s->failures++ == 0)
+		s->failing_since = util_now_ms();
 	s->failed = 1;
 	s->retry_at = util_mono_ms() + wait;
 	snprintf(text, sizeof(text), "%s: %s%s%s", what, client_result_str(r),
@@ -76,6 +77,7 @@ void
 run_store_succeeded(struct run *e, size_t i)
 {
 	e->s[i].failures = 0;
+	e->s[i].failing_since = 0;
 	e->s[i].retry_at = 0;
 	if (run_meta_set(e, META_OK, i, util_now_ms()) == -1)
 		e->state_failed = 1;

@@ -8,6 +8,8 @@
  *   engine.c   the cycle: polling, reconciliation, catalog steps (engine.h)
  *   metrics.c  the metrics file after each cycle (metrics.h; its pure half,
  *              the counts and histogram held below, sits under run.h)
+ *   alert_send.c  alerts and pings after each cycle (alert_send.h; its
+ *              pure half, alert.c, sits under run.h)
  *   bulk.c     bulk operations of big stores (bulk.h)
  *   catalog.c  store catalogs into links (catalog.h)
  *   writes.c   the write protocol (writes.h)
@@ -75,6 +77,7 @@ struct store_rt {
 	struct client	*cl;
 	int64_t		 retry_at;	/* monotonic ms: backed off until */
 	unsigned	 failures;	/* consecutive, for the backoff */
+	int64_t		 failing_since;	/* wall ms of the first of them; 0 */
 	double		 budget;	/* points a paced reconciliation may spend */
 	int64_t		 budget_at;	/* monotonic ms of the last accrual */
 	int		 no_bulk;	/* the store refused bulk operations */

@@ -1855,6 +1855,8 @@ class FakeShop:
         self.stores = {}
         self.req_seq = 0
         self.api_host = None    # 'localhost:<port>' once serve() runs (bulk URLs without a Host header)
+        self.hooks = {}         # receiver name -> [request records] (alerts, pings: /hook/<name>)
+        self.hook_modes = {}    # receiver name -> {'status', 'retry_after', 'stall'}
 
     # ------------------------------------------------ helpers
     def store(self, name):
@@ -1896,6 +1898,46 @@ class FakeShop:
     def op_reset(self, b):
         self.stores = {}
         self.clock.offset = 0.0
+        self.hooks = {}
+        self.hook_modes = {}
+        return {'ok': True}
+
+    # -- the receiver of alerts and pings (any method on /hook/<name>[/...][?query])
+    def hook_receive(self, method, path, headers, body, scheme):
+        """Records one request to /hook/<name>...; returns (status, extra headers, stall seconds)."""
+        parts = urllib.parse.urlsplit(path)
+        name = parts.path[len('/hook/'):].split('/')[0]
+        with self.lock:
+            mode = dict(self.hook_modes.get(name) or {})
+            self.hooks.setdefault(name, []).append({
+                'method': method, 'path': parts.path, 'query': parts.query, 'scheme': scheme,
+                'headers': {k.lower(): v for k, v in headers.items()},
+                'body': body.decode('utf-8', 'replace'), 'time': time.time(),
+                'status': int(mode.get('status', 200))})
+        extra = {}
+        if mode.get('retry_after') is not None:
+            extra['Retry-After'] = str(mode['retry_after'])
+        return int(mode.get('status', 200)), extra, float(mode.get('stall', 0))
+
+    def op_hooks(self, b):
+        """{name?, clear?}: the requests a receiver got (all receivers' without name)."""
+        name = b.get('name')
+        got = list(self.hooks.get(name, [])) if name is not None else \
+            [dict(r, name=n) for n, rs in self.hooks.items() for r in rs]
+        if b.get('clear'):
+            if name is None:
+                self.hooks = {}
+            else:
+                self.hooks.pop(name, None)
+        return {'ok': True, 'requests': got}
+
+    def op_hook_mode(self, b):
+        """{name, status? (200), retry_after?, stall? (seconds before answering)}."""
+        mode = {'status': int(b.get('status', 200)), 'retry_after': b.get('retry_after'),
+                'stall': float(b.get('stall', 0))}
+        if not 100 <= mode['status'] <= 599:
+            raise ValueError('status must be an HTTP status')
+        self.hook_modes[str(b['name'])] = mode
         return {'ok': True}
 
     def op_seed(self, b):
@@ -2499,6 +2541,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self):
         self._skew = self.server.fs.clock.offset     # bulk files: the storage's clock is the fake clock
+        if self.path.startswith('/hook/'):
+            return hook_reply(self, b'', 'https')
         m = BULK_RE.match(self.path.split('?')[0])
         if not m:
             return self._send(404, {'errors': 'Not Found'})
@@ -2527,6 +2571,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         self._skew = fs.clock.offset
         n = int(self.headers.get('Content-Length') or 0)
         raw = self.rfile.read(n) if n > 0 else b''
+        if self.path.startswith('/hook/'):
+            return hook_reply(self, raw, 'https')
         m = API_RE.match(self.path.split('?')[0])
         t = TOKEN_RE.match(self.path.split('?')[0])
         if not m and not t:
@@ -2702,6 +2748,24 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             self._send(status, reply, hdr)
 
 
+def hook_reply(h, raw, scheme):
+    """Answers a request to the alert and ping receiver (/hook/<name>) on handler h."""
+    status, extra, stall = h.server.fs.hook_receive(h.command, h.path, h.headers, raw, scheme)
+    if stall > 0:
+        time.sleep(stall)
+    data = to_json({'ok': 200 <= status < 300})
+    try:
+        h.send_response(status)
+        h.send_header('Content-Type', 'application/json')
+        h.send_header('Content-Length', str(len(data)))
+        for k, v in extra.items():
+            h.send_header(k, v)
+        h.end_headers()
+        h.wfile.write(data)
+    except OSError:
+        h.close_connection = True
+
+
 class ControlHandler(http.server.BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
 
@@ -2719,6 +2783,8 @@ class ControlHandler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get('Content-Length') or 0)
         raw = self.rfile.read(n) if n else b''
+        if self.path.startswith('/hook/'):
+            return hook_reply(self, raw, 'http')
         name = self.path.strip('/').split('?')[0]
         try:
             body = json.loads(raw) if raw.strip() else {}

@@ -1338,6 +1338,39 @@ def http_control_api():
     check('requests' in st and 'throttled' in st and 'requested_cost' in st, 'stats keys')
 
 
+@test
+def http_hook_receiver():
+    """The alert and ping receiver: any method on /hook/<name>, over HTTP (control port) and HTTPS,
+    recorded with headers and body; hook_mode sets the answer; reset forgets."""
+    s = server()
+    s.ctl('reset')
+    c = http.client.HTTPConnection('127.0.0.1', s.control, timeout=10)
+    c.request('POST', '/hook/alerts/abc?x=1', b'{"event":"problem"}',
+              {'Content-Type': 'application/json', 'Title': 'T'})
+    eq(c.getresponse().status, 200, 'POST over http answered 200')
+    c = s.conn(10)
+    c.request('GET', '/hook/ping?key=k')
+    eq(c.getresponse().status, 200, 'GET over https answered 200')
+    got = s.ctl('hooks', {'name': 'alerts'})['requests']
+    eq([(r['method'], r['path'], r['query'], r['scheme'], r['body'], r['headers']['title'], r['status'])
+        for r in got], [('POST', '/hook/alerts/abc', 'x=1', 'http', '{"event":"problem"}', 'T', 200)],
+       'the alert recorded')
+    eq([(r['name'], r['method'], r['scheme']) for r in s.ctl('hooks', {})['requests']][-1],
+       ('ping', 'GET', 'https'), 'every receiver listed with its name')
+    s.ctl('hook_mode', {'name': 'alerts', 'status': 503, 'retry_after': 7})
+    c = http.client.HTTPConnection('127.0.0.1', s.control, timeout=10)
+    c.request('POST', '/hook/alerts', b'x')
+    r = c.getresponse()
+    eq((r.status, r.getheader('Retry-After')), (503, '7'), 'hook_mode status and Retry-After')
+    eq(s.ctl('hooks', {'name': 'alerts', 'clear': True})['requests'][-1]['status'], 503, 'status recorded')
+    eq(s.ctl('hooks', {'name': 'alerts'})['requests'], [], 'cleared')
+    s.ctl('reset')
+    c = http.client.HTTPConnection('127.0.0.1', s.control, timeout=10)
+    c.request('POST', '/hook/alerts', b'x')
+    eq(c.getresponse().status, 200, 'reset forgets the mode')
+    eq(len(s.ctl('hooks', {})['requests']), 1, 'reset forgot the requests')
+
+
 def _adjust_body(r, delta, cfq, key):
     return {'query': ADJUST, 'variables': adj_vars(r, delta, cfq, key)}
 

@@ -34,7 +34,7 @@ struct good_case {
 	const char	*name;
 	const char	*path;		/* NULL: "t.conf" */
 	const char	*text;
-	const char	*want[24];	/* "field=value", NULL-terminated */
+	const char	*want[32];	/* "field=value", NULL-terminated */
 };
 
 struct bad_case {
@@ -161,6 +161,16 @@ field(const char *f, char *out, size_t sz)
 		snprintf(out, sz, "%s", conf.ca_file);
 	else if (strcmp(f, "metrics_file") == 0)
 		snprintf(out, sz, "%s", conf.metrics_file);
+	else if (strcmp(f, "alert_url") == 0)
+		snprintf(out, sz, "%s", conf.alert_url);
+	else if (strcmp(f, "alert_after") == 0)
+		snprintf(out, sz, "%lld", (long long)conf.alert_after_ms);
+	else if (strcmp(f, "alert_format") == 0)
+		snprintf(out, sz, "%d", (int)conf.alert_format);
+	else if (strcmp(f, "ping_url") == 0)
+		snprintf(out, sz, "%s", conf.ping_url);
+	else if (strcmp(f, "ping_every") == 0)
+		snprintf(out, sz, "%lld", (long long)conf.ping_every_ms);
 	else if (strcmp(f, "overlap") == 0)
 		snprintf(out, sz, "%lld", (long long)conf.overlap_ms);
 	else if (strcmp(f, "reconcile") == 0)
@@ -207,7 +217,8 @@ static const struct good_case good[] = {
 	    "initial=primary", "direction=two-way", "api_version=2026-07",
 	    "ca_file=", "overlap=60000", "reconcile=900000", "catalog=60000",
 	    "guard=50", "bulk=1000", "nstores=2", "nloclinks=0",
-	    "metrics_file=",
+	    "metrics_file=", "alert_url=", "alert_after=300000",
+	    "alert_format=0", "ping_url=", "ping_every=60000",
 	    "store0.name=a",
 	    "store0.shop=a.myshopify.com", "store0.token_file=a.token",
 	    "store0.url=", "store0.line=1", "store1.name=b", "store1.line=4" } },
@@ -224,6 +235,23 @@ static const struct good_case good[] = {
 	{ "metrics_file", NULL,
 	    "[sync]\nmetrics_file = /var/lib/node_exporter/invsync.prom\n"
 	    STORES, { "metrics_file=/var/lib/node_exporter/invsync.prom" } },
+	{ "alerts and ping", NULL,
+	    "[sync]\nalert_url = https://ntfy.sh/invsync-x7Q\n"
+	    "alert_after = 2s\nalert_format = ntfy\n"
+	    "ping_url = https://hc-ping.com/0a1b?status=up&msg=OK\n"
+	    "ping_every = 5s\n" STORES, {
+	    "alert_url=https://ntfy.sh/invsync-x7Q", "alert_after=2000",
+	    "alert_format=2",
+	    "ping_url=https://hc-ping.com/0a1b?status=up&msg=OK",
+	    "ping_every=5000" } },
+	{ "alerts over http to loopback", NULL,
+	    "[sync]\nalert_url = http://127.0.0.1:8080/hook\n"
+	    "alert_format = slack\nping_url = http://[::1]:9/p\n" STORES, {
+	    "alert_url=http://127.0.0.1:8080/hook", "alert_format=1",
+	    "ping_url=http://[::1]:9/p" } },
+	{ "alerts over http to localhost", NULL,
+	    "[sync]\nalert_url = http://LocalHost/x\n" STORES, {
+	    "alert_url=http://LocalHost/x" } },
 	{ "bulk threshold at its maximum", NULL,
 	    "[sync]\nbulk_threshold = 10000000\n" STORES, {
 	    "bulk=10000000" } },
@@ -340,7 +368,10 @@ test_good(void)
 #define SYNC_ALLOWED	"allowed: interval, state_dir, match, initial, " \
 	"direction, api_version, ca_file, overlap, reconcile, " \
 	"catalog_refresh, timeout, guard, bulk_threshold, bulk_retry, " \
-	"metrics_file"
+	"metrics_file, alert_url, alert_after, alert_format, ping_url, " \
+	"ping_every"
+#define NOTIFY_MUST	"must be https://HOST[:PORT][/PATH][?QUERY] (or " \
+	"http:// to localhost), not "
 #define URL_MUST	"url must be https://HOST[:PORT][/PATH], not "
 #define NEEDS_AUTH	"has no credentials; add token_file, or client_id " \
 	"and client_secret_file"
@@ -449,6 +480,32 @@ static const struct bad_case bad[] = {
 	  STORES, 0,
 	  E(2) "metrics_file must be one path without blanks, "
 	  "not '/a b.prom'" },
+	{ "alert_url over http elsewhere", "[sync]\nalert_url = "
+	  "http://hooks.example.com/secret/path?key=s3cret\n" STORES, 0,
+	  E(2) "alert_url " NOTIFY_MUST "'http://hooks.example.com...' (http "
+	  "only to localhost, 127.0.0.1 or [::1]; use https)" },
+	{ "alert_url http to a loopback look-alike", "[sync]\nalert_url = "
+	  "http://127.0.0.1.example.com/x\n" STORES, 0,
+	  E(2) "alert_url " NOTIFY_MUST "'http://127.0.0.1.example.com...' "
+	  "(http only to localhost, 127.0.0.1 or [::1]; use https)" },
+	{ "alert_url other scheme", "[sync]\nalert_url = ftp://h/x\n"
+	  STORES, 0,
+	  E(2) "alert_url " NOTIFY_MUST "'ftp://h...' (only https is allowed "
+	  "(or http to localhost))" },
+	{ "alert_url user name", "[sync]\nalert_url = https://u:pw@h/x\n"
+	  STORES, 0,
+	  E(2) "alert_url " NOTIFY_MUST "'https://u:pw@h...' (no user name "
+	  "allowed)" },
+	{ "ping_url fragment", "[sync]\nping_url = https://h/x#y\n" STORES, 0,
+	  E(2) "ping_url " NOTIFY_MUST "'https://h...' (no fragment allowed)" },
+	{ "ping_url bad port", "[sync]\nping_url = https://h:0/x\n" STORES, 0,
+	  E(2) "ping_url " NOTIFY_MUST "'https://h:0...' (bad port)" },
+	{ "alert_format unknown", "[sync]\nalert_format = discord\n" STORES, 0,
+	  E(2) "alert_format must be json, slack or ntfy, not 'discord'" },
+	{ "alert_after zero", "[sync]\nalert_after = 0s\n" STORES, 0,
+	  E(2) "alert_after must be between 1s and 24h, not '0s'" },
+	{ "ping_every too long", "[sync]\nping_every = 2h\n" STORES, 0,
+	  E(2) "ping_every must be between 1s and 1h, not '2h'" },
 	{ "reconcile shorter than interval",
 	  "[sync]\ninterval = 1h\nreconcile = 30m\n" STORES, 0,
 	  E(3) "reconcile (30m) must not be shorter than interval (1h)" },
@@ -976,6 +1033,11 @@ static const char print_defaults[] =
 	"bulk_threshold = 1000\n"
 	"bulk_retry = 24h\n"
 	"# metrics_file not set: no metrics written\n"
+	"# alert_url not set: no alerts sent\n"
+	"alert_after = 5m\n"
+	"alert_format = json\n"
+	"# ping_url not set: no pings sent\n"
+	"ping_every = 1m\n"
 	"\n"
 	"[store a]\n"
 	"shop = a.myshopify.com\n"
@@ -1002,6 +1064,9 @@ static const char print_full_in[] =
 	"bulk_threshold = 250\n"
 	"bulk_retry = 90m\n"
 	"metrics_file = /var/lib/node_exporter/textfile/invsync.prom\n"
+	"alert_after = 90s\n"
+	"alert_format = slack\n"
+	"ping_every = 30s\n"
 	"catalog_refresh = 120s\n"
 	"timeout = 2500ms\n"
 	"reconcile = 7200000ms\n"
@@ -1031,6 +1096,11 @@ static const char print_full[] =
 	"bulk_threshold = 250\n"
 	"bulk_retry = 90m\n"
 	"metrics_file = /var/lib/node_exporter/textfile/invsync.prom\n"
+	"# alert_url not set: no alerts sent\n"
+	"alert_after = 90s\n"
+	"alert_format = slack\n"
+	"# ping_url not set: no pings sent\n"
+	"ping_every = 30s\n"
 	"\n"
 	"[store src]\n"
 	"shop = src.myshopify.com\n"
@@ -1061,6 +1131,30 @@ print_to(char *buf, size_t sz)
 	fclose(f);
 	snprintf(buf, sz, "%s", p ? p : "");
 	free(p);
+}
+
+/*
+ * alert_url and ping_url are printed by their origin only, as comments:
+ * their path or query may be a secret (a webhook, an ntfy topic).
+ */
+static void
+test_print_notify_hidden(void)
+{
+	static const char text[] = "[sync]\n"
+	    "alert_url = https://hooks.slack.com/services/T0/B0/s3cretXYZ\n"
+	    "ping_url = http://127.0.0.1:8000/ping/uuid?key=s3cret\n" STORES;
+	char got[8192];
+
+	CHECK_INT("print notify: parses",
+	    conf_parse("t.conf", text, strlen(text), &conf, &errs), 0);
+	print_to(got, sizeof(got));
+	CHECK("print notify: no secret", strstr(got, "s3cret") == NULL);
+	CHECK("print notify: alert_url's origin",
+	    strstr(got, "# alert_url = https://hooks.slack.com/... (its path "
+	    "and query not shown)\n") != NULL);
+	CHECK("print notify: ping_url's origin",
+	    strstr(got, "# ping_url = http://127.0.0.1:8000/... (its path "
+	    "and query not shown)\n") != NULL);
 }
 
 /* Parses text, prints it, compares with golden, then re-parses the print. */
@@ -1164,6 +1258,7 @@ main(void)
 	test_load();
 	test_read_secret();
 	test_print();
+	test_print_notify_hidden();
 	if (fchdir(home) == -1)
 		printf("FAIL cleanup: fchdir: %s\n", strerror(errno));
 	close(home);
