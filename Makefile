@@ -58,7 +58,7 @@ LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/bulk.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
 	   $(OBJDIR)/explain.o $(OBJDIR)/check.o $(OBJDIR)/notify.o \
-	   $(OBJDIR)/metrics.o
+	   $(OBJDIR)/metrics.o $(OBJDIR)/init.o
 OBJS	= $(OBJDIR)/main.o $(LIB_OBJS)
 
 GRAPHQL	= $(wildcard agent/graphql/*.graphql)
@@ -120,6 +120,7 @@ SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "$(PYTHON) tests/e2e/test_catalog_clock.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_explain.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_metrics.py --bin $(INVSYNC_BIN)" \
+	 "$(PYTHON) tests/e2e/test_init.py --bin $(INVSYNC_BIN)" \
 	 "bash tests/install/test_install.sh"
 
 test: $(INVSYNC_BIN) $(UNIT_BINS) $(TESTDIR)/sim $(PY_STAMP)
