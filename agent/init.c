@@ -94,6 +94,7 @@ static volatile sig_atomic_t	 echo_off;
 static char			 tmp_path[NTMP][CONF_PATH_MAX];
 static volatile sig_atomic_t	 tmp_used[NTMP];
 static volatile int		 never;
+static volatile sig_atomic_t	 msg_lost;	/* keeps write()'s result used */
 
 static const char usage_text[] =
 "usage: invsync [-c FILE] init [--force] [--no-check] [--state-dir DIR]\n"
@@ -132,13 +133,15 @@ echo_off_now(void)
  * Restores the terminal; on SIGTSTP stops, then turns echo off again when
  * continued; on the others removes the staged files and dies of the same
  * signal.  Installed with SA_NODEFER so that the raise() is delivered.
+ * errno is not saved (bugprone-signal-handler forbids touching it): the
+ * calls here can only clobber it while a read(2) is interrupted, before
+ * its wrapper sets it.
  */
 static void
 on_signal(int sig)
 {
 	static const char msg[] = "\ninvsync init: interrupted; "
 	    "no configuration written\n";
-	int e = errno;
 
 	if (echo_off)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
@@ -148,12 +151,11 @@ on_signal(int sig)
 		signal(SIGTSTP, on_signal);
 		if (echo_off)
 			echo_off_now();
-		errno = e;
 		return;
 	}
 	drop_temps();
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)
-		errno = e;
+		msg_lost = 1;
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
