@@ -58,7 +58,7 @@ LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/bulk.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
 	   $(OBJDIR)/explain.o $(OBJDIR)/check.o $(OBJDIR)/notify.o \
-	   $(OBJDIR)/metrics.o $(OBJDIR)/init.o
+	   $(OBJDIR)/metrics.o $(OBJDIR)/init.o $(OBJDIR)/stage.o $(OBJDIR)/tty.o
 OBJS	= $(OBJDIR)/main.o $(LIB_OBJS)
 
 GRAPHQL	= $(wildcard agent/graphql/*.graphql)

@@ -8,10 +8,10 @@
  * atomically; and ends by running check.
  *
  * Nothing is visible before the end: the secret files wait under temporary
- * names (removed on any failure and on SIGINT/SIGTERM/SIGHUP/SIGQUIT) and
- * are renamed into place just before the configuration.  Secrets are read
- * with the terminal's echo off, restored on every way out (signals too,
- * SIGTSTP included), and are never printed or logged.
+ * names (stage.c: removed on any failure and on SIGINT/SIGTERM/SIGHUP/
+ * SIGQUIT) and are renamed into place just before the configuration.
+ * Secrets are read with the terminal's echo off (tty.c: restored on every
+ * way out), and are never printed or logged.
  */
 #include <sys/stat.h>
 
@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "client.h"
@@ -32,6 +31,8 @@
 #include "init.h"
 #include "log.h"
 #include "report.h"
+#include "stage.h"
+#include "tty.h"
 #include "util.h"
 
 #define INIT_MIN_STORES	2
@@ -41,7 +42,8 @@
 #define INIT_STATE_BASE	"/var/lib/invsync"
 #define LOC_GID		"gid://shopify/Location/"
 #define SHOP_SUFFIX	".myshopify.com"
-#define NTMP		(CONF_MAX_STORES + 1)	/* secrets and the config */
+#define SLOT_CONF	CONF_MAX_STORES	/* stage slot of the config; a
+					   store's secret: its index */
 
 struct istore {
 	char			 name[CONF_NAME_MAX];
@@ -88,11 +90,6 @@ struct init {
 	gid_t		 gid;
 };
 
-/* What a signal handler must undo: the terminal and the staged files. */
-static struct termios		 saved_tio;
-static volatile sig_atomic_t	 echo_off;
-static char			 tmp_path[NTMP][CONF_PATH_MAX];
-static volatile sig_atomic_t	 tmp_used[NTMP];
 static volatile int		 never;
 static volatile sig_atomic_t	 msg_lost;	/* keeps write()'s result used */
 
@@ -105,223 +102,33 @@ static const char usage_text[] =
 "  without --store: asks at the terminal; with --store (at least two):\n"
 "  asks nothing.  See invsync(8).\n";
 
-/* Removes every staged file; async-signal-safe. */
+/* After a signal: the staged files go; async-signal-safe (tty_init()). */
 static void
-drop_temps(void)
-{
-	int i;
-
-	for (i = 0; i < NTMP; i++)
-		if (tmp_used[i]) {
-			unlink(tmp_path[i]);
-			tmp_used[i] = 0;
-		}
-}
-
-/* The terminal without echo, but with the newline echoed. */
-static void
-echo_off_now(void)
-{
-	struct termios t = saved_tio;
-
-	t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
-	t.c_lflag |= ECHONL;
-	tcsetattr(STDIN_FILENO, TCSANOW, &t);
-}
-
-/*
- * Restores the terminal; on SIGTSTP stops, then turns echo off again when
- * continued; on the others removes the staged files and dies of the same
- * signal.  Installed with SA_NODEFER so that the raise() is delivered.
- * errno is not saved (bugprone-signal-handler forbids touching it): the
- * calls here can only clobber it while a read(2) is interrupted, before
- * its wrapper sets it.
- */
-static void
-on_signal(int sig)
+interrupted(void)
 {
 	static const char msg[] = "\ninvsync init: interrupted; "
 	    "no configuration written\n";
 
-	if (echo_off)
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-	if (sig == SIGTSTP) {
-		signal(SIGTSTP, SIG_DFL);
-		raise(SIGTSTP);
-		signal(SIGTSTP, on_signal);
-		if (echo_off)
-			echo_off_now();
-		return;
-	}
-	drop_temps();
+	stage_drop_all();
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)
 		msg_lost = 1;
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void
-set_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP };
-	struct sigaction sa;
-	size_t i;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
 }
 
 /* Gives up: the staged files go, nothing else was written.  Exits 1. */
 static void __attribute__((noreturn))
 quit(const char *why)
 {
-	if (echo_off) {
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-		echo_off = 0;
-	}
-	drop_temps();
+	tty_restore();
+	stage_drop_all();
 	fprintf(stderr, "invsync init: %s; no configuration written\n", why);
 	exit(1);
 }
 
-/* ---- answers ------------------------------------------------------------ */
-
-/*
- * Reads one line from standard input with read(2) (no stdio buffer keeps a
- * secret), without its line end.  Returns 0, 1 when the line was longer
- * than bufsz - 1 (the rest is dropped); quits at the end of input.
- */
-static int
-read_line(char *buf, size_t bufsz)
-{
-	size_t n = 0;
-	int toolong = 0;
-	ssize_t r;
-	char ch;
-
-	for (;;) {
-		r = read(STDIN_FILENO, &ch, 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			if (n == 0 && !toolong)
-				quit("input ended");
-			break;
-		}
-		if (ch == '\n')
-			break;
-		if (n + 1 < bufsz)
-			buf[n++] = ch;
-		else
-			toolong = 1;
-	}
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
-	buf[n] = '\0';
-	return toolong;
-}
-
-/* Drops leading and trailing blanks of s in place. */
+/* Standard input ended at a question (tty_init()). */
 static void
-trim(char *s)
+input_ended(void)
 {
-	size_t a = strspn(s, " \t"), n = strlen(s);
-
-	while (n > a && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	memmove(s, s + a, n - a);
-	s[n - a] = '\0';
-}
-
-/*
- * Asks prompt (with the default def shown, when not NULL) until an answer
- * fits buf; an empty answer takes def.  Quits at the end of input.
- */
-static void
-ask(const char *prompt, const char *def, char *buf, size_t bufsz)
-{
-	for (;;) {
-		if (def != NULL && def[0] != '\0')
-			printf("%s [%s]: ", prompt, def);
-		else
-			printf("%s: ", prompt);
-		fflush(stdout);
-		if (read_line(buf, bufsz) == 1) {
-			printf("  too long: at most %zu characters\n",
-			    bufsz - 1);
-			continue;
-		}
-		trim(buf);
-		if (buf[0] == '\0' && def != NULL)
-			snprintf(buf, bufsz, "%s", def);
-		return;
-	}
-}
-
-/* Asks a secret with the echo off (restored before returning). */
-static void
-ask_secret(const char *prompt, char *buf, size_t bufsz)
-{
-	int toolong;
-
-	if (tcgetattr(STDIN_FILENO, &saved_tio) == -1)
-		quit("standard input is not a terminal");
-	for (;;) {
-		echo_off = 1;		/* before the prompt: no echo race */
-		echo_off_now();
-		printf("%s (not shown): ", prompt);
-		fflush(stdout);
-		toolong = read_line(buf, bufsz);
-		tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-		echo_off = 0;
-		if (!toolong)
-			break;
-		printf("  too long: at most %zu characters\n", bufsz - 1);
-	}
-	trim(buf);
-}
-
-/* Asks a yes/no question; def is the answer to an empty line. */
-static int
-ask_yes(const char *prompt, int def)
-{
-	char a[16];
-
-	for (;;) {
-		ask(prompt, def ? "Y/n" : "y/N", a, sizeof(a));
-		if (strcmp(a, "Y/n") == 0 || strcmp(a, "y/N") == 0)
-			return def;
-		if (strcmp(a, "y") == 0 || strcmp(a, "Y") == 0 ||
-		    strcmp(a, "yes") == 0)
-			return 1;
-		if (strcmp(a, "n") == 0 || strcmp(a, "N") == 0 ||
-		    strcmp(a, "no") == 0)
-			return 0;
-		printf("  answer y or n\n");
-	}
-}
-
-/* Asks for a number from 0 to max; def is taken for an empty line. */
-static size_t
-ask_number(const char *prompt, size_t def, size_t max)
-{
-	char a[32], d[32], *end;
-	unsigned long v;
-
-	snprintf(d, sizeof(d), "%zu", def);
-	for (;;) {
-		ask(prompt, d, a, sizeof(a));
-		errno = 0;
-		v = strtoul(a, &end, 10);
-		if (a[0] >= '0' && a[0] <= '9' && *end == '\0' && errno == 0 &&
-		    v <= max)
-			return v;
-		printf("  give a number from 0 to %zu\n", max);
-	}
+	quit("input ended");
 }
 
 /* ---- validation ---------------------------------------------------------- */
@@ -446,75 +253,25 @@ pick_owner(struct init *in)
 	in->gid = sb.st_gid;
 }
 
-/*
- * Writes len bytes of data to a new temporary file in in->dir (slot k of
- * tmp_path), mode mode, owned as owner (uid, gid; -1 keeps ours), synced.
- * Returns 0, or -1 with a message printed.
- */
-static int
-stage(struct init *in, size_t k, const char *data, size_t len, mode_t mode,
-    uid_t uid, gid_t gid)
-{
-	size_t off = 0;
-	ssize_t w;
-	int fd;
-
-	if (snprintf(tmp_path[k], CONF_PATH_MAX, "%s.invsync-init.XXXXXX",
-	    in->dir) >= CONF_PATH_MAX) {
-		fprintf(stderr, "invsync init: %s: path too long\n", in->dir);
-		return -1;
-	}
-	if ((fd = mkstemp(tmp_path[k])) == -1) {
-		fprintf(stderr, "invsync init: cannot create a file in %s: "
-		    "%s\n", in->dir, strerror(errno));
-		return -1;
-	}
-	tmp_used[k] = 1;
-	while (off < len) {
-		if ((w = write(fd, data + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		off += (size_t)w;
-	}
-	if (off < len || fchmod(fd, mode) == -1 ||
-	    (uid != (uid_t)-1 && fchown(fd, uid, gid) == -1) ||
-	    fsync(fd) == -1) {
-		fprintf(stderr, "invsync init: cannot write %s: %s\n",
-		    tmp_path[k], strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (close(fd) == -1) {
-		fprintf(stderr, "invsync init: cannot write %s: %s\n",
-		    tmp_path[k], strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 /* Stages store i's secret, then wipes it from memory.  0 or -1. */
 static int
 stage_secret(struct init *in, size_t i)
 {
 	struct istore *s = &in->st[i];
-	char buf[SHOPIFY_TOKEN_MAX + 1];
+	char buf[SHOPIFY_TOKEN_MAX + 1], why[STAGE_PATH_MAX + 128];
 	size_t n = strlen(s->secret);
 	int r;
 
 	memcpy(buf, s->secret, n);
 	buf[n] = '\n';
-	if (tmp_used[i]) {
-		unlink(tmp_path[i]);
-		tmp_used[i] = 0;
-	}
-	r = stage(in, i, buf, n + 1, 0600, in->shared ? in->uid : (uid_t)-1,
-	    in->gid);
+	r = stage_write(i, in->dir, buf, n + 1, 0600,
+	    in->shared ? in->uid : (uid_t)-1, in->gid, why, sizeof(why));
 	memset(buf, 0, sizeof(buf));
 	memset(s->secret, 0, sizeof(s->secret));
 	if (r == 0)
-		snprintf(s->tmp, sizeof(s->tmp), "%s", tmp_path[i]);
+		snprintf(s->tmp, sizeof(s->tmp), "%s", stage_path(i));
+	else
+		fprintf(stderr, "invsync init: %s\n", why);
 	return r;
 }
 
@@ -809,7 +566,7 @@ ask_shop(struct init *in, size_t i)
 	size_t k;
 
 	for (;;) {
-		ask("  shop domain (NAME.myshopify.com)", NULL, a, sizeof(a));
+		tty_ask("  shop domain (NAME.myshopify.com)", NULL, a, sizeof(a));
 		if (norm_shop(a, in->st[i].shop, why, sizeof(why)) == -1) {
 			printf("  %s\n", why);
 			continue;
@@ -835,7 +592,7 @@ ask_name(struct init *in, size_t i)
 	snprintf(def, sizeof(def), "%.*s", (int)(strlen(s->shop) -
 	    (sizeof(SHOP_SUFFIX) - 1)), s->shop);
 	for (;;) {
-		ask("  name for it in invsync", def, a, sizeof(a));
+		tty_ask("  name for it in invsync", def, a, sizeof(a));
 		if (!name_ok(a)) {
 			printf("  a name is 1 to %d letters, digits, '_' or "
 			    "'-'\n", CONF_NAME_MAX - 1);
@@ -864,9 +621,9 @@ ask_credentials(struct init *in, size_t i)
 
 	printf("  credentials: 1) an Admin API access token (shpat_...)\n"
 	    "               2) an app's client id and client secret\n");
-	if (ask_number("  which", 1, 2) == 2) {
+	if (tty_number("  which", 1, 2) == 2) {
 		for (;;) {
-			ask("  client id", NULL, a, sizeof(a));
+			tty_ask("  client id", NULL, a, sizeof(a));
 			if (word_ok(a, CONF_STR_MAX))
 				break;
 			printf("  a client id is one word of printable ASCII, "
@@ -876,8 +633,10 @@ ask_credentials(struct init *in, size_t i)
 	} else
 		s->client_id[0] = '\0';
 	for (;;) {
-		ask_secret(s->client_id[0] ? "  client secret" :
-		    "  Admin API access token", s->secret, sizeof(s->secret));
+		if (tty_ask_secret(s->client_id[0] ? "  client secret" :
+		    "  Admin API access token", s->secret,
+		    sizeof(s->secret)) == -1)
+			quit("standard input is not a terminal");
 		if ((bad = secret_problem(s->secret)) == NULL)
 			break;
 		printf("  refused: %s\n", bad);
@@ -910,7 +669,7 @@ ask_store(struct init *in, size_t i)
 		if (reach(in, i, why, sizeof(why)) == 0)
 			break;
 		printf("  cannot use %s: %s\n", s->shop, why);
-		if (!ask_yes("  enter its credentials again?", 1))
+		if (!tty_yes("  enter its credentials again?", 1))
 			quit("a store could not be used");
 	}
 	printf("  ok: %zu active location(s)\n", s->nloc);
@@ -925,7 +684,7 @@ ask_stores(struct init *in)
 	    in->path);
 	while (in->n < CONF_MAX_STORES) {
 		if (in->n >= INIT_MIN_STORES &&
-		    !ask_yes("\nAdd another store?", 0))
+		    !tty_yes("\nAdd another store?", 0))
 			break;
 		ask_store(in, in->n);
 		in->n++;
@@ -985,7 +744,7 @@ ask_partner(struct init *in, size_t s, const char *name)
 		    st->loc[pick[k]].name, strlen(st->loc[pick[k]].name)));
 	printf("    0) do not sync \"%s\"\n", log_safe(q, sizeof(q), name,
 	    strlen(name)));
-	k = ask_number("  link to", 1, m);
+	k = tty_number("  link to", 1, m);
 	return k == 0 ? 0 : st->loc[pick[k - 1]].id;
 }
 
@@ -1064,7 +823,7 @@ flag_links(struct init *in)
 			}
 			if (e != NULL)
 				*e = '\0';
-			trim(p);
+			tty_trim(p);
 			if ((j = find_loc(&in->st[s], p)) < 0 ||
 			    linked(in, s, in->st[s].loc[j].id)) {
 				fprintf(stderr, "invsync init: --link '%s': "
@@ -1225,19 +984,6 @@ render(const struct init *in, char **text, int staged)
 	return len;
 }
 
-/* fsyncs directory dir; failures are only reported. */
-static void
-sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd == -1 || fsync(fd) == -1)
-		fprintf(stderr, "invsync init: warning: cannot sync %s: %s\n",
-		    dir, strerror(errno));
-	if (fd != -1)
-		close(fd);
-}
-
 /*
  * Validates the configuration with the staged secrets, then renames the
  * secrets and the configuration into place.  Returns 0, or -1 (printed;
@@ -1246,9 +992,10 @@ sync_dir(const char *dir)
 static int
 commit(struct init *in)
 {
-	char *text, full[CONF_PATH_MAX * 2];
+	char *text, full[CONF_PATH_MAX * 2], why[STAGE_PATH_MAX * 3];
 	struct conf *c;
 	size_t len, i;
+	int r;
 
 	len = render(in, &text, 1);
 	c = parse_text(in, text, len);
@@ -1257,31 +1004,26 @@ commit(struct init *in)
 		return -1;
 	free(c);
 	len = render(in, &text, 0);
-	if (stage(in, CONF_MAX_STORES, text, len, in->shared ? 0640 : 0600,
-	    in->shared ? 0 : (uid_t)-1, in->gid) == -1) {
-		free(text);
-		return -1;
-	}
+	r = stage_write(SLOT_CONF, in->dir, text, len, in->shared ? 0640 :
+	    0600, in->shared ? 0 : (uid_t)-1, in->gid, why, sizeof(why));
 	free(text);
+	if (r == -1)
+		goto fail;
 	for (i = 0; i < in->n; i++) {
 		snprintf(full, sizeof(full), "%s%s", in->dir, in->st[i].file);
-		if (rename(in->st[i].tmp, full) == -1) {
-			fprintf(stderr, "invsync init: cannot rename %s to "
-			    "%s: %s\n", in->st[i].tmp, full, strerror(errno));
-			return -1;
-		}
-		tmp_used[i] = 0;
+		if (stage_commit(i, full, why, sizeof(why)) == -1)
+			goto fail;
 		printf("wrote %s (mode 600)\n", full);
 	}
-	if (rename(tmp_path[CONF_MAX_STORES], in->path) == -1) {
-		fprintf(stderr, "invsync init: cannot rename %s to %s: %s\n",
-		    tmp_path[CONF_MAX_STORES], in->path, strerror(errno));
-		return -1;
-	}
-	tmp_used[CONF_MAX_STORES] = 0;
-	sync_dir(in->dir);
+	if (stage_commit(SLOT_CONF, in->path, why, sizeof(why)) == -1)
+		goto fail;
+	if (stage_sync_dir(in->dir, why, sizeof(why)) == -1)
+		fprintf(stderr, "invsync init: warning: %s\n", why);
 	printf("wrote %s (mode %s)\n", in->path, in->shared ? "640" : "600");
 	return 0;
+fail:
+	fprintf(stderr, "invsync init: %s\n", why);
+	return -1;
 }
 
 /* ---- flags -------------------------------------------------------------- */
@@ -1645,7 +1387,7 @@ init_run(const char *path, int argc, char **argv)
 		free(in);
 		return 1;
 	}
-	set_signals();
+	tty_init(interrupted, input_ended);
 	if (http_global_init() == -1)
 		quit("cannot start the HTTP library");
 	if (in->interactive)
