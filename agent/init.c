@@ -675,6 +675,30 @@ ask_store(struct init *in, size_t i)
 	printf("  ok: %zu active location(s)\n", s->nloc);
 }
 
+/* Index of the store named name among those given so far, or -1. */
+static long
+store_index(const struct init *in, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < in->n; i++)
+		if (strcmp(in->st[i].name, name) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Says which --url named no store entered at the terminal. */
+static void
+warn_urls(const struct init *in)
+{
+	size_t k;
+
+	for (k = 0; k < in->nurl; k++)
+		if (store_index(in, in->url[k].name) < 0)
+			printf("warning: --url %s: no store %s was entered; "
+			    "ignored\n", in->url[k].name, in->url[k].name);
+}
+
 /* The interactive questions about the stores. */
 static void
 ask_stores(struct init *in)
@@ -1062,18 +1086,6 @@ split_kv(const char *opt, const char *arg, char *name, const char **val)
 	return 0;
 }
 
-/* Index of the store named name among the --store flags so far, or -1. */
-static long
-store_index(const struct init *in, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < in->n; i++)
-		if (strcmp(in->st[i].name, name) == 0)
-			return (long)i;
-	return -1;
-}
-
 /* --store NAME=SHOP */
 static int
 flag_store(struct init *in, const char *arg)
@@ -1390,8 +1402,10 @@ init_run(const char *path, int argc, char **argv)
 	tty_init(interrupted, input_ended);
 	if (http_global_init() == -1)
 		quit("cannot start the HTTP library");
-	if (in->interactive)
+	if (in->interactive) {
 		ask_stores(in);
+		warn_urls(in);
+	}
 	else if (flag_stores(in) == -1)
 		quit("a store could not be used");
 	if (in->nlinkarg > 0) {

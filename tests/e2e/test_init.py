@@ -23,6 +23,10 @@ import traceback
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Fake, TestFailure, check, mkdtemp, product, store, variant  # noqa: E402
 
+class Skip(Exception):
+    """A test that cannot run here (printed as SKIP)."""
+
+
 TOKENS = {'source': 'shpat_source', 'destination': 'shpat_destination'}
 
 
@@ -413,6 +417,48 @@ def test_flags_non_interactive(ctx):
     check('ready' not in out and 'next: invsync -c %s check' % conf2 in out, '--no-check skips check')
 
 
+def test_root_gives_files_to_the_service(ctx):
+    """As root in a directory of group G (install.sh: /etc/invsync root:invsync 750), the
+    secrets go to user G, the config to root:G with mode 640; the user G can run check."""
+    import grp
+    import pwd
+    if os.geteuid() != 0:
+        raise Skip('needs root')
+    try:
+        pw = pwd.getpwnam('daemon')
+        gname = grp.getgrgid(pw.pw_gid).gr_name
+    except KeyError:
+        raise Skip('no user daemon')
+    check(gname == 'daemon', 'user daemon has group daemon')
+    ctx.load(catalog(['Main Warehouse'], ['Main Warehouse']))
+    os.chown(ctx.dir, 0, pw.pw_gid)
+    os.chmod(ctx.dir, 0o750)
+    src = ctx.secret('s', TOKENS['source'])
+    dst = ctx.secret('d', TOKENS['destination'])
+    ca = os.path.join(ctx.dir, 'ca.pem')       # the fake's own is in a private temp dir
+    with open(ctx.fake.ca) as fi, open(ca, 'w') as fo:
+        fo.write(fi.read())
+    os.chmod(ca, 0o644)
+    flags = ['init', '--store', 'source=urbanwear-eu', '--token-file', 'source=' + src,
+             '--store', 'destination=urbanwear-us', '--token-file', 'destination=' + dst,
+             '--no-check'] + ctx.fake_flags() + ['--ca-file', ca]
+    rc, out, err = ctx.run(*flags)
+    check(rc == 0, 'exited %d: %s' % (rc, err[-800:]))
+    st = os.stat(ctx.conf)
+    check((st.st_uid, st.st_gid, mode(ctx.conf)) == (0, pw.pw_gid, 0o640),
+          'config root:daemon 640, is %d:%d %o' % (st.st_uid, st.st_gid, mode(ctx.conf)))
+    for n in TOKENS:
+        st = os.stat(os.path.join(ctx.dir, n + '.token'))
+        check((st.st_uid, stat.S_IMODE(st.st_mode)) == (pw.pw_uid, 0o600),
+              '%s.token owned by daemon, 600: %d %o' % (n, st.st_uid, stat.S_IMODE(st.st_mode)))
+    # the service user reads them: its check passes (setpriv as in test_install.sh)
+    p = subprocess.run(['setpriv', '--reuid=daemon', '--regid=daemon', '--clear-groups',
+                        ctx.bin, '-c', ctx.conf, 'check'], capture_output=True, text=True,
+                       timeout=120)
+    check(p.returncode == 0, 'check as daemon exited %d: %s %s' % (p.returncode, p.stdout[-600:],
+                                                                 p.stderr[-600:]))
+
+
 def test_flags_refused(ctx):
     """Hostile or wrong flags: a clear message, exit 2 (flags) or 1 (a store), no crash."""
     ctx.load(catalog(['Main Warehouse'], ['Other']))
@@ -504,6 +550,8 @@ def main():
             try:
                 fn(ctx)
                 print('PASS %s (%.1fs)' % (name, time.monotonic() - t0), flush=True)
+            except Skip as e:
+                print('SKIP %s: %s' % (name, e), flush=True)
             except Exception as e:
                 failed += 1
                 why = str(e) if isinstance(e, TestFailure) else traceback.format_exc()
