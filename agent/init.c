@@ -45,18 +45,24 @@
 #define SLOT_CONF	CONF_MAX_STORES	/* stage slot of the config; a
 					   store's secret: its index */
 
+/*
+ * One store: client_id "" means a token; secret is wiped once staged; url
+ * "" means https://SHOP; src is the --token-file or --client-secret-file
+ * (src_token: of a token); file is the secret file's name next to the
+ * config, tmp its staged path.
+ */
 struct istore {
-	char			 name[CONF_NAME_MAX];
-	char			 shop[CONF_STR_MAX];
-	char			 client_id[CONF_STR_MAX];	/* "": a token */
-	char			 secret[SHOPIFY_TOKEN_MAX];	/* wiped once staged */
-	char			 url[CONF_PATH_MAX];		/* "": https://SHOP */
-	char			 src[CONF_PATH_MAX];	/* --token-file ... */
-	int			 src_token;	/* src is a token's file */
-	char			 file[CONF_PATH_MAX];	/* secret's name in dir */
-	char			 tmp[CONF_PATH_MAX];	/* staged secret */
-	struct client_location	*loc;
-	size_t			 nloc;
+	char		 name[CONF_NAME_MAX];
+	char		 shop[CONF_STR_MAX];
+	char		 client_id[CONF_STR_MAX];
+	char		 secret[SHOPIFY_TOKEN_MAX];
+	char		 url[CONF_PATH_MAX];
+	char		 src[CONF_PATH_MAX];
+	int		 src_token;
+	char		 file[CONF_PATH_MAX];
+	char		 tmp[CONF_PATH_MAX];
+	struct client_location *loc;
+	size_t		 nloc;
 };
 
 /* One linked group: a location id per store. */
@@ -70,10 +76,15 @@ struct iurl {
 	char	url[CONF_PATH_MAX];
 };
 
+/*
+ * The whole setup: dir is the config's directory (ending in '/'), stem its
+ * base name without ".conf"; shared: written as root for the service's
+ * user and group (pick_owner()).
+ */
 struct init {
 	const char	*path;
-	char		 dir[CONF_PATH_MAX];	/* the config's, ends in '/' */
-	char		 stem[CONF_PATH_MAX];	/* its base name minus .conf */
+	char		 dir[CONF_PATH_MAX];
+	char		 stem[CONF_PATH_MAX];
 	int		 force, check, interactive;
 	char		 state_dir[CONF_PATH_MAX];
 	char		 ca_file[CONF_PATH_MAX];
@@ -85,13 +96,13 @@ struct init {
 	size_t		 nlink;
 	struct iurl	 url[CONF_MAX_STORES];
 	size_t		 nurl;
-	int		 shared;	/* root: files for the service's group */
+	int		 shared;
 	uid_t		 uid;
 	gid_t		 gid;
 };
 
 static volatile int		 never;
-static volatile sig_atomic_t	 msg_lost;	/* keeps write()'s result used */
+static volatile sig_atomic_t	 msg_lost;	/* write()'s result */
 
 static const char usage_text[] =
 "usage: invsync [-c FILE] init [--force] [--no-check] [--state-dir DIR]\n"
@@ -131,7 +142,7 @@ input_ended(void)
 	quit("input ended");
 }
 
-/* ---- validation ---------------------------------------------------------- */
+/* ---- validation -------------------------------------------------------- */
 
 static int
 is_alnum_c(char ch)
@@ -226,7 +237,7 @@ secret_problem(const char *s)
 	return NULL;
 }
 
-/* ---- files --------------------------------------------------------------- */
+/* ---- files ------------------------------------------------------------- */
 
 /*
  * The owner of what init writes.  As root in a directory whose group is
@@ -380,8 +391,9 @@ prepare(struct init *in)
 			snprintf(in->state_dir, sizeof(in->state_dir), "%s",
 			    INIT_STATE_BASE);
 		else
-			snprintf(in->state_dir, sizeof(in->state_dir), "%s/%.*s",
-			    INIT_STATE_BASE, CONF_NAME_MAX - 1, in->stem);
+			snprintf(in->state_dir, sizeof(in->state_dir),
+			    "%s/%.*s", INIT_STATE_BASE, CONF_NAME_MAX - 1,
+			    in->stem);
 	}
 	if (lstat(in->path, &sb) == 0) {
 		snprintf(example, sizeof(example), "%sinvsync.conf.example",
@@ -441,9 +453,9 @@ secret_name(struct init *in, size_t i, char *why, size_t whysz)
 	return 0;
 }
 
-/* ---- reaching a store ----------------------------------------------------- */
+/* ---- reaching a store -------------------------------------------------- */
 
-/* Prints the conf_parse() errors without the FILE:LINE of a text never saved. */
+/* Prints conf_parse()'s errors without the FILE:LINE of a text not saved. */
 static void
 print_conf_errors(const struct init *in, const struct conf_errors *e)
 {
@@ -556,7 +568,7 @@ apply_url(struct init *in, size_t i)
 			    in->url[k].url);
 }
 
-/* ---- the questions ------------------------------------------------------- */
+/* ---- the questions ----------------------------------------------------- */
 
 /* Asks store i's shop domain until it is valid and new. */
 static void
@@ -566,7 +578,8 @@ ask_shop(struct init *in, size_t i)
 	size_t k;
 
 	for (;;) {
-		tty_ask("  shop domain (NAME.myshopify.com)", NULL, a, sizeof(a));
+		tty_ask("  shop domain (NAME.myshopify.com)", NULL, a,
+		    sizeof(a));
 		if (norm_shop(a, in->st[i].shop, why, sizeof(why)) == -1) {
 			printf("  %s\n", why);
 			continue;
@@ -604,7 +617,7 @@ ask_name(struct init *in, size_t i)
 			printf("  store %s exists already\n", a);
 			continue;
 		}
-		memcpy(s->name, a, strlen(a) + 1);	/* name_ok(): it fits */
+		memcpy(s->name, a, strlen(a) + 1);	/* name_ok(): fits */
 		if (secret_name(in, i, why, sizeof(why)) == 0)
 			return;
 		printf("  %s\n", why);
@@ -629,7 +642,8 @@ ask_credentials(struct init *in, size_t i)
 			printf("  a client id is one word of printable ASCII, "
 			    "at most %d characters\n", CONF_STR_MAX - 1);
 		}
-		memcpy(s->client_id, a, strlen(a) + 1);	/* word_ok(): fits */
+		/* word_ok(): it fits */
+		memcpy(s->client_id, a, strlen(a) + 1);
 	} else
 		s->client_id[0] = '\0';
 	for (;;) {
@@ -715,7 +729,7 @@ ask_stores(struct init *in)
 	}
 }
 
-/* ---- locations ------------------------------------------------------------ */
+/* ---- locations --------------------------------------------------------- */
 
 /* Index of the location of store s named name (or gid), or -1. */
 static long
@@ -824,7 +838,8 @@ auto_links(struct init *in)
 static int
 flag_links(struct init *in)
 {
-	char buf[CONF_PATH_MAX * 2], q[CONF_PATH_MAX], *p, *e;
+	char buf[CONF_PATH_MAX * 2], q[CONF_PATH_MAX], qp[CONF_PATH_MAX];
+	char *p, *e;
 	size_t a, s;
 	long j;
 
@@ -853,12 +868,13 @@ flag_links(struct init *in)
 				fprintf(stderr, "invsync init: --link '%s': "
 				    "store %s has no %s location '%s'\n", q,
 				    in->st[s].name, j < 0 ? "active" :
-				    "unlinked", log_safe(q, sizeof(q), p,
+				    "unlinked", log_safe(qp, sizeof(qp), p,
 				    strlen(p)));
 				return -1;
 			}
 			in->link[in->nlink].loc[s] = in->st[s].loc[j].id;
-			p = e + 1;
+			if (e != NULL)
+				p = e + 1;
 		}
 		in->nlink++;
 	}
@@ -938,7 +954,7 @@ print_links(const struct init *in, FILE *f)
 				    strlen(in->st[s].loc[k].name)));
 }
 
-/* ---- the configuration ------------------------------------------------------ */
+/* ---- the configuration ------------------------------------------------- */
 
 static const char sync_comments[] =
 "# Defaults, shown for reference; uncomment a line to change it.\n"
@@ -1050,7 +1066,7 @@ fail:
 	return -1;
 }
 
-/* ---- flags -------------------------------------------------------------- */
+/* ---- flags ------------------------------------------------------------- */
 
 /* Prints a flag error and the usage; returns 2. */
 static int
@@ -1245,8 +1261,9 @@ check_flags(struct init *in)
 			    "or --client-id and --client-secret-file",
 			    s->name, s->name);
 		if (s->src_token && s->client_id[0] != '\0')
-			return bad_flag("store %s: --token-file and --client-id "
-			    "exclude each other; give one%s", s->name, "");
+			return bad_flag("store %s: --token-file and "
+			    "--client-id exclude each other; give one%s",
+			    s->name, "");
 		if (!s->src_token && s->client_id[0] == '\0')
 			return bad_flag("store %s: --client-secret-file needs "
 			    "--client-id %s=ID", s->name, s->name);
@@ -1254,8 +1271,8 @@ check_flags(struct init *in)
 	}
 	for (k = 0; k < in->nurl; k++)
 		if (store_index(in, in->url[k].name) < 0)
-			return bad_flag("--url %s: no --store %s", in->url[k].name,
-			    in->url[k].name);
+			return bad_flag("--url %s: no --store %s",
+			    in->url[k].name, in->url[k].name);
 	return 0;
 }
 

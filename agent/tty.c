@@ -168,7 +168,7 @@ tty_ask_secret(const char *prompt, char *buf, size_t bufsz)
 	if (tcgetattr(STDIN_FILENO, &saved_tio) == -1)
 		return -1;
 	for (;;) {
-		echo_off = 1;		/* before the prompt: no echo race */
+		echo_off = 1;	/* before the prompt: no echo race */
 		echo_off_now();
 		printf("%s (not shown): ", prompt);
 		fflush(stdout);

@@ -27,7 +27,8 @@ void	tty_trim(char *s);
  * Asks prompt (def shown in brackets when not NULL or "") until an answer
  * fits buf, trimmed; an empty answer takes def when def is not NULL.
  */
-void	tty_ask(const char *prompt, const char *def, char *buf, size_t bufsz);
+void	tty_ask(const char *prompt, const char *def, char *buf,
+	    size_t bufsz);
 
 /*
  * Asks a secret with the echo off (turned off before the prompt shows, so

@@ -498,7 +498,7 @@ def test_flags_refused(ctx):
         (1, 'no location has the same name in every store',
          two + ['--token-file', 'source=' + tok, '--token-file',
                 'destination=' + ctx.secret('d', 'shpat_destination')] + ctx.fake_flags()),
-        (1, "store destination has no active location 'Nowhere'",
+        (1, "--link 'Main Warehouse=Nowhere': store destination has no active location 'Nowhere'",
          two + ['--token-file', 'source=' + tok, '--token-file',
                 'destination=' + ctx.secret('d', 'shpat_destination')] + ctx.fake_flags() +
          ['--link', 'Main Warehouse=Nowhere']),
