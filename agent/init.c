@@ -1209,6 +1209,10 @@ parse_flags(struct init *in, int argc, char **argv)
 			in->check = 0;
 			continue;
 		}
+		if (strcmp(o, "-h") == 0 || strcmp(o, "--help") == 0) {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
 		if (strncmp(o, "--", 2) != 0 || i + 1 >= argc)
 			return bad_flag("unknown flag or missing value: '%s'%s",
 			    o, "");

@@ -235,6 +235,40 @@ def test_mismatched_locations_asked(ctx):
                         '# not linked: destination: Returns'])
 
 
+def test_interactive_client_credentials(ctx):
+    """Option 2: an app's client id and secret (the secret not echoed), in destination.secret."""
+    ctx.load(catalog(['Main Warehouse'], ['Main Warehouse'], client_id='cid-dest',
+                     client_secret='sekrit-dest-42'))
+    t = ctx.tty(*ctx.fake_flags())
+    answer_store(t, 'urbanwear-eu', 'source', TOKENS['source'])
+    t.expect('shop domain (NAME.myshopify.com): ')
+    t.send('urbanwear-us')
+    t.expect('name for it in invsync [urbanwear-us]: ')
+    t.send('destination')
+    t.expect('which [1]: ')
+    t.send('2')
+    t.expect('client id: ')
+    t.send('cid dest')
+    t.expect('a client id is one word of printable ASCII')
+    t.expect('client id: ')
+    t.send('cid-dest')
+    t.expect('client secret (not shown): ')
+    t.send('sekrit-dest-42')
+    t.expect('ok: 1 active location(s)')
+    t.expect('Add another store? [y/N]: ')
+    t.send('n')
+    rc = t.wait()
+    check(rc == 0, 'init exited %d:\n%s' % (rc, t.text()[-2000:]))
+    check('sekrit-dest-42' not in t.text(), 'the client secret was echoed')
+    text = read(ctx.conf)
+    check('client_id = cid-dest' in text and 'client_secret_file = destination.secret' in text,
+          'client credentials in the config:\n' + text)
+    p = os.path.join(ctx.dir, 'destination.secret')
+    check(mode(p) == 0o600 and read(p) == 'sekrit-dest-42\n', 'destination.secret: 600, the secret')
+    rc, out, err = ctx.run('check')
+    check(rc == 0, 'check: %d %s' % (rc, out[-600:]))
+
+
 def test_skip_location(ctx):
     """0 leaves a location unlinked; a store with several is still linked by name."""
     ctx.load(catalog(['Main Warehouse', 'Popup'], ['Main Warehouse', 'Outlet']))
@@ -515,6 +549,8 @@ def test_flags_refused(ctx):
         check('shpat_source' not in out + err, '%s: the token was printed' % what)
         check(not os.path.exists(ctx.conf), '%s: a config was written' % what)
         check(ctx.leftovers() == [], '%s: temporary files left: %r' % (what, ctx.leftovers()))
+    rc, out, err = ctx.run('init', '--help')
+    check(rc == 0 and '--store NAME=SHOP' in out, 'init --help: %d %r' % (rc, out))
     # interactive without a terminal: told to use the flags
     rc, out, err = ctx.run('init')
     check(rc == 1 and 'not a terminal' in err, 'init on a pipe: %d %r' % (rc, err))
