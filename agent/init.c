@@ -225,6 +225,23 @@ norm_shop(const char *in, char *out, char *why, size_t whysz)
 	return 0;
 }
 
+/*
+ * 1 when the config's base name (without .conf) can begin the secret
+ * files' names: 1 to 63 of letters, digits, '.', '_' and '-'.
+ */
+static int
+stem_ok(const char *stem)
+{
+	size_t i, n = strlen(stem);
+
+	if (n == 0 || n >= CONF_NAME_MAX || stem[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!is_alnum_c(stem[i]) && strchr("._-", stem[i]) == NULL)
+			return 0;
+	return 1;
+}
+
 /* NULL when s can be a token or client secret, else what is wrong. */
 static const char *
 secret_problem(const char *s)
@@ -362,7 +379,7 @@ same_text(const char *a, const char *b)
 static int
 prepare(struct init *in)
 {
-	char example[CONF_PATH_MAX + 32];
+	char example[CONF_PATH_MAX + 32], q[CONF_PATH_MAX];
 	const char *slash = strrchr(in->path, '/');
 	size_t n;
 	struct stat sb;
@@ -380,9 +397,12 @@ prepare(struct init *in)
 	n = strlen(in->stem);
 	if (n > 5 && strcmp(in->stem + n - 5, ".conf") == 0)
 		in->stem[n - 5] = '\0';
-	if (in->stem[0] == '\0') {
-		fprintf(stderr, "invsync init: -c %s names a directory, not a "
-		    "file\n", in->path);
+	if (!word_ok(in->path, CONF_PATH_MAX - CONF_NAME_MAX * 2) ||
+	    !stem_ok(in->stem)) {
+		fprintf(stderr, "invsync init: -c %s: the configuration must "
+		    "be a file DIR/NAME.conf, NAME of letters, digits, '.', "
+		    "'_' and '-', its path without blanks\n", log_safe(q,
+		    sizeof(q), in->path, strlen(in->path)));
 		return 1;
 	}
 	if (in->state_dir[0] == '\0') {

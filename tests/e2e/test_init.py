@@ -549,6 +549,11 @@ def test_flags_refused(ctx):
         check('shpat_source' not in out + err, '%s: the token was printed' % what)
         check(not os.path.exists(ctx.conf), '%s: a config was written' % what)
         check(ctx.leftovers() == [], '%s: temporary files left: %r' % (what, ctx.leftovers()))
+    for bad in (ctx.dir + '/', ctx.dir + '/my conf.conf', ctx.dir + '/.conf',
+                ctx.dir + '/' + 'x' * 100 + '.conf'):
+        rc, out, err = ctx.run('init', *(two + toks), conf=bad)
+        check(rc == 1 and 'the configuration must be a file DIR/NAME.conf' in err,
+              '-c %r: %d %r' % (bad, rc, err))
     rc, out, err = ctx.run('init', '--help')
     check(rc == 0 and '--store NAME=SHOP' in out, 'init --help: %d %r' % (rc, out))
     # interactive without a terminal: told to use the flags
