@@ -102,6 +102,7 @@ struct init {
 };
 
 static volatile int		 never;
+static char			 made_dir[CONF_PATH_MAX];	/* prepare() */
 static volatile sig_atomic_t	 msg_lost;	/* write()'s result */
 
 static const char usage_text[] =
@@ -113,7 +114,10 @@ static const char usage_text[] =
 "  without --store: asks at the terminal; with --store (at least two):\n"
 "  asks nothing.  See invsync(8).\n";
 
-/* After a signal: the staged files go; async-signal-safe (tty_init()). */
+/*
+ * After a signal: the staged files go, and the directory prepare() made;
+ * async-signal-safe (tty_init()).
+ */
 static void
 interrupted(void)
 {
@@ -121,16 +125,23 @@ interrupted(void)
 	    "no configuration written\n";
 
 	stage_drop_all();
+	if (made_dir[0] != '\0')
+		rmdir(made_dir);
 	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) == -1)
 		msg_lost = 1;
 }
 
-/* Gives up: the staged files go, nothing else was written.  Exits 1. */
+/*
+ * Gives up: the staged files go, and the directory prepare() made; nothing
+ * else was written.  Exits 1.
+ */
 static void __attribute__((noreturn))
 quit(const char *why)
 {
 	tty_restore();
 	stage_drop_all();
+	if (made_dir[0] != '\0')
+		rmdir(made_dir);
 	fprintf(stderr, "invsync init: %s; no configuration written\n", why);
 	exit(1);
 }
@@ -427,10 +438,13 @@ prepare(struct init *in)
 		}
 		in->force = 1;
 	}
-	if (stat(in->dir, &sb) == -1 && mkdir(in->dir, 0750) == -1) {
-		fprintf(stderr, "invsync init: cannot create %s: %s\n",
-		    in->dir, strerror(errno));
-		return 1;
+	if (stat(in->dir, &sb) == -1) {
+		if (mkdir(in->dir, 0750) == -1) {
+			fprintf(stderr, "invsync init: cannot create %s: %s\n",
+			    in->dir, strerror(errno));
+			return 1;
+		}
+		memcpy(made_dir, in->dir, sizeof(made_dir));
 	}
 	if (access(in->dir, W_OK) == -1) {
 		fprintf(stderr, "invsync init: cannot write in %s: %s%s\n",

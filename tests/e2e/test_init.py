@@ -549,6 +549,11 @@ def test_flags_refused(ctx):
         check('shpat_source' not in out + err, '%s: the token was printed' % what)
         check(not os.path.exists(ctx.conf), '%s: a config was written' % what)
         check(ctx.leftovers() == [], '%s: temporary files left: %r' % (what, ctx.leftovers()))
+    # a directory init makes for the config goes again when init fails
+    sub = os.path.join(ctx.dir, 'sub')
+    rc, out, err = ctx.run('init', *(two + ['--token-file', 'source=' + empty, '--token-file',
+                                            'destination=' + tok]), conf=os.path.join(sub, 'a.conf'))
+    check(rc == 1 and not os.path.exists(sub), 'the directory made is removed: %d %r' % (rc, err))
     for bad in (ctx.dir + '/', ctx.dir + '/my conf.conf', ctx.dir + '/.conf',
                 ctx.dir + '/' + 'x' * 100 + '.conf'):
         rc, out, err = ctx.run('init', *(two + toks), conf=bad)
