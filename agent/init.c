@@ -102,7 +102,8 @@ struct init {
 };
 
 static volatile int		 never;
-static char			 made_dir[CONF_PATH_MAX];	/* prepare() */
+/* The directory prepare() made, removed again when init gives up. */
+static char			 made_dir[CONF_PATH_MAX];
 static volatile sig_atomic_t	 msg_lost;	/* write()'s result */
 
 static const char usage_text[] =
