@@ -58,7 +58,8 @@ LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/bulk.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
 	   $(OBJDIR)/explain.o $(OBJDIR)/check.o $(OBJDIR)/notify.o \
-	   $(OBJDIR)/metrics.o $(OBJDIR)/alert.o $(OBJDIR)/alert_send.o
+	   $(OBJDIR)/metrics.o $(OBJDIR)/alert.o $(OBJDIR)/alert_send.o \
+	   $(OBJDIR)/init.o $(OBJDIR)/stage.o $(OBJDIR)/tty.o
 OBJS	= $(OBJDIR)/main.o $(LIB_OBJS)
 
 GRAPHQL	= $(wildcard agent/graphql/*.graphql)
@@ -121,6 +122,7 @@ SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "$(PYTHON) tests/e2e/test_explain.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_metrics.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_alerts.py --bin $(INVSYNC_BIN)" \
+	 "$(PYTHON) tests/e2e/test_init.py --bin $(INVSYNC_BIN)" \
 	 "bash tests/install/test_install.sh"
 
 test: $(INVSYNC_BIN) $(UNIT_BINS) $(TESTDIR)/sim $(PY_STAMP)

@@ -6,6 +6,14 @@
 #   sh install.sh --uninstall         remove service, binary and man pages;
 #                                     keep /etc/invsync and /var/lib/invsync
 #   sh install.sh --uninstall --purge also remove config, tokens, state, user
+#   sh install.sh --instance NAME     install or upgrade, and set up the
+#                                     instance invsync@NAME of another store
+#                                     group (/etc/invsync/NAME.conf, state in
+#                                     /var/lib/invsync/NAME)
+#   sh install.sh --uninstall --instance NAME [--purge]
+#                                     stop and disable invsync@NAME (--purge:
+#                                     and remove its config, secrets, state);
+#                                     the rest stays for the other services
 #
 # Options: --prefix DIR (default /usr/local), --arch ARCH (default: this
 # machine's), --no-start (install but do not enable or start), -h.
@@ -29,6 +37,8 @@ ARCH=
 ACTION=install
 PURGE=0
 START=1
+INSTANCE=
+INSTANCE_SET=0
 DESTDIR=${DESTDIR:-}
 SVC_USER=${INVSYNC_USER:-invsync}
 CA_FILES=${INVSYNC_CA_FILES:-/etc/ssl/certs/ca-certificates.crt \
@@ -53,8 +63,8 @@ say() {
 
 usage() {
 	cat >&2 <<'EOF'
-usage: install.sh [--prefix DIR] [--arch ARCH] [--no-start]
-       install.sh --uninstall [--purge] [--prefix DIR]
+usage: install.sh [--prefix DIR] [--arch ARCH] [--no-start] [--instance NAME]
+       install.sh --uninstall [--purge] [--prefix DIR] [--instance NAME]
   --prefix DIR  install the binary in DIR/bin, man pages in DIR/share/man
                 (default /usr/local)
   --arch ARCH   x86_64, aarch64, armhf or armel (default: this machine's)
@@ -63,6 +73,9 @@ usage: install.sh [--prefix DIR] [--arch ARCH] [--no-start]
                 (/etc/invsync) and the state (/var/lib/invsync)
   --purge       with --uninstall: also remove config, tokens, state and the
                 invsync user
+  --instance NAME  the service invsync@NAME (NAME of a-z, 0-9 and '-') for
+                /etc/invsync/NAME.conf, beside the plain invsync service;
+                with --uninstall only that instance is removed
 DESTDIR=DIR in the environment installs below DIR (packagers, tests).
 EOF
 	exit 2
@@ -117,12 +130,28 @@ while [ $# -gt 0 ]; do
 	--uninstall) ACTION=uninstall; shift ;;
 	--purge) PURGE=1; shift ;;
 	--no-start) START=0; shift ;;
+	--instance)
+		[ $# -ge 2 ] || usage
+		INSTANCE=$2
+		INSTANCE_SET=1
+		shift 2
+		;;
+	--instance=*)
+		INSTANCE=${1#--instance=}
+		INSTANCE_SET=1
+		shift
+		;;
 	-h | --help) usage ;;
 	*) printf '%s: unknown argument: %s\n' "$PROG" "$1" >&2; usage ;;
 	esac
 done
 [ "$PURGE" -eq 0 ] || [ "$ACTION" = uninstall ] ||
 	die "--purge only goes with --uninstall"
+case $INSTANCE in
+*[!a-z0-9-]*) die "--instance NAME must be of a-z, 0-9 and '-', not '$INSTANCE'" ;;
+invsync) die "--instance invsync would be the plain service's config; choose another name" ;;
+esac
+[ -n "$INSTANCE" ] || [ "$INSTANCE_SET" -eq 0 ] || die "--instance needs a NAME"
 case $PREFIX in
 /*) PREFIX=${PREFIX%/} ;;
 *) die "--prefix must be an absolute path, not '$PREFIX'" ;;
@@ -143,6 +172,19 @@ MAN5=$PREFIX/share/man/man5/invsync.conf.5
 DOC=$PREFIX/share/doc/invsync
 SRC=$(cd "$(dirname "$0")" && pwd)
 D=$DESTDIR
+
+# The service this run sets up: invsync, or the instance invsync@NAME of
+# the template unit, with its own config and state directory.
+TEMPLATE=invsync@.service
+SERVICE=invsync
+INST_STATE=
+if [ -n "$INSTANCE" ]; then
+	SERVICE=invsync@$INSTANCE
+	CONF=$CONF_DIR/$INSTANCE.conf
+	INST_STATE=$STATE_DIR/$INSTANCE
+fi
+CHECK="$BIN check"
+[ -z "$INSTANCE" ] || CHECK="$BIN -c $CONF check"
 
 # Checks the machine: root, systemd (both only without DESTDIR).
 check_root() {
@@ -240,7 +282,7 @@ find_binary() {
 	fi
 	[ -f "$NEWBIN" ] || die "$NEWBIN is missing"
 	for f in conf/invsync.conf.example conf/invsync.service \
-	    man/invsync.8 man/invsync.conf.5; do
+	    conf/invsync@.service man/invsync.8 man/invsync.conf.5; do
 		[ -f "$SRC/$f" ] || die "$SRC/$f is missing (incomplete tarball?)"
 	done
 }
@@ -333,8 +375,15 @@ conf_entries() {
 # nothing obvious is missing (then "invsync check" decides).
 conf_todo() {
 	todo=0
+	if [ ! -e "$D$CONF" ]; then
+		say "  - $CONF does not exist: create it with"
+		say "        sudo $BIN -c $CONF init"
+		say "    (it asks for the stores and their tokens, then runs check)"
+		return 1
+	fi
 	if cmp -s "$D$CONF" "$SRC/conf/invsync.conf.example"; then
-		say "  - $CONF is the example: set each [store NAME] to your shops"
+		say "  - $CONF is the example: set each [store NAME] to your shops,"
+		say "    or let 'sudo $BIN init' ask for them and write it"
 		todo=1
 	fi
 	conf_entries "$D$CONF" >"$WORK/entries"
@@ -385,7 +434,8 @@ fix_secret() {
 # user can read the config and the tokens; as root when a drop-in passes
 # the tokens with LoadCredential= (then only root and systemd read them).
 run_check() {
-	if grep -qs '^LoadCredential' "$UNIT_DIR/$UNIT.d"/*.conf; then
+	if grep -qs '^LoadCredential' "$UNIT_DIR/$SERVICE.service.d"/*.conf \
+	    "$UNIT_DIR/$TEMPLATE.d"/*.conf; then
 		"$BIN" -c "$CONF" check
 	elif command -v runuser >/dev/null 2>&1; then
 		runuser -u "$SVC_USER" -- "$BIN" -c "$CONF" check
@@ -423,25 +473,38 @@ do_install() {
 	put "$SRC/conf/invsync.conf.example" "$D$CONF_DIR/invsync.conf.example" 644
 	if [ -e "$D$CONF" ]; then
 		say "kept $CONF"
-	else
+	elif [ -z "$INSTANCE" ]; then
 		install -m 640 "$SRC/conf/invsync.conf.example" "$D$CONF"
 		say "created $CONF from the example"
 	fi
-	chmod 640 "$D$CONF"
-	own "root:$SVC_USER" "$D$CONF"
+	if [ -e "$D$CONF" ]; then
+		chmod 640 "$D$CONF"
+		own "root:$SVC_USER" "$D$CONF"
+	fi
 
 	install -d -m 700 "$D$STATE_DIR"
 	own "$SVC_USER:$SVC_USER" "$D$STATE_DIR"
+	if [ -n "$INSTANCE" ]; then
+		install -d -m 700 "$D$INST_STATE"
+		own "$SVC_USER:$SVC_USER" "$D$INST_STATE"
+	fi
 
-	sed -e "s|/usr/local/bin/invsync|$BIN|g" \
-	    -e "s|^User=invsync\$|User=$SVC_USER|" \
-	    -e "s|^Group=invsync\$|Group=$SVC_USER|" \
-	    "$SRC/conf/invsync.service" >"$WORK/$UNIT"
-	put "$WORK/$UNIT" "$D$UNIT_DIR/$UNIT" 644
+	# both units, always: an upgrade keeps them in step with the binary
+	for u in "$UNIT" "$TEMPLATE"; do
+		sed -e "s|/usr/local/bin/invsync|$BIN|g" \
+		    -e "s|^User=invsync\$|User=$SVC_USER|" \
+		    -e "s|^Group=invsync\$|Group=$SVC_USER|" \
+		    "$SRC/conf/$u" >"$WORK/$u"
+		put "$WORK/$u" "$D$UNIT_DIR/$u" 644
+	done
 	sys systemctl daemon-reload
 
 	if [ "$upgrade" -eq 1 ]; then
 		say "upgraded $BIN to $("$NEWBIN" version 2>/dev/null | head -n 1)"
+		if instances | grep -qvx "$INSTANCE"; then
+			say "other instances run the old binary until:" \
+			    "sudo systemctl try-restart 'invsync@*'"
+		fi
 	else
 		say "installed $BIN ($ARCH)"
 	fi
@@ -449,24 +512,24 @@ do_install() {
 	say ""
 	if ! conf_todo; then
 		say ""
-		say "invsync is installed but not started: fill in the above, then"
-		say "  sudo -u $SVC_USER $BIN check"
-		say "  sudo systemctl enable --now invsync"
+		say "$SERVICE is installed but not started: fill in the above, then"
+		say "  sudo -u $SVC_USER $CHECK"
+		say "  sudo systemctl enable --now $SERVICE"
 		say "(or run this script again).  See: man invsync.conf"
 		return 0
 	fi
 	if [ "$START" -eq 0 ]; then
-		say "--no-start: when ready run: sudo systemctl enable --now invsync"
+		say "--no-start: when ready run: sudo systemctl enable --now $SERVICE"
 		return 0
 	fi
 	if [ -n "$DESTDIR" ]; then
 		say "would run: runuser -u $SVC_USER -- $BIN -c $CONF check"
-		say "would run: systemctl enable invsync"
-		say "would run: systemctl restart invsync"
+		say "would run: systemctl enable $SERVICE"
+		say "would run: systemctl restart $SERVICE"
 		return 0
 	fi
 	was_active=0
-	systemctl is-active --quiet invsync && was_active=1
+	systemctl is-active --quiet "$SERVICE" && was_active=1
 	say "checking the configuration: $BIN -c $CONF check"
 	set +e
 	run_check
@@ -474,48 +537,104 @@ do_install() {
 	set -e
 	case $rc in
 	0)
-		systemctl enable invsync
-		systemctl restart invsync
+		systemctl enable "$SERVICE"
+		systemctl restart "$SERVICE"
 		say ""
-		say "invsync is running: systemctl status invsync;" \
-		    "journalctl -u invsync -f; sudo -u $SVC_USER $BIN status"
+		say "$SERVICE is running: systemctl status $SERVICE;" \
+		    "journalctl -u $SERVICE -f;" \
+		    "sudo -u $SVC_USER $BIN${INSTANCE:+ -c $CONF} status"
 		;;
 	78)
 		say ""
-		say "invsync is installed but not started: $CONF has the errors" \
+		say "$SERVICE is installed but not started: $CONF has the errors" \
 		    "listed above (FILE:LINE: message).  Fix them, then run"
-		say "  sudo -u $SVC_USER $BIN check"
-		say "  sudo systemctl enable --now invsync"
+		say "  sudo -u $SVC_USER $CHECK"
+		say "  sudo systemctl enable --now $SERVICE"
 		;;
 	*)
 		if [ "$was_active" -eq 1 ]; then
-			systemctl restart invsync
+			systemctl restart "$SERVICE"
 			say ""
 			say "'invsync check' found the problems listed above" \
 			    "(exit $rc); the service was running and now runs" \
-			    "the new binary: systemctl status invsync"
+			    "the new binary: systemctl status $SERVICE"
 			return 0
 		fi
 		say ""
-		say "invsync is installed but not started: 'invsync check'" \
+		say "$SERVICE is installed but not started: 'invsync check'" \
 		    "found the problems listed above (exit $rc).  Fix them" \
 		    "(man invsync: troubleshooting), then run"
-		say "  sudo -u $SVC_USER $BIN check"
-		say "  sudo systemctl enable --now invsync"
+		say "  sudo -u $SVC_USER $CHECK"
+		say "  sudo systemctl enable --now $SERVICE"
 		;;
 	esac
+}
+
+# Prints the instance names that have a config: /etc/invsync/NAME.conf.
+instances() {
+	for c in "$D$CONF_DIR"/*.conf; do
+		[ -f "$c" ] || continue
+		n=${c##*/}
+		n=${n%.conf}
+		case $n in
+		invsync | '' | *[!a-z0-9-]*) ;;
+		*) echo "$n" ;;
+		esac
+	done
+}
+
+# Removes the secret files of config $1 that lie directly in $CONF_DIR.
+purge_secrets() {
+	conf_entries "$1" >"$WORK/entries"
+	while read -r _ _ key val; do
+		case $key in token_file | client_secret_file) ;; *) continue ;; esac
+		case $val in
+		/*) path=$val ;;
+		*) path=$CONF_DIR/$val ;;
+		esac
+		case $path in
+		"$CONF_DIR"/*/* | *..*) ;;
+		"$CONF_DIR"/*) rm -f "$D$path" && say "removed $path" ;;
+		esac
+	done <"$WORK/entries"
+}
+
+# --uninstall --instance NAME: that instance only; the binary, man pages
+# and both units stay for the other services.
+uninstall_instance() {
+	sys systemctl disable --now "$SERVICE" || true
+	rm -rf "$D$UNIT_DIR/$SERVICE.service.d"
+	say "stopped and disabled $SERVICE; kept $BIN and the units for" \
+	    "the other services"
+	if [ "$PURGE" -eq 0 ]; then
+		say "kept $CONF and $INST_STATE; remove them with:" \
+		    "sh $0 --uninstall --instance $INSTANCE --purge"
+		return 0
+	fi
+	[ ! -f "$D$CONF" ] || purge_secrets "$D$CONF"
+	rm -f "$D$CONF"
+	rm -rf "$D$INST_STATE"
+	say "removed $CONF and $INST_STATE"
 }
 
 do_uninstall() {
 	check_root "--uninstall"
 	check_systemd
+	if [ -n "$INSTANCE" ]; then
+		uninstall_instance
+		return 0
+	fi
 	if [ -n "$DESTDIR" ] || [ -e "$UNIT_DIR/$UNIT" ]; then
 		sys systemctl disable --now invsync || true
 	fi
-	rm -f "$D$UNIT_DIR/$UNIT" "$D$BIN" "$D$MAN8" "$D$MAN5"
+	for n in $(instances); do
+		sys systemctl disable --now "invsync@$n" || true
+	done
+	rm -f "$D$UNIT_DIR/$UNIT" "$D$UNIT_DIR/$TEMPLATE" "$D$BIN" "$D$MAN8" \
+	    "$D$MAN5"
 	rm -rf "$D$DOC"
 	sys systemctl daemon-reload
-	say "removed the invsync service, $BIN and the man pages"
+	say "removed the invsync services, $BIN and the man pages"
 	if [ "$PURGE" -eq 0 ]; then
 		say "kept $CONF_DIR (config, tokens) and $STATE_DIR (state);" \
 		    "remove them with: sh $0 --uninstall --purge"

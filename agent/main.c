@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "http.h"
+#include "init.h"
 #include "log.h"
 #include "report.h"
 #include "state.h"
@@ -27,6 +28,8 @@ static volatile int stop, reload;
 
 static const char usage_text[] =
 "usage: invsync [-c FILE] [-v|-q] COMMAND [ARGS]\n"
+"  init [--force] ...   first-time setup: asks for the stores, writes the\n"
+"                       config and secret files, runs check (invsync(8))\n"
 "  run [--dry-run]      poll and sync until SIGTERM/SIGINT\n"
 "  once [--dry-run]     one full cycle over all stores, then exit\n"
 "  check                validate the config, reach every store, report\n"
@@ -241,6 +244,8 @@ dispatch(const char *path, const char *cmd, int argc, char **argv,
 	int json = 0;
 	size_t n = 0;
 
+	if (strcmp(cmd, "init") == 0 && !dry_run)
+		return init_run(path, argc, argv);
 	if (dry_run && strcmp(cmd, "run") != 0 && strcmp(cmd, "once") != 0)
 		usage();
 	if (strcmp(cmd, "run") == 0 || strcmp(cmd, "once") == 0) {

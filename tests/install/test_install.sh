@@ -138,6 +138,7 @@ cat >"$T/want1" <<'EOF'
 /etc/invsync/invsync.conf
 /etc/invsync/invsync.conf.example
 /etc/systemd/system/invsync.service
+/etc/systemd/system/invsync@.service
 /usr/local/bin/invsync
 /usr/local/share/doc/invsync/LICENSES/BearSSL.txt
 /usr/local/share/doc/invsync/LICENSES/LMDB.txt
@@ -273,6 +274,102 @@ if DESTDIR=$R INVSYNC_USER=$SVC sh "$REL/install.sh" --uninstall --purge \
     >"$T/out7" 2>&1; then pass purge_again_ok
 else fail purge_again_ok "exit $?: $(cat "$T/out7")"; fi
 
+# ---- instances: invsync@NAME beside the plain service ------------------------
+R=$T/root5
+mkdir -p "$R"
+TU=$R/etc/systemd/system/invsync@.service
+if run_install "$T/i1" --instance shop-a; then pass inst_exit0
+else fail inst_exit0 "exit $?: $(cat "$T/i1")"; fi
+want_file inst_template "$TU" 644 root:root
+want_file inst_plain_unit "$R/etc/systemd/system/invsync.service" 644 root:root
+want_file inst_bin "$R/usr/local/bin/invsync" 755 root:root
+want_file inst_state_dir "$R/var/lib/invsync/shop-a" 700 $SVC:$SVC
+check inst_no_conf_made test ! -e "$R/etc/invsync/shop-a.conf"
+check inst_no_plain_conf test ! -e "$R/etc/invsync/invsync.conf"
+grep_out inst_says_init "sudo /usr/local/bin/invsync -c /etc/invsync/shop-a.conf init" "$T/i1"
+grep_out inst_says_enable "sudo systemctl enable --now invsync@shop-a" "$T/i1"
+no_out inst_no_enable_yet "would run: systemctl enable" "$T/i1"
+grep_out inst_unit_execstart "ExecStart=/usr/local/bin/invsync -c /etc/invsync/%i.conf run" "$TU"
+grep_out inst_unit_user "User=$SVC" "$TU"
+grep_out inst_unit_state "StateDirectory=invsync/%i" "$TU"
+grep_out inst_unit_journal "SyslogIdentifier=invsync@%i" "$TU"
+# a complete config (as init writes it): checked and enabled
+cat >"$R/etc/invsync/shop-a.conf" <<'EOF'
+[sync]
+state_dir = /var/lib/invsync/shop-a
+[store source]
+shop = a-eu.myshopify.com
+token_file = shop-a-source.token
+[store destination]
+shop = a-us.myshopify.com
+token_file = shop-a-destination.token
+EOF
+printf 'shpat_a\n' >"$R/etc/invsync/shop-a-source.token"
+printf 'shpat_b\n' >"$R/etc/invsync/shop-a-destination.token"
+chmod 600 "$R/etc/invsync/shop-a-"*.token
+cp "$R/etc/invsync/shop-a.conf" "$T/shop-a.saved"
+run_install "$T/i2" --instance=shop-a
+grep_out inst_would_check "would run: runuser -u $SVC -- /usr/local/bin/invsync -c /etc/invsync/shop-a.conf check" "$T/i2"
+grep_out inst_would_enable "would run: systemctl enable invsync@shop-a" "$T/i2"
+grep_out inst_conf_kept_says "kept /etc/invsync/shop-a.conf" "$T/i2"
+check inst_conf_kept cmp -s "$T/shop-a.saved" "$R/etc/invsync/shop-a.conf"
+want_file inst_conf_mode "$R/etc/invsync/shop-a.conf" 640 root:$SVC
+# a second instance leaves the first alone
+if run_install "$T/i3" --instance shop-b; then pass inst_second_exit0
+else fail inst_second_exit0 "exit $?: $(cat "$T/i3")"; fi
+want_file inst_second_state "$R/var/lib/invsync/shop-b" 700 $SVC:$SVC
+check inst_second_first_kept cmp -s "$T/shop-a.saved" "$R/etc/invsync/shop-a.conf"
+printf '[sync]\n# b\n' >"$R/etc/invsync/shop-b.conf"
+printf 'state a\n' >"$R/var/lib/invsync/shop-a/data.mdb"
+printf 'state b\n' >"$R/var/lib/invsync/shop-b/data.mdb"
+# removing one instance (with --purge) leaves the other and the rest
+if DESTDIR=$R INVSYNC_USER=$SVC sh "$REL/install.sh" --uninstall \
+    --instance shop-a --purge >"$T/i4" 2>&1; then pass inst_remove_exit0
+else fail inst_remove_exit0 "exit $?: $(cat "$T/i4")"; fi
+grep_out inst_remove_disables "would run: systemctl disable --now invsync@shop-a" "$T/i4"
+no_out inst_remove_not_b "invsync@shop-b" "$T/i4"
+check inst_remove_conf_gone test ! -e "$R/etc/invsync/shop-a.conf"
+check inst_remove_token1_gone test ! -e "$R/etc/invsync/shop-a-source.token"
+check inst_remove_token2_gone test ! -e "$R/etc/invsync/shop-a-destination.token"
+check inst_remove_state_gone test ! -e "$R/var/lib/invsync/shop-a"
+check inst_remove_b_conf_kept grep -q '# b' "$R/etc/invsync/shop-b.conf"
+check inst_remove_b_state_kept grep -q 'state b' "$R/var/lib/invsync/shop-b/data.mdb"
+check inst_remove_bin_kept test -x "$R/usr/local/bin/invsync"
+check inst_remove_template_kept test -f "$TU"
+check inst_remove_plain_kept test -f "$R/etc/systemd/system/invsync.service"
+# without --purge an instance keeps its config and state
+DESTDIR=$R INVSYNC_USER=$SVC sh "$REL/install.sh" --uninstall \
+    --instance shop-b >"$T/i5" 2>&1
+check inst_keep_b_conf test -f "$R/etc/invsync/shop-b.conf"
+check inst_keep_b_state test -f "$R/var/lib/invsync/shop-b/data.mdb"
+grep_out inst_keep_says "kept /etc/invsync/shop-b.conf and /var/lib/invsync/shop-b" "$T/i5"
+# the plain --uninstall stops every instance and removes both units
+DESTDIR=$R INVSYNC_USER=$SVC sh "$REL/install.sh" --uninstall >"$T/i6" 2>&1
+grep_out inst_plain_uninstall_b "would run: systemctl disable --now invsync@shop-b" "$T/i6"
+check inst_plain_uninstall_template_gone test ! -e "$TU"
+# both units keep the same settings and sandbox: every line from
+# [Service] on is equal but for the instance's paths and journal name
+sed -n '/^\[Service\]/,$p' conf/invsync.service >"$T/u.plain"
+sed -n '/^\[Service\]/,$p' conf/invsync@.service |
+    sed -e 's|/etc/invsync/%i.conf|/etc/invsync/invsync.conf|' \
+    -e 's|^StateDirectory=invsync/%i$|StateDirectory=invsync|' \
+    -e 's|write /var/lib/invsync/%i\.$|write /var/lib/invsync.|' \
+    -e '/^SyslogIdentifier=invsync@%i$/d' >"$T/u.inst"
+if diff "$T/u.plain" "$T/u.inst" >"$T/u.diff"; then pass units_consistent
+else fail units_consistent "$(tr '\n' '|' <"$T/u.diff")"; fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+	sed "s|/usr/local/bin/invsync|$ROOT/$BIN|" conf/invsync@.service \
+	    >"$T/invsync@test.service"
+	if systemd-analyze verify --man=false "$T/invsync@test.service" \
+	    >"$T/verify@" 2>&1 && [ ! -s "$T/verify@" ]; then
+		pass inst_unit_verify
+	else
+		fail inst_unit_verify "$(tr '\n' '|' <"$T/verify@")"
+	fi
+else
+	skip inst_unit_verify "systemd-analyze not installed"
+fi
+
 # ---- errors ----------------------------------------------------------------
 # expect_error NAME PATTERN CMD...: CMD exits 1 and prints PATTERN.
 expect_error() {
@@ -321,6 +418,17 @@ else
 	skip err_no_systemd "needs root"
 fi
 check err_left_nothing test -z "$(find "$R" -mindepth 1)"
+R=$T/root6
+mkdir -p "$R"
+expect_error inst_bad_name "must be of a-z, 0-9 and '-'" \
+    env DESTDIR="$R" sh "$REL/install.sh" --instance 'Shop_A'
+expect_error inst_name_slash "must be of a-z, 0-9 and '-'" \
+    env DESTDIR="$R" sh "$REL/install.sh" --instance '../x'
+expect_error inst_name_empty "--instance needs a NAME" \
+    env DESTDIR="$R" sh "$REL/install.sh" --instance ''
+expect_error inst_name_plain "would be the plain service's config" \
+    env DESTDIR="$R" sh "$REL/install.sh" --instance invsync
+check inst_err_left_nothing test -z "$(find "$R" -mindepth 1)"
 
 # ---- architecture choice: fake uname and dpkg -------------------------------
 FAKE=$T/fakebin
@@ -392,7 +500,7 @@ while read -r k; do
 	else fail "man_key_$k" "key $k not in man/invsync.conf.5"; fi
 done <"$T/keys"
 # every command of the usage text is documented in invsync.8
-for c in run once check status log pause resume version; do
+for c in init run once check status log pause resume version; do
 	if grep -q "^\.It Cm $c\b" man/invsync.8 || grep -q "^\.Cm $c\b" man/invsync.8
 	then pass "man_cmd_$c"
 	else fail "man_cmd_$c" "command $c not in man/invsync.8"; fi
