@@ -13,38 +13,19 @@ path or query.
 
 Prints PASS/FAIL lines; exits 1 when a test failed.  Each test prints its seed.
 """
-import argparse
 import json
 import os
-import random
 import re
 import socket
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Agent, Fake, TestFailure, check, product, store, variant, wait_until  # noqa: E402
+from harness import TestFailure, check, product, run_suite, store, variant, wait_until  # noqa: E402
 
 ISO_RE = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z')
 GUARD_LINKS = 12                # links changed at once: more than GUARD_MIN_CHANGED (sync.h)
 SECRET = 's3cretPATH'           # in every alert and ping URL's path or query: never logged
-
-
-class Ctx:
-    def __init__(self, fake, binary, seed):
-        self.fake = fake
-        self.bin = binary
-        self.seed = seed
-        self.agents = []
-
-    def agent(self, stores, **kw):
-        a = Agent(self.bin, self.fake, stores, **kw)
-        self.agents.append(a)
-        return a
-
-    def load(self, stores):
-        self.fake.op('load', {'seed': self.seed, 'stores': stores})
 
 
 def catalogs(n=3):
@@ -351,55 +332,7 @@ TESTS = [(n[5:], fn) for n, fn in sorted(globals().items()) if n.startswith('tes
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--bin', default='build/invsync')
-    ap.add_argument('--seed', type=int, default=None)
-    ap.add_argument('--only', default=None)
-    args = ap.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    if not os.access(args.bin, os.X_OK):
-        print('FAIL alerts: no binary %s (run make)' % args.bin)
-        return 1
-    only = set(args.only.split(',')) if args.only else None
-    unknown = (only or set()) - {n for n, _ in TESTS}
-    if unknown:
-        print('FAIL alerts: unknown test(s) %s' % ', '.join(sorted(unknown)))
-        return 2
-    print('alerts: seed %d (re-run: --seed %d)' % (seed, seed), flush=True)
-    fake = Fake(seed=seed)
-    failed = 0
-    try:
-        for idx, (name, fn) in enumerate(TESTS):
-            if only and name not in only:
-                continue
-            tseed = seed * 100 + idx
-            print('-- %s (seed %d)' % (name, tseed), flush=True)
-            ctx = Ctx(fake, args.bin, tseed)
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                print('PASS %s (%.1fs)' % (name, time.monotonic() - t0), flush=True)
-            except Exception as e:
-                failed += 1
-                why = str(e) if isinstance(e, TestFailure) else traceback.format_exc()
-                print('FAIL %s: %s' % (name, why.replace('\n', '\n    ')), flush=True)
-                for a in ctx.agents:
-                    print('  --- agent log tail (%s)\n%s' % (a.dir, a.tail(40)))
-            finally:
-                for a in ctx.agents:
-                    try:
-                        if a.running():
-                            a.kill9()
-                    except Exception:
-                        pass
-                for s in ('source', 'destination'):
-                    try:
-                        fake.faults_off([s])
-                    except Exception:
-                        pass
-    finally:
-        fake.stop()
-    return 1 if failed else 0
+    return run_suite('alerts', TESTS)
 
 
 if __name__ == '__main__':

@@ -8,23 +8,19 @@ The agent reaches the fake through --url NAME=URL and --ca-file (what a proxy wo
 every other answer is typed at init's prompts.  Prints PASS/FAIL lines; exits 1 when a test
 failed.
 """
-import argparse
 import os
 import pty
-import random
 import select
 import signal
 import stat
 import subprocess
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Fake, TestFailure, check, mkdtemp, product, store, variant  # noqa: E402
+import harness  # noqa: E402
+from harness import Skip, TestFailure, check, mkdtemp, product, run_suite, store, variant  # noqa: E402
 
-class Skip(Exception):
-    """A test that cannot run here (printed as SKIP)."""
 
 
 TOKENS = {'source': 'shpat_source', 'destination': 'shpat_destination'}
@@ -97,17 +93,12 @@ class Tty:
         return self.status
 
 
-class Ctx:
-    def __init__(self, fake, binary, seed):
-        self.fake = fake
-        self.bin = os.path.abspath(binary)
-        self.seed = seed
+class Ctx(harness.Ctx):
+    def __init__(self, fake, binary, seed, long=False):
+        super().__init__(fake, os.path.abspath(binary), seed, long)
         self.dir = mkdtemp('e2e-init-')
         self.conf = os.path.join(self.dir, 'invsync.conf')
         self.state = os.path.join(self.dir, 'state')
-
-    def load(self, stores):
-        self.fake.op('load', {'seed': self.seed, 'stores': stores})
 
     def fake_flags(self, names=('source', 'destination')):
         """The flags that point init at the fake."""
@@ -570,41 +561,7 @@ TESTS = [(n[5:], fn) for n, fn in sorted(globals().items()) if n.startswith('tes
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('--bin', default='build/invsync')
-    ap.add_argument('--seed', type=int, default=None)
-    ap.add_argument('--only', default=None)
-    args = ap.parse_args()
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    if not os.access(args.bin, os.X_OK):
-        print('FAIL init: no binary %s (run make)' % args.bin)
-        return 1
-    only = set(args.only.split(',')) if args.only else None
-    unknown = (only or set()) - {n for n, _ in TESTS}
-    if unknown:
-        print('FAIL init: unknown test(s) %s' % ', '.join(sorted(unknown)))
-        return 2
-    print('init: seed %d (re-run: --seed %d)' % (seed, seed), flush=True)
-    fake = Fake(seed=seed)
-    failed = 0
-    try:
-        for idx, (name, fn) in enumerate(TESTS):
-            if only and name not in only:
-                continue
-            ctx = Ctx(fake, args.bin, seed * 100 + idx)
-            t0 = time.monotonic()
-            try:
-                fn(ctx)
-                print('PASS %s (%.1fs)' % (name, time.monotonic() - t0), flush=True)
-            except Skip as e:
-                print('SKIP %s: %s' % (name, e), flush=True)
-            except Exception as e:
-                failed += 1
-                why = str(e) if isinstance(e, TestFailure) else traceback.format_exc()
-                print('FAIL %s: %s' % (name, why.replace('\n', '\n    ')), flush=True)
-    finally:
-        fake.stop()
-    return 1 if failed else 0
+    return run_suite('init', TESTS, ctx_class=Ctx)
 
 
 if __name__ == '__main__':
