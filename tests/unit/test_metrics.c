@@ -9,6 +9,7 @@
  * Works in a mkdtemp(3) directory that it removes at the end.
  */
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -255,6 +256,8 @@ read_back(const char *path, char *buf, size_t sz)
 	return 0;
 }
 
+static int	unwritable_fails(const char *path);
+
 static void
 test_file(void)
 {
@@ -311,18 +314,40 @@ test_file(void)
 	unlink(path);
 	CHECK_INT("file: nothing else left", entries(tmpdir), 2);
 
-	if (geteuid() == 0) {
-		SKIP("file: read-only directory", "root writes anywhere");
-		rmdir(dir);
-		return;
-	}
 	chmod(dir, 0555);
 	snprintf(path, sizeof(path), "%s/invsync.prom", dir);
-	r = metrics_write_file(path, "a 1\n", 4, why, sizeof(why));
-	CHECK("file: read-only directory fails with EACCES", r == -1 &&
-	    strstr(why, strerror(EACCES)) != NULL);
+	CHECK("file: read-only directory fails with EACCES",
+	    unwritable_fails(path));
 	chmod(dir, 0755);
 	rmdir(dir);
+}
+
+/*
+ * Whether writing path, in a directory of mode 0555, fails with EACCES.
+ * Root writes anywhere, so as root the write is tried by a child that is
+ * nobody (65534), with tmpdir opened to it for the moment.
+ */
+static int
+unwritable_fails(const char *path)
+{
+	char why[256];
+	pid_t pid;
+	int st, r;
+
+	if (geteuid() != 0)
+		return metrics_write_file(path, "a 1\n", 4, why,
+		    sizeof(why)) == -1 && strstr(why, strerror(EACCES)) != NULL;
+	chmod(tmpdir, 0711);
+	if ((pid = fork()) == 0) {
+		if (setgid(65534) == -1 || setuid(65534) == -1)
+			_exit(2);
+		r = metrics_write_file(path, "a 1\n", 4, why, sizeof(why));
+		_exit(r == -1 && strstr(why, strerror(EACCES)) != NULL ? 0 : 1);
+	}
+	r = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0;
+	chmod(tmpdir, 0700);
+	return r;
 }
 
 int
