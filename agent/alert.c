@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "alert.h"
 #include "json.h"
@@ -30,18 +29,6 @@ const char *
 alert_kind_name(enum alert_kind k)
 {
 	return k < ALERT_KINDS ? kind_names[k] : "?";
-}
-
-char *
-alert_iso8601(int64_t t, char *buf, size_t bufsz)
-{
-	time_t s = (time_t)(t / 1000);
-	struct tm tm;
-
-	if (gmtime_r(&s, &tm) == NULL ||
-	    strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		snprintf(buf, bufsz, "?");
-	return buf;
 }
 
 /* Writes ms as a short duration ("2m05s", "950ms") into buf. */
@@ -121,7 +108,7 @@ describe(struct alert_msg *m, const struct alert_view *v, size_t i,
 {
 	char since[32], q[WHY_QUOTED], a[32], b[32], end[32];
 
-	alert_iso8601(m->since, since, sizeof(since));
+	util_iso_time(m->since, since, sizeof(since));
 	switch (m->kind) {
 	case ALERT_STORE_FAILING:
 		log_safe(q, sizeof(q), v->failure[i] ? v->failure[i] : "?",
@@ -166,7 +153,7 @@ describe(struct alert_msg *m, const struct alert_view *v, size_t i,
 		    "level to check");
 		break;
 	case ALERT_CYCLE_STALLED:
-		alert_iso8601(v->now, end, sizeof(end));
+		util_iso_time(v->now, end, sizeof(end));
 		if (m->resolved)
 			snprintf(m->message, sizeof(m->message), "sync cycles "
 			    "complete in time again (slow since %s)", since);
@@ -337,7 +324,7 @@ render_json(const struct alert_msg *m, const char *host, struct alert_body *b)
 	else
 		jw_null(&w);
 	jw_key(&w, "since");
-	jw_string(&w, alert_iso8601(m->since, since, sizeof(since)));
+	jw_string(&w, util_iso_time(m->since, since, sizeof(since)));
 	jw_key(&w, "message");
 	jw_string(&w, m->message);
 	jw_key(&w, "fix");

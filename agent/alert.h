@@ -122,7 +122,4 @@ struct alert_body {
 void	alert_render(enum alert_format f, const struct alert_msg *m,
 	    const char *host, struct alert_body *b);
 
-/* Writes wall ms t as ISO 8601 UTC ("2026-12-02T10:27:26Z") into buf. */
-char	*alert_iso8601(int64_t t, char *buf, size_t bufsz);
-
 #endif
