@@ -192,6 +192,24 @@ def variant(sku, qty, loc='Main Warehouse', **kw):
 
 # ----------------------------------------------------------------- agent
 
+
+def simple(handle, sku, qty, **kw):
+    """A product of one variant."""
+    return product(handle, [variant(sku, qty, **kw)])
+
+
+def catalogs(n=12):
+    """Two stores with n shared products, item-00.., at different quantities."""
+    src = [simple('item-%02d' % k, 'IT%02d' % k, 20 + k) for k in range(n)]
+    dst = [simple('item-%02d' % k, 'IT%02d' % k, 40 + k) for k in range(n)]
+    return [store('source', src), store('destination', dst)]
+
+
+def all_primary(f, n=12):
+    """initial = primary: each of catalogs(n)'s levels equals the source's."""
+    return all(f.level('destination', 'item-%02d' % k) == f.level('source', 'item-%02d' % k)
+               for k in range(n))
+
 class Agent:
     """One invsync configuration with its own directory and state."""
 

@@ -21,22 +21,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TestFailure, check, product, run_suite, store, variant, wait_until  # noqa: E402
+from harness import catalogs, all_primary, TestFailure, check, product, run_suite, store, variant, wait_until  # noqa: E402
 
 ISO_RE = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\Z')
 GUARD_LINKS = 12                # links changed at once: more than GUARD_MIN_CHANGED (sync.h)
 SECRET = 's3cretPATH'           # in every alert and ping URL's path or query: never logged
 
 
-def catalogs(n=3):
-    src = [product('item-%02d' % k, [variant('IT%02d' % k, 20 + k)]) for k in range(n)]
-    dst = [product('item-%02d' % k, [variant('IT%02d' % k, 40 + k)]) for k in range(n)]
-    return [store('source', src), store('destination', dst)]
 
 
-def all_primary(f, n=3):
-    return all(f.level('destination', 'item-%02d' % k) == f.level('source', 'item-%02d' % k)
-               for k in range(n))
 
 
 def log_text(a):
@@ -298,7 +291,7 @@ def test_pending_uncertain(ctx):
     a = ctx.agent(['source', 'destination'], sync={'alert_url': alert_url(f), 'alert_after': '2s',
                                                    'catalog_refresh': '10m'})
     a.start()
-    wait_until(lambda: all_primary(f), 20, interval=0.2, what='first sync')
+    wait_until(lambda: all_primary(f, 3), 20, interval=0.2, what='first sync')
     a.wait_synced(timeout=20)
     writes = len(f.log('destination', 'write'))
     f.op('faults', {'store': 'destination', 'kind': 'lost_reply', 'count': 1, 'ops': ['mutation']})

@@ -12,15 +12,13 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import run_suite, check, product, store, variant, wait_until  # noqa: E402
+from harness import simple, run_suite, check, store, wait_until  # noqa: E402
 
 PROP_BOUND = 2.5          # interval (1 s) + 1 s, with a margin for a 2-core box (as test_e2e.py)
 CATALOG_BOUND = 80        # a catalog edit takes effect within about a minute by default
 PROPS = []
 
 
-def simple(handle, sku, qty):
-    return product(handle, [variant(sku, qty)])
 
 
 def measure(name, cond, bound=PROP_BOUND, timeout=10):

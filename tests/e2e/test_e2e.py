@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (run_suite, TestFailure, check, product, store, variant,  # noqa: E402
+from harness import (simple, run_suite, TestFailure, check, product, store, variant,  # noqa: E402
                      wait_until)
 
 INTERVAL = 1.0
@@ -30,8 +30,6 @@ STOCK = ('Main Warehouse',)
 
 # ------------------------------------------------------------ helpers
 
-def simple(handle, sku, qty):
-    return product(handle, [variant(sku, qty)])
 
 
 def measure(ctx, name, cond, bound=PROP_BOUND, timeout=10):

@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import run_suite, TestFailure, check, product, store, variant  # noqa: E402
+from harness import simple, run_suite, TestFailure, check, product, store, variant  # noqa: E402
 
 STORES = ['source', 'destination']
 
@@ -29,8 +29,6 @@ class Ctx(harness.Ctx):
                                                              store('destination', dst, **kw)]})
 
 
-def simple(handle, sku, qty, **kw):
-    return product(handle, [variant(sku, qty, **kw)])
 
 
 def once_may_fail(a):

@@ -24,8 +24,8 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import (ROOT, run_suite, Skip, TestFailure, check, mkdtemp, product, store,  # noqa: E402
-                     variant, wait_until)
+from harness import (catalogs, all_primary, ROOT, run_suite, Skip, TestFailure, check, mkdtemp,  # noqa: E402
+                     wait_until)
 
 def pinned(tool):
     """The tool deps/testdeps.sh unpacked from Debian into build/py/, if any."""
@@ -224,19 +224,10 @@ def read_metrics(path):
 
 # ---------------------------------------------------------------- scenarios
 
-def simple(handle, sku, qty):
-    return product(handle, [variant(sku, qty)])
 
 
-def catalogs(n=3):
-    src = [simple('item-%02d' % k, 'IT%02d' % k, 20 + k) for k in range(n)]
-    dst = [simple('item-%02d' % k, 'IT%02d' % k, 40 + k) for k in range(n)]
-    return [store('source', src), store('destination', dst)]
 
 
-def all_primary(f, n=3):
-    return all(f.level('destination', 'item-%02d' % k) == f.level('source', 'item-%02d' % k)
-               for k in range(n))
 
 
 def log_text(a):
@@ -248,12 +239,12 @@ def synced_agent(ctx, **sync):
     """Two stores of 3 products, an agent writing metrics to a fresh directory, first sync
     done and in the file (its writes counted).  Returns (agent, metrics path, fams)."""
     path = os.path.join(mkdtemp('e2e-metrics-'), 'invsync.prom')
-    ctx.load(catalogs())
+    ctx.load(catalogs(3))
     opts = {'metrics_file': path, 'catalog_refresh': '10m'}
     opts.update(sync)
     a = ctx.agent(['source', 'destination'], sync=opts)
     a.start()
-    wait_until(lambda: all_primary(ctx.fake), 20, interval=0.2, what='first sync')
+    wait_until(lambda: all_primary(ctx.fake, 3), 20, interval=0.2, what='first sync')
     a.wait_synced(timeout=20)
     m = wait_metric(path, lambda m: val(m, 'invsync_links', state='in_step') == 3, 10,
                     'three links in step in the file')
@@ -441,10 +432,10 @@ def test_unwritable(ctx):
     f = ctx.fake
     top = mkdtemp('e2e-metrics-')
     path = os.path.join(top, 'missing', 'invsync.prom')
-    ctx.load(catalogs())
+    ctx.load(catalogs(3))
     a = ctx.agent(['source', 'destination'], sync={'metrics_file': path})
     a.start()
-    wait_until(lambda: all_primary(f), 20, interval=0.2, what='first sync without metrics')
+    wait_until(lambda: all_primary(f, 3), 20, interval=0.2, what='first sync without metrics')
     a.wait_synced(timeout=20)
     f.op('sell', {'store': 'source', 'handle': 'item-02', 'qty': 1})
     wait_until(lambda: f.level('destination', 'item-02') == 21, 10, what='a sale propagated')

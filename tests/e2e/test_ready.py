@@ -13,25 +13,15 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import run_suite, TestFailure, check, product, store, variant, wait_until  # noqa: E402
+from harness import catalogs, all_primary, run_suite, TestFailure, check, wait_until  # noqa: E402
 
 BULK_SYNC = {'bulk_threshold': '10', 'overlap': '2s'}
 
 
-def simple(handle, sku, qty):
-    return product(handle, [variant(sku, qty)])
 
 
-def catalogs(n=12):
-    """Two stores with n shared products at different quantities."""
-    src = [simple('item-%02d' % k, 'IT%02d' % k, 20 + k) for k in range(n)]
-    dst = [simple('item-%02d' % k, 'IT%02d' % k, 40 + k) for k in range(n)]
-    return [store('source', src), store('destination', dst)]
 
 
-def all_primary(f, n=12):
-    return all(f.level('destination', 'item-%02d' % k) == f.level('source', 'item-%02d' % k)
-               for k in range(n))
 
 
 def bulk_ops(f, s):
