@@ -1752,3 +1752,15 @@ conf_version_days_left(const char *version, int64_t now_ms)
 	left = end_ms - now_ms;
 	return left >= 0 ? left / 86400000 : -((-left + 86399999) / 86400000);
 }
+
+void
+conf_store_names(const struct conf *c, char *buf, size_t bufsz)
+{
+	size_t i;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->nstores; i++) {
+		strncat(buf, c->stores[i].name, bufsz - strlen(buf) - 2);
+		strcat(buf, ",");
+	}
+}

@@ -173,6 +173,13 @@ char	*conf_url_origin(const char *u, char *buf, size_t bufsz);
 void	conf_print(const struct conf *c, FILE *f);
 
 /*
+ * The stores' names in config order, each followed by ',' ("a,b,"), into
+ * buf (cut to fit): what LMDB keeps (META_STORES) to refuse a state made
+ * for other stores.
+ */
+void	conf_store_names(const struct conf *c, char *buf, size_t bufsz);
+
+/*
  * Whole days from now_ms (Unix ms) until Shopify stops serving API version
  * (YYYY-MM): the 16th of its month a year later, 15:00 UTC.  Negative once
  * it is past.

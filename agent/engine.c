@@ -485,15 +485,10 @@ static int
 stores_txn(struct state_txn *t, void *arg)
 {
 	struct run *e = arg;
-	char want[META_STR_MAX] = "", have[META_STR_MAX];
-	size_t i;
+	char want[META_STR_MAX], have[META_STR_MAX];
 	int r;
 
-	for (i = 0; i < e->nstores; i++) {
-		strncat(want, e->c->stores[i].name,
-		    sizeof(want) - strlen(want) - 2);
-		strcat(want, ",");
-	}
+	conf_store_names(e->c, want, sizeof(want));
 	if ((r = meta_get_str(t, META_STORES, 0, have, sizeof(have))) == -1)
 		return -1;
 	if (r == 0 && strcmp(have, want) != 0) {

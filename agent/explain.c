@@ -264,21 +264,16 @@ link_state(const struct found *f, size_t *active)
 
 /*
  * 1 when the state was made for other stores than the configuration names
- * (META_STORES, spelled as engine.c stores_txn() spells it), else 0.
+ * (META_STORES, spelled by conf_store_names()), else 0.
  */
 static int
 stores_differ(const struct explain *x)
 {
-	char want[META_STR_MAX] = "";
-	size_t i;
+	char want[META_STR_MAX];
 
 	if (x->stores[0] == '\0')
 		return 0;	/* no cycle has run yet */
-	for (i = 0; i < x->c->nstores; i++) {
-		strncat(want, x->c->stores[i].name,
-		    sizeof(want) - strlen(want) - 2);
-		strcat(want, ",");
-	}
+	conf_store_names(x->c, want, sizeof(want));
 	return strcmp(want, x->stores) != 0;
 }
 
