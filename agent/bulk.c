@@ -710,6 +710,34 @@ bulk_levels(struct run *e, size_t i)
 }
 
 int
+bulk_loading(struct run *e)
+{
+	struct op_meta m;
+	int64_t loaded;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < e->nstores; i++) {
+		if ((ok = bulk_allowed(e, i)) == -1)
+			return -1;
+		if (!ok || !run_store_ok(e, i))
+			continue;
+		if (op_load(e, SHOPIFY_BULK_LEVELS, i, &m) == -1 ||
+		    run_meta_get(e, META_CATALOGFULL, i, &loaded) == -1)
+			return -1;
+		if (m.id[0] != '\0')
+			return 1;	/* levels files are first sightings */
+		if (loaded != 0)
+			continue;
+		if (op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == -1)
+			return -1;
+		if (m.id[0] != '\0')
+			return 1;
+	}
+	return 0;
+}
+
+int
 bulk_busy(struct run *e)
 {
 	struct op_meta m;

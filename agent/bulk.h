@@ -31,10 +31,14 @@ enum step bulk_levels(struct run *e, size_t i);
  * catalog operation is in flight (followed every cycle, due or not).
  * bulk_levels_wanted: store i's first sighting comes from a bulk file.
  * bulk_busy: an operation of a healthy store is in flight (`once` waits).
+ * bulk_loading: one of them is a first load (a store's first catalog, or
+ * its links' first sighting), which the engine follows every
+ * BULK_FOLLOW_MS rather than every interval.
  */
 int	bulk_catalog_running(struct run *e, size_t i);
 int	bulk_levels_wanted(struct run *e, size_t i);
 int	bulk_busy(struct run *e);
+int	bulk_loading(struct run *e);
 
 /* A read in pages did what the operation was for: it is dropped.  0 or -1. */
 int	bulk_forget(struct run *e, enum shopify_bulk_kind kind, size_t i);

@@ -984,7 +984,7 @@ client_read_levels(struct client *cl, struct client_level *lv, size_t n)
 	k.sized = SIZED_BY_ID;
 	k.units = n;
 	k.body = shopify_build_levels_by_id(ids, n, &k.len);
-	k.cost = sized_cost(cl, SIZED_BY_ID, n, 3, 1);
+	k.cost = sized_cost(cl, SIZED_BY_ID, n, 2, 1);
 	k.parse = p_levels_by_id;
 	k.out = &out;
 	k.arg = &a;

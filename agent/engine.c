@@ -28,6 +28,10 @@
 #include "util.h"
 #include "writes.h"
 
+#define BULK_FOLLOW_MS	1000	/* cycles while a first load runs (bulk.h) */
+#define WRITE_ROUNDS	40	/* batches a store may be sent in a cycle:
+				   10,000 changes (write_rounds()) */
+
 /* ---- locations ---------------------------------------------------------- */
 
 /* Fetches every store's locations and links them.  0, or -1 to retry. */
@@ -430,14 +434,56 @@ poll_step(struct run *e, size_t i)
 	return r;
 }
 
+/*
+ * The cycle's writes, in rounds of plan and send: a next round only while
+ * a store's batch left owed changes behind (writes_send() sets again: a
+ * full batch applied, or a batch dropped unsent because a level moved, its
+ * levels now read afresh), at most WRITE_ROUNDS, and none started once the
+ * writes have taken an interval, so that a backlog goes out in slices
+ * between polls.  The guard looks again at what each round read.  0, or
+ * -1 on a state failure.
+ */
+static int
+write_rounds(struct run *e, const enum step *resolved)
+{
+	char why[META_STR_MAX];
+	int64_t start = util_mono_ms();
+	size_t i, round, large = (size_t)-1;
+	int paused, more = 1;
+
+	for (round = 0; round < WRITE_ROUNDS && more && !*e->stop; round++) {
+		if (round > 0 && util_mono_ms() - start >= e->c->interval_ms)
+			break;
+		if (e->state_failed || (e->large != large &&
+		    check_guard(e) == -1) ||
+		    run_paused(e, &paused, why, sizeof(why)) == -1)
+			return -1;
+		large = e->large;
+		if (paused) {
+			log_info("paused (%s): not writing", why);
+			return 0;
+		}
+		if (writes_plan(e) == -1)
+			return -1;
+		if (e->dry_run)
+			return writes_report_plan(e);
+		for (more = 0, i = 0; i < e->nstores && !*e->stop; i++) {
+			e->s[i].again = 0;
+			if (resolved[i] == STEP_DONE && run_store_ok(e, i) &&
+			    writes_send(e, i) == -1)
+				return -1;
+			more |= e->s[i].again;
+		}
+	}
+	return e->state_failed ? -1 : 0;
+}
+
 /* One cycle over every store.  Returns 0, or -1 on a state failure. */
 static int
 cycle(struct run *e)
 {
 	enum step resolved[CONF_MAX_STORES] = { STEP_PENDING };
-	char why[META_STR_MAX];
 	size_t i;
-	int paused;
 
 	e->changed = e->large = e->written = 0;
 	run_seen_clear(e);
@@ -462,22 +508,7 @@ cycle(struct run *e)
 		if (resolved[i] == STEP_DONE && run_store_ok(e, i) &&
 		    poll_step(e, i) == STEP_STATE_FAILED)
 			return -1;
-	if (e->state_failed || check_guard(e) == -1 ||
-	    run_paused(e, &paused, why, sizeof(why)) == -1)
-		return -1;
-	if (paused) {
-		log_info("paused (%s): not writing", why);
-		return 0;
-	}
-	if (writes_plan(e) == -1)
-		return -1;
-	if (e->dry_run)
-		return writes_report_plan(e);
-	for (i = 0; i < e->nstores && !*e->stop; i++)
-		if (resolved[i] == STEP_DONE && run_store_ok(e, i) &&
-		    writes_send(e, i) == -1)
-			return -1;
-	return e->state_failed ? -1 : 0;
+	return write_rounds(e, resolved);
 }
 
 /* Records the store list; refuses a state made for other stores. */
@@ -559,6 +590,21 @@ engine_close(struct run *e)
 		client_free(e->s[i].cl);
 	free(e->seen.h);
 	state_close(e->st);
+}
+
+/*
+ * The ms to wait before the next cycle, wait when nothing is loading: a
+ * first load by bulk operations is followed every BULK_FOLLOW_MS, so that
+ * it is done (and `once` returns) within a second of its file, not an
+ * interval later, each step of it.  An LMDB failure here only loses the
+ * hurry: the next cycle meets it.
+ */
+static int64_t
+next_cycle(struct run *e, int64_t wait)
+{
+	if (wait > BULK_FOLLOW_MS && bulk_loading(e) == 1)
+		return BULK_FOLLOW_MS;
+	return wait;
 }
 
 /*
@@ -654,7 +700,8 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 			rc = ENGINE_RELOAD;
 			break;
 		}
-		nap(c->interval_ms - took - alerting, stop, o->reload);
+		nap(next_cycle(e, c->interval_ms - took - alerting), stop,
+		    o->reload);
 		if (o->reload != NULL && *o->reload) {
 			rc = ENGINE_RELOAD;
 			break;

@@ -87,6 +87,9 @@ struct store_rt {
 	int		 catalog_read;	/* a catalog refresh succeeded in this
 					   run: edits made while we were down
 					   are known (docs/design.md §5) */
+	int		 again;		/* the last send left owed changes
+					   that another round of the cycle
+					   may send (writes_send()) */
 	int		 failed;	/* run_store_failed() since the engine
 					   started (`once` exits 1) ... */
 	char		 failure[META_STR_MAX];	/* ... and its last reason */

@@ -902,8 +902,7 @@ static int
 parse_level_read(struct pctx *c, int e, const char *p, const char *want,
     struct shopify_level_read *r)
 {
-	char q[PATH_MAX_];
-	int el, t;
+	int el;
 
 	if (elem_object(c, e, p, 1, &el) == -1)
 		return -1;
@@ -911,18 +910,10 @@ parse_level_read(struct pctx *c, int e, const char *p, const char *want,
 		return 0;	/* the level is gone */
 	if (get_gid(c, el, p, "id", "InventoryLevel", r->id) == -1)
 		return -1;
+	/* the gid names the item and location: nothing else to check */
 	if (strcmp(r->id, want) != 0)
 		return fail(c, p, "id", "does not match the requested id");
 	if (get_bool(c, el, p, "isActive", &r->active) == -1 ||
-	    get_object(c, el, p, "item", 0, &t) == -1)
-		return -1;
-	subpath(q, sizeof(q), p, "item");
-	if (get_gid(c, t, q, "id", "InventoryItem", r->item_id) == -1 ||
-	    check_level_item(c, p, r->id, r->item_id) == -1 ||
-	    get_object(c, el, p, "location", 0, &t) == -1)
-		return -1;
-	subpath(q, sizeof(q), p, "location");
-	if (get_gid(c, t, q, "id", "Location", r->location_id) == -1 ||
 	    parse_available(c, el, p, &r->available) == -1)
 		return -1;
 	r->found = 1;
@@ -2172,9 +2163,8 @@ shopify_level_reads_print(const struct shopify_level_reads *o, FILE *f)
 			fprintf(f, "read %zu gone\n", i);
 			continue;
 		}
-		fprintf(f, "read %zu %s item %s location %s active %d "
-		    "available %lld\n", i, o->v[i].id, o->v[i].item_id,
-		    o->v[i].location_id, o->v[i].active,
+		fprintf(f, "read %zu %s active %d available %lld\n", i,
+		    o->v[i].id, o->v[i].active,
 		    (long long)o->v[i].available);
 	}
 }

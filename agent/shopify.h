@@ -160,8 +160,6 @@ struct shopify_level_read {
 	int	found;			/* 0: null node, the level is gone */
 	char	id[SHOPIFY_GID_MAX];
 	int	active;
-	char	item_id[SHOPIFY_GID_MAX];
-	char	location_id[SHOPIFY_GID_MAX];
 	int64_t	available;
 };
 

@@ -530,12 +530,17 @@ send_batch(struct run *e, struct pending *p)
 	enum client_result r;
 	int ok;
 
-	if ((ok = levels_ready(e, p)) != 1)
+	if ((ok = levels_ready(e, p)) != 1) {
+		/* dropped unsent, its levels read: plan afresh */
+		e->s[p->store].again = ok == 0 && run_store_ok(e, p->store);
 		return ok;
+	}
 	r = client_adjust(e->s[p->store].cl, p, on_send, &x, &ar);
 	tally_write(e, p->store, r, &ar);
 	if (r == CLIENT_OK) {
 		run_store_succeeded(e, p->store);
+		e->s[p->store].again = ar.outcome == ADJUST_STALE ||
+		    (ar.outcome == ADJUST_APPLIED && p->n == BATCH_MAX);
 		return answered(e, p, &ar);
 	}
 	if (r == CLIENT_THROTTLED) {

@@ -20,7 +20,9 @@ enum step writes_resolve(struct run *e, size_t i);
  * The rest return 0, or -1 when the state failed.  writes_plan: journals
  * every healthy store's owed changes as pending batches in one
  * transaction.  writes_send: sends store i's freshly planned batch and
- * settles it.  writes_report_plan: a dry run logs the batches
+ * settles it, and sets e->s[i].again when that left owed changes another
+ * plan may send at once (a full batch applied; a batch dropped unsent or
+ * stale, its levels read afresh).  writes_report_plan: a dry run logs the batches
  * writes_plan() journaled.  writes_drop_unsent: on start, drops batches
  * that never left the machine.
  */

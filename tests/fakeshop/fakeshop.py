@@ -334,7 +334,8 @@ class Store:
         self.inflight = {}      # key -> request id
         self.log = []
         self.stats = {'requests': {}, 'requested_cost': 0, 'actual_cost': 0, 'throttled': 0,
-                      'faults': 0, 'writes': 0, 'bulk_ops': 0, 'bulk_downloads': 0}
+                      'faults': 0, 'writes': 0, 'bulk_ops': 0, 'bulk_downloads': 0,
+                      'by_op': {}}      # operation name -> {'requests', 'actual_cost', 'throttled'}
         self.bulk_ops = {}          # number -> BulkOp
         self.bulk_files = {}        # url token -> BulkOp
         self.bulk_delay = BULK_DELAY
@@ -438,6 +439,11 @@ class Store:
 
     def count(self, kind):
         self.stats['requests'][kind] = self.stats['requests'].get(kind, 0) + 1
+
+    def op_stat(self, op, opname):
+        """stats['by_op'][name]: the bench's points by operation (reads, writes, sweeps)."""
+        name = op.name.value if op.name else (opname or '(anonymous)')
+        return self.stats['by_op'].setdefault(name, {'requests': 0, 'actual_cost': 0, 'throttled': 0})
 
     def add_log(self, entry):
         t = self.fs.clock.now()
@@ -2416,6 +2422,7 @@ class FakeShop:
                                                      'throttleStatus': st.throttle_status_obj()}}}, {}, kind
             if requested > st.bucket:
                 st.stats['throttled'] += 1
+                st.op_stat(op, opname)['throttled'] += 1
                 hdr = {}
                 status = st.throttle_status
                 if status == 429:
@@ -2453,6 +2460,9 @@ class FakeShop:
                 st.bucket = min(st.bucket_max, st.bucket + requested - actual)
                 st.stats['requested_cost'] += requested
                 st.stats['actual_cost'] += actual
+                per = st.op_stat(op, opname)
+                per['requests'] += 1
+                per['actual_cost'] += actual
                 out['extensions'] = {'cost': {'requestedQueryCost': requested, 'actualQueryCost': actual,
                                               'throttleStatus': st.throttle_status_obj()}}
                 return 200, out, {}, kind
