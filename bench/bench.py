@@ -286,7 +286,7 @@ def phase_flash(fake, bucket, bname):
     time.sleep(1.0)
     rng = random.Random(11)
     sold = {}
-    s0 = stats(fake)
+    s0, o0 = stats(fake), by_op(fake, STORES)
     t0 = time.monotonic()
     for k in range(500):
         target = t0 + 10.0 * k / 500
@@ -313,7 +313,7 @@ def phase_flash(fake, bucket, bname):
             'paused by the guard: %s' % st.get('paused') if st.get('paused') else 'see agent log')
         return
     t_end = time.monotonic()
-    s1 = stats(fake)
+    s1, o1 = stats(fake), by_op(fake, STORES)
     st = agent.status()
     agent.stop()
     pend = sum(s.get('pending_changes') or 0 for s in st.get('stores', []))
@@ -324,7 +324,53 @@ def phase_flash(fake, bucket, bname):
     row('flash', '%s bucket: converged after the last sale (s)' % bname, '%.1f' % (t_end - t_last),
         'every level = 1000 - its sales in both stores; %d pending' % pend)
     row('flash', '%s bucket: THROTTLED replies, requests, points' % bname,
-        '%d of %d, %d points' % (thr, q + m, pts), '%d queries, %d mutations' % (q, m))
+        '%d of %d, %d points' % (thr, q + m, pts), '%d queries, %d mutations; points: %s' % (
+            q, m, ', '.join('%s %d' % kv for kv in section_points(o0, o1, STORES).items())))
+
+
+# -------------------------------------------------------------- small bucket
+
+def phase_small(fake, seconds=30, rate=2.0):
+    """A 100-point bucket restoring 10 a second (issue 16) while 2 changes a second flow, both
+    directions, interval 1 s: THROTTLED replies among requests, and conservation at the end."""
+    n = 200
+    small = {'max': 100, 'restore': 10}
+    setup_stores(fake, n, quantity=1000, bucket=small)
+    agent = new_agent(fake, {'interval': '1s'}, 'small')
+    agent.start()
+    agent.wait_synced(timeout=120)
+    rng = random.Random(7)
+    sold = {}
+    s0, o0 = stats(fake), by_op(fake, STORES)
+    t0 = time.monotonic()
+    for k in range(int(seconds * rate)):
+        d = t0 + k / rate - time.monotonic()
+        if d > 0:
+            time.sleep(d)
+        h = handle(rng.randint(1, n))
+        fake.op('sell', {'store': STORES[k % 2], 'handle': h, 'qty': 1})
+        sold[h] = sold.get(h, 0) + 1
+    hs = [handle(i) for i in range(1, n + 1)]
+
+    def done():
+        a = {r['handle']: r['available'] for r in fake.op('levels', {'store': 'source'})}
+        b = {r['handle']: r['available'] for r in fake.op('levels', {'store': 'destination'})}
+        return all(a[h] == b[h] == 1000 - sold.get(h, 0) for h in hs)
+    t_last = time.monotonic()
+    try:
+        wait_until(done, 120, interval=0.2, what='small bucket converged')
+        conv = '%.1f' % (time.monotonic() - t_last)
+    except harness.TestFailure:
+        conv = 'not in 120 s'
+    s1, o1 = stats(fake), by_op(fake, STORES)
+    agent.stop()
+    pts, q, m = cost_delta(s0, s1)
+    thr = sum(s1[s]['throttled'] - s0[s]['throttled'] for s in STORES)
+    mthr = sum(o1[s].get('Adjust', {}).get('throttled', 0) - o0[s].get('Adjust', {}).get('throttled', 0)
+               for s in STORES)
+    row('small', '100 / 10 pts/s bucket, %d changes a second for %d s: THROTTLED replies of requests'
+        % (rate, seconds), '%d of %d (%.1f %%)' % (thr, q + m, 100.0 * thr / max(1, q + m)),
+        '%d of them to writes; interval 1 s; %d points; in step %s s after the last change' % (mthr, pts, conv))
 
 
 # --------------------------------------------------------------------- scale
@@ -453,7 +499,7 @@ def phase_scale(fake, n):
     phase_reconcile(fake, agent, label)
     # per cycle
     throttle(fake, PLUS)
-    sizes = [1] if n < 10000 else [1, 100, 1000]
+    sizes = [1]                      # more changes: phase_points
     first = 1
     for k in sizes:
         a = stats(fake)
@@ -477,6 +523,80 @@ def phase_scale(fake, n):
             '%d, %d, %d' % (len(work), sum(c[3] for c in work), pts),
             '%d queries, %d mutations incl. a quiet last cycle%s' % (q, m, '' if ok else '; NOT CONVERGED'))
         first += k
+
+
+# ------------------------------------------------------ points per change
+
+POINT_SECTIONS = (('polls', ('Levels',)), ('reads before writes', ('LevelsById',)), ('writes', ('Adjust',)),
+                  ('catalog and other', None))
+
+
+def by_op(fake, names):
+    return {s: fake.op('stats', {'store': s})['by_op'] for s in names}
+
+
+def section_points(a, b, names):
+    """Points between two by_op() snapshots, by section of POINT_SECTIONS."""
+    out = dict((sec, 0) for sec, _ in POINT_SECTIONS)
+    for s in names:
+        for op, v in b[s].items():
+            pts = v['actual_cost'] - a[s].get(op, {}).get('actual_cost', 0)
+            sec = next((sec for sec, ops in POINT_SECTIONS if ops and op in ops), 'catalog and other')
+            out[sec] += pts
+    return out
+
+
+def phase_points(fake, nstores, n=10000, interval=5.0):
+    """Points per propagated change (issue 16): n links in nstores stores, k levels changed in the
+    first store between cycles (k = 1, 100, 1000, 10000), `once` cycles at the default interval
+    until a quiet one; Plus bucket.  Also how often each changed level was read."""
+    names = ['source', 'destination', 'third'][:nstores]
+    fake.op('load', {'stores': [store(s, []) for s in names]})
+    fake.op('clock', {'advance': -3600})
+    for s in names:
+        fake.op('generate', {'store': s, 'products': n, 'variants_per_product': 1, 'locations': 1,
+                             'quantity': 100000})
+    fake.op('clock', {'advance': 3600})
+    for s in names:
+        fake.op('throttle', {'store': s, 'max': PLUS['max'], 'restore': PLUS['restore'], 'available': PLUS['max']})
+    agent = Agent(args.bin, fake, names, sync={'interval': '%ds' % interval, 'reconcile': '1h'},
+                  name='points%d' % nstores)
+    once_cycle(agent)                      # the first load: `once` follows it to its end
+    ids = {s: {r['handle']: r['level_id'] for r in fake.op('levels', {'store': s})} for s in names}
+    for k in (1, 100, 1000, 10000):
+        for s in names:
+            fake.op('level_reads', {'store': s, 'reset': True})
+        a = by_op(fake, names)
+        sa = {s: fake.op('stats', {'store': s}) for s in names}
+        sell_many(fake, k)
+        cycles = 0
+        while cycles < 20:
+            t = time.monotonic()
+            _, seen, written, _ = once_cycle(agent)
+            cycles += 1
+            if seen == 0 and written == 0 and cycles > 1:
+                break
+            time.sleep(max(0.0, interval - (time.monotonic() - t)))
+        b = by_op(fake, names)
+        sec = section_points(a, b, names)
+        total = sum(sec.values())
+        thr = sum(fake.op('stats', {'store': s})['throttled'] - sa[s]['throttled'] for s in names)
+        reads = {s: fake.op('level_reads', {'store': s}) for s in names}
+        changed = [handle(i) for i in range(1, k + 1)]
+        src = max(reads['source'].get(ids['source'][h], 0) for h in changed)
+        dst = max(reads[s].get(ids[s][h], 0) for s in names[1:] for h in changed)
+        ok = all(levels_equal_in(fake, names, changed[:50]))
+        row('points', '%d stores, %d changed: points per change' % (nstores, k), '%.1f' % (total / k),
+            '%d points in %d cycles (%s); each changed level read at most %d times where it changed, %d '
+            'where written; %d THROTTLED%s' % (total, cycles, ', '.join('%s %d' % kv for kv in sec.items()),
+                                              src, dst, thr, '' if ok else '; NOT CONVERGED'))
+    agent.stop()
+
+
+def levels_equal_in(fake, names, handles):
+    rows = {s: {r['handle']: r['available'] for r in fake.op('levels', {'store': s})} for s in names}
+    for h in handles:
+        yield len(set(rows[s].get(h) for s in names)) == 1
 
 
 # ---------------------------------------------------------------- binary size
@@ -554,7 +674,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--bin', default=os.path.join(ROOT, 'build', 'invsync'))
     ap.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results.md'))
-    ap.add_argument('--only', default='latency,sent,flash,scale,size')
+    ap.add_argument('--only', default='latency,sent,flash,small,points,scale,size')
     ap.add_argument('--sizes', default='1000,10000,100000')
     args = ap.parse_args()
     only = args.only.split(',')
@@ -575,6 +695,13 @@ def main():
             for b, bn in ((PLUS, 'Plus'), (STANDARD, 'Standard')):
                 say('flash sale, %s bucket' % bn)
                 phase_flash(fake, b, bn)
+        if 'small' in only:
+            say('a small bucket (100 / 10 pts/s)')
+            phase_small(fake)
+        if 'points' in only:
+            for ns in (2, 3):
+                say('points per change, %d stores' % ns)
+                phase_points(fake, ns)
         if 'scale' in only:
             for n in [int(x) for x in args.sizes.split(',') if x]:
                 phase_scale(fake, n)
@@ -584,7 +711,7 @@ def main():
     finally:
         fake.stop()
     took = time.monotonic() - t0
-    cmd = 'make bench' if only == ['latency', 'sent', 'flash', 'scale', 'size'] and \
+    cmd = 'make bench' if only == ['latency', 'sent', 'flash', 'small', 'points', 'scale', 'size'] and \
         args.sizes == '1000,10000,100000' else 'python3 bench/bench.py ' + ' '.join(sys.argv[1:])
     write_results(args.out, took, cmd)
     print()

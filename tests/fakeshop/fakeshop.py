@@ -336,6 +336,8 @@ class Store:
         self.stats = {'requests': {}, 'requested_cost': 0, 'actual_cost': 0, 'throttled': 0,
                       'faults': 0, 'writes': 0, 'bulk_ops': 0, 'bulk_downloads': 0,
                       'by_op': {}}      # operation name -> {'requests', 'actual_cost', 'throttled'}
+        self.level_reads = {}       # level gid -> times a query returned it (the bench)
+        self.before = []            # one-shot [operation name, control op, body] (op_before)
         self.bulk_ops = {}          # number -> BulkOp
         self.bulk_files = {}        # url token -> BulkOp
         self.bulk_delay = BULK_DELAY
@@ -2275,6 +2277,32 @@ class FakeShop:
         since = float(b.get('since', 0))
         return [e for e in st.log if e['t'] >= since and (not b.get('kind') or e['kind'] == b['kind'])]
 
+    def op_before(self, b):
+        """{store, operation, op, body}: once, when the store's next request of GraphQL operation
+        `operation` (e.g. LevelsById) arrives, control op `op` runs with `body` before it executes:
+        a sale between the agent's plan and its send."""
+        st = self.store(b['store'])
+        if not hasattr(self, 'op_' + str(b['op'])):
+            raise ValueError('unknown op %r' % b['op'])
+        st.before.append([str(b['operation']), str(b['op']), dict(b.get('body') or {})])
+        return {'ok': True, 'before': st.before}
+
+    def run_before(self, st, name):
+        with self.lock:
+            hit = next((h for h in st.before if h[0] == name), None)
+            if hit is None:
+                return
+            st.before.remove(hit)
+        self.op(hit[1], hit[2])
+
+    def op_level_reads(self, b):
+        """{level gid: times read} since the last reset; 'reset': true starts over."""
+        st = self.store(b['store'])
+        out = dict(st.level_reads)
+        if b.get('reset'):
+            st.level_reads = {}
+        return out
+
     def op_stats(self, b):
         st = self.store(b['store'])
         st.refill()
@@ -2441,6 +2469,7 @@ class FakeShop:
         try:
             if pre_execute is not None:
                 pre_execute()
+            self.run_before(st, op.name.value if op.name else opname)
             with self.lock:
                 ctx = Ctx(self, st, version, req_id)
                 ctx.host = host
@@ -2463,6 +2492,8 @@ class FakeShop:
                 per = st.op_stat(op, opname)
                 per['requests'] += 1
                 per['actual_cost'] += actual
+                if kind == 'query':
+                    count_level_reads(st.level_reads, res.data)
                 out['extensions'] = {'cost': {'requestedQueryCost': requested, 'actualQueryCost': actual,
                                               'throttleStatus': st.throttle_status_obj()}}
                 return 200, out, {}, kind
@@ -2471,6 +2502,20 @@ class FakeShop:
                 for k in mine:
                     if st.inflight.get(k) == req_id:
                         del st.inflight[k]
+
+
+def count_level_reads(counts, data):
+    """Counts each InventoryLevel a query's data carries with its quantities: a level read."""
+    stack = [data]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            i = v.get('id')
+            if isinstance(i, str) and i.startswith('gid://shopify/InventoryLevel/') and 'quantities' in v:
+                counts[i] = counts.get(i, 0) + 1
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
 
 
 # ---------------------------------------------------------------- JSON encoding of replies

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""End-to-end tests of issue 16 (throughput): the agent against the fake Shopify, on what the
+points and cycles of a sync do, not on how long they take (timings are `make bench`'s).
+
+    python3 tests/e2e/test_throughput.py --bin build/invsync [--seed N] [--only NAME[,NAME]]
+
+Prints PASS/FAIL lines; exits 1 when a test failed.  Each test prints its seed.
+"""
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import run_suite, store, check, wait_until  # noqa: E402
+
+STORES = ('source', 'destination')
+
+
+def generated(ctx, n, quantity=50):
+    """Both stores with n single-variant products, last updated an hour ago, and a bucket that
+    never runs dry (the points are counted, not waited for)."""
+    f = ctx.fake
+    f.op('load', {'stores': [store(s, []) for s in STORES]})
+    f.op('clock', {'advance': -3600})
+    for s in STORES:
+        f.op('generate', {'store': s, 'products': n, 'variants_per_product': 1, 'locations': 1,
+                          'quantity': quantity})
+    f.op('clock', {'advance': 3600})
+    for s in STORES:
+        f.op('throttle', {'store': s, 'max': 1e7, 'restore': 1e7, 'available': 1e7})
+
+
+def levels(f, s):
+    return {r['handle']: r['available'] for r in f.op('levels', {'store': s})}
+
+
+def by_op(f, s, name):
+    return f.op('stats', {'store': s})['by_op'].get(name, {'requests': 0, 'actual_cost': 0})
+
+
+def log_text(a):
+    with open(a.logpath, errors='replace') as fh:
+        return fh.read()
+
+
+def test_backlog_one_cycle(ctx):
+    """600 levels changed in one store: one `once` writes all of them (three full batches in
+    rounds, not one batch a cycle), each level read before its send at 2 points."""
+    f = ctx.fake
+    generated(ctx, 600)
+    a = ctx.agent(list(STORES), sync={'interval': '1s', 'bulk_threshold': '100000'})
+    a.once(timeout=120)
+    before = by_op(f, 'destination', 'LevelsById')
+    handles = sorted(levels(f, 'source'))
+    for h in handles:
+        f.op('sell', {'store': 'source', 'handle': h, 'qty': 2})
+    a.once(timeout=120)
+    src, dst = levels(f, 'source'), levels(f, 'destination')
+    check(all(src[h] == 48 for h in handles), 'the sales stand in the source')
+    check(all(dst[h] == 48 for h in handles),
+          'one once wrote every change: %d of 600 at 48' % sum(dst[h] == 48 for h in handles))
+    text = log_text(a)
+    applied = re.findall(r'store destination: batch \w+ applied \((\d+) changes\)', text)
+    check(sorted(int(x) for x in applied) == [100, 250, 250],
+          'three batches applied, two of them full: %r' % applied)
+    after = by_op(f, 'destination', 'LevelsById')
+    reads = after['requests'] - before['requests']
+    pts = after['actual_cost'] - before['actual_cost']
+    check(reads == 3 and pts == 1200, 'one read before each send, 2 points a level: %d reads, %d points'
+          % (reads, pts))
+
+
+def test_moved_level_sent_again(ctx):
+    """A level sold between the plan and the send: the batch is dropped unsent (its read before
+    the send saw the move) and planned again at once, in the same cycle, with the new quantity."""
+    f = ctx.fake
+    generated(ctx, 20)
+    a = ctx.agent(list(STORES), sync={'interval': '1s', 'bulk_threshold': '100000'})
+    a.once(timeout=60)
+    h = sorted(levels(f, 'source'))[0]
+    f.op('sell', {'store': 'source', 'handle': h, 'qty': 3})
+    # the destination sells too, after its poll and before the read before the send
+    f.op('before', {'store': 'destination', 'operation': 'LevelsById', 'op': 'sell',
+                    'body': {'store': 'destination', 'handle': h, 'qty': 1}})
+    a.once(timeout=60)
+    src, dst = levels(f, 'source'), levels(f, 'destination')
+    check(src[h] == dst[h] == 46, 'both sales reached both stores in one once: %d / %d' % (src[h], dst[h]))
+    text = log_text(a)
+    check('a level changed meanwhile (read before the send)' in text, 'the first batch was dropped unsent')
+
+
+def test_first_load_followed(ctx):
+    """A first load by bulk operations under a long interval: `once` follows the operations every
+    second and returns long before one interval has passed (it used to nap an interval between
+    each look at an operation: catalog, then levels, two intervals)."""
+    f = ctx.fake
+    generated(ctx, 50)
+    for s in STORES:
+        f.op('bulk', {'store': s, 'delay': 2.0})
+    a = ctx.agent(list(STORES), sync={'interval': '60s', 'bulk_threshold': '10'})
+    t0 = time.monotonic()
+    a.once(timeout=200)
+    took = time.monotonic() - t0
+    st = a.status()
+    check(st['links'] == 50, 'once loaded the stores: %r links' % st['links'])
+    check(took < 60, 'once returned within one interval: %.1f s' % took)
+    for s in STORES:
+        check(f.op('stats', {'store': s})['bulk_ops'] == 2, 'a catalog and a levels operation in %s' % s)
+    check(by_op(f, 'source', 'BulkStatus')['requests'] >= 2, 'each operation was looked at until done')
+
+
+TESTS = [('backlog_one_cycle', test_backlog_one_cycle),
+         ('moved_level_sent_again', test_moved_level_sent_again),
+         ('first_load_followed', test_first_load_followed)]
+
+
+def main():
+    return run_suite('throughput', TESTS)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
