@@ -60,6 +60,8 @@ struct client {
 	double			 node_cost[OP_COUNT];	/* requested / first */
 	double			 unit_cost[SIZED_COUNT];	/* requested / n;
 							   0: not learned */
+	int			 levels_items;	/* a level gid named no item:
+						   polls ask for item { id } */
 	struct client_stats	 stats;
 };
 
@@ -709,6 +711,7 @@ struct page_args {
 	const char	*gid;		/* levels: the location */
 	const char	*after;		/* NULL: the first page */
 	int64_t		 since;		/* unix seconds, < 0: no filter */
+	int		 items;		/* levels: ask for item { id } */
 };
 
 static char *
@@ -726,7 +729,8 @@ build_catalog(int first, const struct page_args *a, size_t *lenp)
 static char *
 build_levels(int first, const struct page_args *a, size_t *lenp)
 {
-	return shopify_build_levels(a->gid, first, a->after, a->since, lenp);
+	return shopify_build_levels(a->gid, first, a->after, a->since,
+	    a->items, lenp);
 }
 
 /*
@@ -773,7 +777,7 @@ client_locations(struct client *cl, struct client_location **out, size_t *n)
 {
 	struct shopify_locations page;
 	char after[SHOPIFY_CURSOR_MAX] = "";
-	struct page_args a = { NULL, NULL, -1 };
+	struct page_args a = { NULL, NULL, -1, 0 };
 	struct call k;
 	enum client_result r;
 	size_t i, cap = 0;
@@ -849,12 +853,13 @@ client_catalog(struct client *cl, int64_t since_ms,
 	struct shopify_catalog page;
 	struct client_variant cv;
 	char after[SHOPIFY_CURSOR_MAX] = "";
-	struct page_args a = { NULL, NULL, since_ms > 0 ? since_ms / 1000 : -1 };
+	struct page_args a = { NULL, NULL, -1, 0 };
 	struct call k;
 	enum client_result r;
 	size_t i;
 	int more, stop = 0;
 
+	a.since = since_ms > 0 ? since_ms / 1000 : -1;
 	do {
 		memset(&k, 0, sizeof(k));
 		k.op = "catalog";
@@ -873,6 +878,18 @@ client_catalog(struct client *cl, int64_t since_ms,
 		shopify_catalog_free(&page);
 	} while (more);
 	return CLIENT_OK;
+}
+
+/* 1 when every level of page names its item (levels_lean reads it off the gid). */
+static int
+items_named(const struct shopify_levels *page)
+{
+	size_t i;
+
+	for (i = 0; i < page->n; i++)
+		if (page->v[i].item_id[0] == '\0')
+			return 0;
+	return 1;
 }
 
 /*
@@ -895,9 +912,20 @@ levels_page(struct client *cl, uint64_t location, int first,
 	k.op = "levels";
 	k.parse = p_levels;
 	k.out = &page;
+	a->items = cl->levels_items;
 	if ((r = fetch_page(cl, &k, OP_LEVELS, first, build_levels, a)) !=
 	    CLIENT_OK)
 		return r;
+	if (!a->items && !items_named(&page)) {
+		/* a gid without its item: this store's polls ask for it */
+		log_warn("store %s: a level gid names no inventory item; "
+		    "reading levels with their items from now on",
+		    cl->sc->name);
+		cl->levels_items = 1;
+		shopify_levels_free(&page);
+		return levels_page(cl, location, first, a, next, nextsz, fn,
+		    arg);
+	}
 	for (i = 0; i < page.n && !stop; i++) {
 		int64_t item = shopify_gid_id(page.v[i].item_id,
 		    "InventoryItem");
@@ -925,7 +953,7 @@ client_levels(struct client *cl, uint64_t location, int64_t since_ms,
     int (*fn)(const struct client_level *, void *), void *arg)
 {
 	char gid[SHOPIFY_GID_MAX], after[SHOPIFY_CURSOR_MAX] = "";
-	struct page_args a = { gid, NULL, since_ms > 0 ? since_ms / 1000 : -1 };
+	struct page_args a = { gid, NULL, since_ms > 0 ? since_ms / 1000 : -1, 0 };
 	enum client_result r;
 	/* an idle incremental poll must cost a few points (docs/design.md §9) */
 	int first = since_ms > 0 ? LEVELS_FIRST_IDLE : LEVELS_FIRST;
@@ -946,7 +974,7 @@ client_levels_page(struct client *cl, uint64_t location, const char *after,
     int (*fn)(const struct client_level *, void *), void *arg)
 {
 	char gid[SHOPIFY_GID_MAX];
-	struct page_args a = { gid, after[0] ? after : NULL, -1 };
+	struct page_args a = { gid, after[0] ? after : NULL, -1, 0 };
 
 	snprintf(gid, sizeof(gid), "gid://shopify/Location/%" PRIu64, location);
 	return levels_page(cl, location, LEVELS_FIRST, &a, next, nextsz, fn,

@@ -831,6 +831,24 @@ check_level_item(struct pctx *c, const char *p, const char *level,
 	return 0;
 }
 
+/*
+ * The InventoryItem gid a level gid names ("...?inventory_item_id=N") into
+ * item, or "" when it names none (levels_lean asked for no item: the
+ * caller reads the page again with it).  Returns 0 (a level gid is never
+ * refused here: get_gid() checked it).
+ */
+static int
+gid_item(const char *level, char *item, size_t itemsz)
+{
+	int64_t id;
+
+	item[0] = '\0';
+	if (shopify_gid_level_item(level, &id) == 0 && id > 0)
+		snprintf(item, itemsz, "gid://shopify/InventoryItem/%lld",
+		    (long long)id);
+	return 0;
+}
+
 static int
 parse_level(struct pctx *c, int e, const char *p, void *out)
 {
@@ -846,6 +864,9 @@ parse_level(struct pctx *c, int e, const char *p, void *out)
 		return -1;
 	if (shopify_parse_time(when, &l->updated_at) == -1)
 		return fail(c, p, "updatedAt", "not an ISO UTC time");
+	if (json_get(c->d, el, "item") == -1)	/* levels_lean */
+		return gid_item(l->id, l->item_id, sizeof(l->item_id)) == -1 ?
+		    -1 : parse_available(c, el, p, &l->available);
 	subpath(q, sizeof(q), p, "item");
 	if (get_object(c, el, p, "item", 0, &it) == -1 ||
 	    get_gid(c, it, q, "id", "InventoryItem", l->item_id) == -1 ||
@@ -1878,14 +1899,14 @@ shopify_build_catalog(int first, const char *after, int64_t since,
 
 char *
 shopify_build_levels(const char *location_gid, int first, const char *after,
-    int64_t since, size_t *lenp)
+    int64_t since, int items, size_t *lenp)
 {
 	struct json_writer w;
 
 	if (shopify_gid_id(location_gid, "Location") < 0 ||
 	    !first_ok(first) || !cursor_ok(after))
 		return NULL;
-	body_begin(&w, shopify_doc_levels);
+	body_begin(&w, items ? shopify_doc_levels : shopify_doc_levels_lean);
 	jw_key(&w, "location");
 	jw_string(&w, location_gid);
 	jw_key(&w, "first");

@@ -286,8 +286,13 @@ char	*shopify_build_locations(int first, const char *after, size_t *lenp);
 /* since < 0: full pass (no query); else "updated_at:>='ISO'" */
 char	*shopify_build_catalog(int first, const char *after, int64_t since,
 	    size_t *lenp);
+/*
+ * items: levels (each level's item { id }), else levels_lean (the item
+ * from the level's gid; shopify_parse_levels() takes either, and leaves
+ * item_id "" for a lean level whose gid names no item).
+ */
 char	*shopify_build_levels(const char *location_gid, int first,
-	    const char *after, int64_t since, size_t *lenp);
+	    const char *after, int64_t since, int items, size_t *lenp);
 char	*shopify_build_levels_by_id(const char *const *level_gids, size_t n,
 	    size_t *lenp);
 char	*shopify_build_variants_count(size_t *lenp);

@@ -335,10 +335,12 @@ def phase_small(fake, seconds=30, rate=2.0):
     directions, interval 1 s: THROTTLED replies among requests, and conservation at the end."""
     n = 200
     small = {'max': 100, 'restore': 10}
-    setup_stores(fake, n, quantity=1000, bucket=small)
+    setup_stores(fake, n, quantity=1000)
     agent = new_agent(fake, {'interval': '1s'}, 'small')
     agent.start()
     agent.wait_synced(timeout=120)
+    throttle(fake, small)           # loaded on Standard: the small bucket is for the flow
+    time.sleep(3)
     rng = random.Random(7)
     sold = {}
     s0, o0 = stats(fake), by_op(fake, STORES)
@@ -527,7 +529,7 @@ def phase_scale(fake, n):
 
 # ------------------------------------------------------ points per change
 
-POINT_SECTIONS = (('polls', ('Levels',)), ('reads before writes', ('LevelsById',)), ('writes', ('Adjust',)),
+POINT_SECTIONS = (('polls', ('Levels', 'LevelsLean')), ('reads before writes', ('LevelsById',)), ('writes', ('Adjust',)),
                   ('catalog and other', None))
 
 

@@ -110,9 +110,34 @@ def test_first_load_followed(ctx):
     check(by_op(f, 'source', 'BulkStatus')['requests'] >= 2, 'each operation was looked at until done')
 
 
+def test_lean_poll_falls_back(ctx):
+    """Polls ask for no item (its id is in the level's gid: 2 points a level, not 3); a store whose
+    level gids stop naming the item is polled with items from then on, and nothing is missed."""
+    f = ctx.fake
+    generated(ctx, 20)
+    a = ctx.agent(list(STORES), sync={'interval': '1s', 'bulk_threshold': '100000'})
+    a.once(timeout=60)
+    check(by_op(f, 'source', 'LevelsLean')['requests'] >= 1, 'polls are lean')
+    hs = sorted(levels(f, 'source'))
+    f.op('sell', {'store': 'source', 'handle': hs[0], 'qty': 2})
+    a.once(timeout=60)
+    check(levels(f, 'destination')[hs[0]] == 48, 'a lean poll saw the sale')
+    f.op('level_gids', {'store': 'destination', 'bare': True})
+    f.op('sell', {'store': 'destination', 'handle': hs[1], 'qty': 3})
+    a.once(timeout=60)
+    check(levels(f, 'source')[hs[1]] == 47, 'a sale read with a gid that names no item reached the source')
+    check('names no inventory item' in log_text(a), 'the log says why the polls got dearer')
+    full = by_op(f, 'destination', 'Levels')['requests']
+    f.op('sell', {'store': 'destination', 'handle': hs[2], 'qty': 1})
+    a.once(timeout=60)
+    check(levels(f, 'source')[hs[2]] == 49, 'and the next')
+    check(by_op(f, 'destination', 'Levels')['requests'] > full, 'polled with items')
+
+
 TESTS = [('backlog_one_cycle', test_backlog_one_cycle),
          ('moved_level_sent_again', test_moved_level_sent_again),
-         ('first_load_followed', test_first_load_followed)]
+         ('first_load_followed', test_first_load_followed),
+         ('lean_poll_falls_back', test_lean_poll_falls_back)]
 
 
 def main():

@@ -298,6 +298,8 @@ class Store:
         self.bucket_t = time.monotonic()
         self.throttle_status = int(b.get('status', 200))
         self.index_lag = float(cfg.get('index_lag', 0))
+        # a level's id without "?inventory_item_id=" (control op level_gids; no capture shows it)
+        self.bare_level_gids = bool(cfg.get('bare_level_gids', False))
         # idempotency keys: kept key_ttl seconds (0: forgotten at once); each lookup of a known
         # key forgets it first with probability key_evict; a replay of a key whose request
         # succeeded answers `replay`: stale (CHANGE_FROM_QUANTITY_STALE, as seen live), original
@@ -902,6 +904,8 @@ for _t in ('Product', 'ProductVariant', 'InventoryItem', 'Location', 'InventoryL
     R[(_t, 'updatedAt')] = lambda o, info: iso(o.upd)
     R[(_t, 'legacyResourceId')] = lambda o, info: str(o.id)
 
+R[('InventoryLevel', 'id')] = lambda o, info: ('gid://shopify/InventoryLevel/%d' % o.id
+                                               if info.context.store.bare_level_gids else o.gid)
 R[('Location', 'isActive')] = lambda o, info: o.active
 R[('Location', 'isFulfillmentService')] = lambda o, info: o.fulfillment
 
@@ -2294,6 +2298,13 @@ class FakeShop:
                 return
             st.before.remove(hit)
         self.op(hit[1], hit[2])
+
+    def op_level_gids(self, b):
+        """{store, bare}: GraphQL answers give InventoryLevel ids without "?inventory_item_id="
+        while bare is true (scenario key bare_level_gids); lookups take either form."""
+        st = self.store(b['store'])
+        st.bare_level_gids = bool(b.get('bare', True))
+        return {'ok': True, 'bare': st.bare_level_gids}
 
     def op_level_reads(self, b):
         """{level gid: times read} since the last reset; 'reset': true starts over."""

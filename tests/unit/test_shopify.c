@@ -189,7 +189,7 @@ static const char *const fixtures[] = {
 	"levels_internal_error", "levels_data_null_no_errors",
 	"levels_no_data", "levels_bad_cost", "levels_no_throttle_status",
 	"levels_errors_string",
-	"levels_bad_cursor",
+	"levels_bad_cursor", "levels_lean_ok", "levels_lean_no_item",
 	"byid_ok", "byid_count", "byid_wrong_id", "byid_not_level",
 	"adjust_ok", "adjust_noop", "adjust_stale", "adjust_idem_mismatch",
 	"adjust_idem_concurrent", "adjust_idem_previous_failed",
@@ -440,10 +440,12 @@ test_builders(void)
 	req_golden("catalog_full", b, len);
 	b = shopify_build_catalog(100, "eyJsYXN0X2lkIjoxfQ==", t, &len);
 	req_golden("catalog_since", b, len);
-	b = shopify_build_levels(loc, 250, NULL, -1, &len);
+	b = shopify_build_levels(loc, 250, NULL, -1, 1, &len);
 	req_golden("levels_full", b, len);
-	b = shopify_build_levels(loc, 10, "eyJsYXN0X2lkIjoxfQ==", t, &len);
+	b = shopify_build_levels(loc, 10, "eyJsYXN0X2lkIjoxfQ==", t, 1, &len);
 	req_golden("levels_since", b, len);
+	b = shopify_build_levels(loc, 10, "eyJsYXN0X2lkIjoxfQ==", t, 0, &len);
+	req_golden("levels_lean", b, len);
 	b = shopify_build_levels_by_id(byid_ids, 3, &len);
 	req_golden("levels_by_id", b, len);
 	b = shopify_build_adjust("7f3c9a1e5b2d4c6f8a0b1c2d3e4f5a6b", "correction",
@@ -463,16 +465,16 @@ test_builders(void)
 	    NULL);
 
 	CHECK("levels: bad location gid",
-	    shopify_build_levels("gid://shopify/Product/1", 5, NULL, -1,
+	    shopify_build_levels("gid://shopify/Product/1", 5, NULL, -1, 0,
 	    NULL) == NULL);
 	CHECK("levels: first 0", shopify_build_levels(loc, 0, NULL, -1,
-	    NULL) == NULL);
+	    0, NULL) == NULL);
 	CHECK("levels: first 251", shopify_build_levels(loc, 251, NULL, -1,
-	    NULL) == NULL);
+	    0, NULL) == NULL);
 	CHECK("levels: cursor with quote", shopify_build_levels(loc, 5,
-	    "a\"b c", -1, NULL) == NULL);
+	    "a\"b c", -1, 0, NULL) == NULL);
 	CHECK("levels: time too large", shopify_build_levels(loc, 5, NULL,
-	    INT64_MAX, NULL) == NULL);
+	    INT64_MAX, 0, NULL) == NULL);
 	CHECK("by id: none", shopify_build_levels_by_id(byid_ids, 0,
 	    NULL) == NULL);
 	CHECK("by id: wrong type", shopify_build_levels_by_id(bad_ids, 1,
