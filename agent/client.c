@@ -41,6 +41,18 @@ enum paged_op { OP_LOCATIONS, OP_CATALOG, OP_LEVELS, OP_COUNT };
 enum sized_op { SIZED_BY_ID, SIZED_ADJUST, SIZED_COUNT };
 #define ADJUST_REASON		"correction"
 
+/*
+ * What a sized operation (levels by id, a write batch) asked, as a line
+ * a + b*n through the last two sizes n seen (requestedQueryCost): reads by
+ * id grow with their levels, a write does not grow with its changes (its
+ * changes list is one object), and neither is assumed.
+ */
+struct cost_line {
+	double		 n[2], cost[2];	/* [0] the last, [1] the last of
+					   another size */
+	int		 seen;		/* 0, 1 or 2 of them */
+};
+
 struct client {
 	const struct conf	*c;
 	const struct store_conf	*sc;
@@ -58,8 +70,7 @@ struct client {
 	double			 available, maximum, restore;
 	int64_t			 bucket_at;
 	double			 node_cost[OP_COUNT];	/* requested / first */
-	double			 unit_cost[SIZED_COUNT];	/* requested / n;
-							   0: not learned */
+	struct cost_line	 sized[SIZED_COUNT];	/* learned costs */
 	int			 levels_items;	/* a level gid named no item:
 						   polls ask for item { id } */
 	struct client_stats	 stats;
@@ -457,6 +468,20 @@ reply_failed(struct client *cl, struct call *k, enum next *next)
 	}
 }
 
+/* Adds the cost of a request of n elements to line l. */
+static void
+line_learn(struct cost_line *l, double n, double cost)
+{
+	if (l->seen > 0 && l->n[0] != n) {
+		l->n[1] = l->n[0];
+		l->cost[1] = l->cost[0];
+		l->seen = 2;
+	} else if (l->seen == 0)
+		l->seen = 1;
+	l->n[0] = n;
+	l->cost[0] = cost;
+}
+
 /*
  * Learns what one node of a paged operation, or one element of a sized
  * one, costs from requestedQueryCost (a THROTTLED reply says it too).
@@ -470,23 +495,34 @@ learn_node_cost(struct client *cl, const struct call *k)
 		cl->node_cost[k->paged] = (double)k->reply.cost.requested /
 		    k->first;
 	if (k->sized >= 0 && k->units > 0)
-		cl->unit_cost[k->sized] = (double)k->reply.cost.requested /
-		    (double)k->units;
+		line_learn(&cl->sized[k->sized], (double)k->units,
+		    (double)k->reply.cost.requested);
 }
 
 /*
- * The requested-cost estimate of sized operation op over n elements: n
- * times what one cost last time (else guess each), and never under least,
- * so that call() waits for the points before it asks (THROTTLED costs a
- * round trip and, for a write, the batch).
+ * The requested-cost estimate of sized operation op over n elements, and
+ * never under least, so that call() waits for the points before it asks
+ * (THROTTLED costs a round trip and, for a write, the batch): on the line
+ * through two sizes seen (its slope never below 0); from one size, that
+ * cost in proportion to the elements when per_unit (reads by id), else
+ * that cost (a write); from none, guess (each element's when per_unit).
  */
 static double
 sized_cost(const struct client *cl, enum sized_op op, size_t n, double guess,
-    double least)
+    double least, int per_unit)
 {
-	double per = cl->unit_cost[op] > 0 ? cl->unit_cost[op] : guess;
-	double cost = per * (double)n;
+	const struct cost_line *l = &cl->sized[op];
+	double x = (double)n, cost, slope;
 
+	if (l->seen == 2) {
+		slope = (l->cost[0] - l->cost[1]) / (l->n[0] - l->n[1]);
+		if (slope < 0)
+			slope = 0;
+		cost = l->cost[0] + slope * (x - l->n[0]);
+	} else if (l->seen == 1)
+		cost = per_unit ? l->cost[0] * x / l->n[0] : l->cost[0];
+	else
+		cost = per_unit ? guess * x : guess;
 	return cost > least ? cost : least;
 }
 
@@ -1012,7 +1048,7 @@ client_read_levels(struct client *cl, struct client_level *lv, size_t n)
 	k.sized = SIZED_BY_ID;
 	k.units = n;
 	k.body = shopify_build_levels_by_id(ids, n, &k.len);
-	k.cost = sized_cost(cl, SIZED_BY_ID, n, 2, 1);
+	k.cost = sized_cost(cl, SIZED_BY_ID, n, 2, 1, 1);
 	k.parse = p_levels_by_id;
 	k.out = &out;
 	k.arg = &a;
@@ -1088,7 +1124,8 @@ adjust(struct client *cl, const char *key, const struct shopify_change_in *ch,
 	}
 	k.sized = SIZED_ADJUST;
 	k.units = n;
-	k.cost = sized_cost(cl, SIZED_ADJUST, n, 0, 10);
+	/* the captures' writes asked 11 to 14 points */
+	k.cost = sized_cost(cl, SIZED_ADJUST, n, 15, 10, 0);
 	k.parse = p_adjust;
 	k.out = &out;
 	k.on_send = on_send;
