@@ -39,6 +39,7 @@
 #include "catalog.h"
 #include "log.h"
 #include "meta.h"
+#include "timing.h"
 #include "util.h"
 
 #define BULK_RETRY_MS	60000	/* after a failed or refused operation, */
@@ -361,10 +362,12 @@ op_start(struct run *e, struct op_meta *m)
 		run_store_failed(e, m->i, "starting a bulk operation", cr);
 		return STEP_DONE;
 	}
-	if (m->kind == SHOPIFY_BULK_CATALOG && catalog_new_gen(e, &gen) == -1)
-		return STEP_STATE_FAILED;
+	if (m->kind == SHOPIFY_BULK_CATALOG) {
+		if (catalog_new_gen(e, &gen) == -1)
+			return STEP_STATE_FAILED;
+		m->gen = gen;
+	}
 	snprintf(m->id, sizeof(m->id), "%s", op.id);
-	m->gen = gen;
 	if (state_update(e->st, put_txn, m) != 0)
 		return STEP_STATE_FAILED;
 	log_info("store %s: %s bulk operation %s started", store_name(e, m->i),
@@ -386,6 +389,8 @@ struct file_ctx {
 	struct catalog_ctx	*cat;
 	struct client_level	 page[LEVEL_PAGE];
 	size_t			 n;
+	size_t			 found;	/* changes a reconciliation's file
+					   showed */
 	int			 state_failed;
 	int			 malformed;
 	char			 why[WHY_MAX];
@@ -422,10 +427,19 @@ linked_location(struct run *e, size_t i, uint64_t location)
 	return 0;
 }
 
+/*
+ * Observes the levels gathered from a levels file: a first sighting's
+ * (gen 0), or a reconciliation's snapshot of epoch gen.
+ */
 static int
 flush_levels(struct file_ctx *f)
 {
-	if (run_observe_first(f->e, f->m->i, f->page, f->n) == -1) {
+	int r = f->m->gen == 0 ?
+	    run_observe_first(f->e, f->m->i, f->page, f->n) :
+	    run_observe_snapshot(f->e, f->m->i, f->page, f->n,
+	    (uint16_t)f->m->gen, &f->found);
+
+	if (r == -1) {
 		f->state_failed = 1;
 		return -1;
 	}
@@ -521,6 +535,9 @@ op_finish(struct run *e, struct op_meta *m,
 			catalog_full_abort(f->cat);
 	} else if (r == STEP_DONE && run_levels_sighted(e, m->i, m->at) == -1)
 		r = STEP_STATE_FAILED;
+	else if (r == STEP_DONE && m->gen != 0)
+		log_info("store %s: reconciliation by bulk operation done: %zu "
+		    "changes no poll had seen", store_name(e, m->i), f->found);
 	free(f);
 	if (r == STEP_STATE_FAILED)
 		return STEP_STATE_FAILED;
@@ -709,6 +726,46 @@ bulk_levels(struct run *e, size_t i)
 	    STEP_DONE;
 }
 
+/* Moves store i's snapshot epoch on (META_EPOCH) into m->gen.  0 or -1. */
+static int
+epoch_txn(struct state_txn *t, void *arg)
+{
+	struct op_meta *m = arg;
+	int64_t epoch;
+
+	if (meta_get_i64(t, META_EPOCH, m->i, &epoch) == -1)
+		return -1;
+	m->gen = epoch >= 65535 || epoch < 0 ? 1 : epoch + 1;
+	return meta_put_i64(t, META_EPOCH, m->i, m->gen);
+}
+
+enum step
+bulk_reconcile(struct run *e, size_t i)
+{
+	struct op_meta m;
+	int64_t pstart, last;
+
+	if (op_load(e, SHOPIFY_BULK_LEVELS, i, &m) == -1)
+		return STEP_STATE_FAILED;
+	if (m.id[0] != '\0')
+		return op_step(e, &m);
+	if (run_meta_get(e, META_RSTART, i, &pstart) == -1 ||
+	    run_meta_get(e, META_RECONCILE, i, &last) == -1)
+		return STEP_STATE_FAILED;
+	if (pstart != 0)
+		return STEP_IN_PAGES;	/* a paced pass under way ends so */
+	if (!timing_reconcile_due(util_now_ms(), last, e->c->reconcile_ms) ||
+	    util_mono_ms() < e->s[i].bulk_retry_at[m.kind])
+		return STEP_DONE;
+	/* the epoch is kept before the snapshot it dates can begin */
+	if (state_update(e->st, epoch_txn, &m) != 0)
+		return STEP_STATE_FAILED;
+	log_info("store %s: reconciliation by bulk operation (epoch %" PRId64
+	    ")", store_name(e, i), m.gen);
+	return op_start(e, &m) == STEP_STATE_FAILED ? STEP_STATE_FAILED :
+	    STEP_DONE;
+}
+
 int
 bulk_loading(struct run *e)
 {
@@ -725,8 +782,8 @@ bulk_loading(struct run *e)
 		if (op_load(e, SHOPIFY_BULK_LEVELS, i, &m) == -1 ||
 		    run_meta_get(e, META_CATALOGFULL, i, &loaded) == -1)
 			return -1;
-		if (m.id[0] != '\0')
-			return 1;	/* levels files are first sightings */
+		if (m.id[0] != '\0' && m.gen == 0)
+			return 1;	/* a first sighting */
 		if (loaded != 0)
 			continue;
 		if (op_load(e, SHOPIFY_BULK_CATALOG, i, &m) == -1)

@@ -25,6 +25,16 @@
  */
 enum step bulk_catalog(struct run *e, size_t i);
 enum step bulk_levels(struct run *e, size_t i);
+/*
+ * The periodic level reconciliation of a big store (bulk_levels_wanted()):
+ * every `reconcile`, a levels operation whose file is a snapshot, dated by
+ * a new epoch (META_EPOCH) kept before it starts; applied, a level the
+ * polls or a write touched since then keeps its value, and any other
+ * disagreement is a change no poll saw (run_observe_snapshot()).
+ * STEP_DONE (a store failure included), STEP_IN_PAGES (a paced pass is
+ * under way: it ends in pages), STEP_STATE_FAILED.
+ */
+enum step bulk_reconcile(struct run *e, size_t i);
 
 /*
  * Predicates: 1 yes, 0 no, -1 LMDB failed.  bulk_catalog_running: a

@@ -143,12 +143,13 @@ pass_page(struct run *e, size_t i, const char *pass, int64_t pstart)
 }
 
 /*
- * The periodic full reconciliation of store i (docs/design.md §5), paced:
- * a page of levels at a time, bought with RECONCILE_SHARE % of the store's
- * restore rate, so a big catalog's pass neither stalls syncing nor drains
- * the bucket.  A pass starts `reconcile` after the last one started and
- * keeps its place in LMDB (META_RPASS, META_RSTART) across cycles and
- * restarts.
+ * The periodic full reconciliation of store i (docs/design.md §5): a bulk
+ * levels snapshot for a store read by bulk operations (bulk_reconcile()),
+ * else paced: a page of levels at a time, bought with RECONCILE_SHARE % of
+ * the store's restore rate, so a big catalog's pass neither stalls syncing
+ * nor drains the bucket.  A pass starts `reconcile` after the last one
+ * started and keeps its place in LMDB (META_RPASS, META_RSTART) across
+ * cycles and restarts.
  */
 static enum step
 reconcile_step(struct run *e, size_t i)
@@ -156,7 +157,14 @@ reconcile_step(struct run *e, size_t i)
 	struct store_rt *s = &e->s[i];
 	char pass[META_STR_MAX];
 	int64_t pstart, last, now = util_now_ms(), mono = util_mono_ms();
+	enum step r;
+	int bulk;
 
+	/* a big store's pass is a bulk snapshot (bulk.c) */
+	if ((bulk = bulk_levels_wanted(e, i)) == -1)
+		return STEP_STATE_FAILED;
+	if (bulk && (r = bulk_reconcile(e, i)) != STEP_IN_PAGES)
+		return r;
 	s->budget = timing_budget(s->budget, s->budget_at, mono,
 	    client_stats(s->cl)->restore);
 	s->budget_at = mono;

@@ -115,9 +115,16 @@ const struct meta_def meta_table[META_COUNT] = {
 	[META_BULKGEN_CATALOG] = { "bulkgen.catalog", 1, W, "generation",
 	    "the catalog load generation the operation's file feeds",
 	    "bulk.c put_txn()" },
-	[META_BULKGEN_LEVELS] = { "bulkgen.levels", 1, W, "generation",
-	    "unused by levels operations (0)",
+	[META_BULKGEN_LEVELS] = { "bulkgen.levels", 1, W, "epoch",
+	    "a reconciliation's snapshot epoch (epoch.N when it started); 0: "
+	    "the operation gives the links their first sighting",
 	    "bulk.c put_txn()" },
+	[META_EPOCH] = { "epoch", 1, W, "counter",
+	    "the store's levels snapshot epoch, 1 to 65535: moved on just "
+	    "before a reconciliation's levels operation starts; a link side "
+	    "a live read or a write touches is stamped with it, and that "
+	    "operation's file leaves such sides alone (newer news)",
+	    "bulk.c new_epoch()" },
 };
 
 #undef W

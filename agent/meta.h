@@ -46,6 +46,7 @@ enum meta_id {
 	META_BULKAT_LEVELS,
 	META_BULKGEN_CATALOG,	/* generation: the load it feeds */
 	META_BULKGEN_LEVELS,
+	META_EPOCH,		/* counter: the store's levels snapshot epoch */
 	META_COUNT
 };
 

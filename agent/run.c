@@ -325,6 +325,12 @@ struct observe_ctx {
 	const struct client_level	*lv;
 	size_t				 n;
 	int				 first_only;	/* unsighted links only */
+	uint16_t			 snapshot;	/* the epoch of a levels
+							   snapshot; 0: a live
+							   read */
+	uint16_t			 epoch;		/* META_EPOCH now */
+	size_t				 found;		/* changes a snapshot
+							   showed */
 };
 
 /* Records in the audit log that store i's level of l moved by d from from. */
@@ -422,6 +428,10 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	sd = &l.side[x->i];
 	if (x->first_only && sd->has_baseline)
 		return 0;	/* the polls' news is newer than a snapshot */
+	if (x->snapshot != 0 && sd->touched == x->snapshot)
+		return 0;	/* read or written since the snapshot began */
+	if (x->snapshot == 0)
+		sd->touched = x->epoch;
 	if (lv->level != 0)
 		sd->level = lv->level;
 	if (!lv->found || !lv->active) {
@@ -442,6 +452,7 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	d = sync_observe(&l, x->i, lv->available, &x->e->pol);
 	if (d != 0) {
 		x->e->changed++;
+		x->found++;
 		if (sync_change_large(before, d) && seen_add(&x->e->seen, key))
 			x->e->large++;
 		log_info("store %s: %s changed by %+" PRId64 " (%" PRId64
@@ -458,25 +469,29 @@ static int
 observe_txn(struct state_txn *t, void *arg)
 {
 	struct observe_ctx *x = arg;
+	int64_t epoch;
 	size_t k;
 
+	if (meta_get_i64(t, META_EPOCH, x->i, &epoch) == -1)
+		return -1;
+	x->epoch = (uint16_t)epoch;
+	x->found = 0;
 	for (k = 0; k < x->n; k++)
 		if (observe_one(t, x, &x->lv[k]) == -1)
 			return -1;
 	return 0;
 }
 
+/* Observes n levels of store i in one transaction: 0, or -1 (LMDB failed). */
 static int
-observe(struct run *e, size_t i, const struct client_level *lv, size_t n,
-    int first_only)
+observe(struct run *e, struct observe_ctx *x)
 {
-	struct observe_ctx x = { e, i, lv, n, first_only };
 	size_t changed = e->changed, large = e->large;
 	int r;
 
-	if (n == 0)
+	if (x->n == 0)
 		return 0;
-	r = state_update(e->st, observe_txn, &x);
+	r = state_update(e->st, observe_txn, x);
 	if (r != 0) {
 		e->changed = changed;
 		e->large = large;
@@ -488,14 +503,41 @@ int
 run_observe_levels(struct run *e, size_t i, const struct client_level *lv,
     size_t n)
 {
-	return observe(e, i, lv, n, 0);
+	struct observe_ctx x = { e, i, lv, n, 0, 0, 0, 0 };
+
+	return observe(e, &x);
 }
 
 int
 run_observe_first(struct run *e, size_t i, const struct client_level *lv,
     size_t n)
 {
-	return observe(e, i, lv, n, 1);
+	struct observe_ctx x = { e, i, lv, n, 1, 0, 0, 0 };
+
+	return observe(e, &x);
+}
+
+int
+run_observe_snapshot(struct run *e, size_t i, const struct client_level *lv,
+    size_t n, uint16_t epoch, size_t *found)
+{
+	struct observe_ctx x = { e, i, lv, n, 0, epoch, 0, 0 };
+
+	if (observe(e, &x) == -1)
+		return -1;
+	*found += x.found;
+	return 0;
+}
+
+int
+run_touch(struct state_txn *t, size_t i, struct link *l)
+{
+	int64_t epoch;
+
+	if (meta_get_i64(t, META_EPOCH, i, &epoch) == -1)
+		return -1;
+	l->side[i].touched = (uint16_t)epoch;
+	return 0;
 }
 
 int

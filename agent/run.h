@@ -181,14 +181,25 @@ int	run_pass_forget(struct run *e, size_t i);
 /*
  * Observing levels: moves each level's change since its baseline into the
  * other stores' owed amounts (sync_observe()), one transaction for the n
- * levels; run_observe_first does it only for links of store i not
- * sighted yet.  run_levels_sighted: store i's links have all had a first
- * sighting, as of at (wall ms).  All return 0 or -1 (LMDB failed).
+ * levels, and stamps each side read with the store's snapshot epoch
+ * (META_EPOCH, link_side.touched); run_observe_first does it only for
+ * links of store i not sighted yet; run_observe_snapshot for the levels of
+ * a snapshot begun at epoch (a reconciliation's bulk file): a side touched
+ * in that epoch, by a live read or a write since the snapshot began, keeps
+ * what it has (the file is older news), and the changes the others showed
+ * are added to *found.  run_touch: stamps store i's side of l, in t, with
+ * the epoch (a write settled: writes.c).  run_levels_sighted: store i's
+ * links have all had a first sighting, or a full pass, as of at (wall
+ * ms).  All return 0 or -1 (LMDB failed).
  */
 int	run_observe_levels(struct run *e, size_t i,
 	    const struct client_level *lv, size_t n);
 int	run_observe_first(struct run *e, size_t i,
 	    const struct client_level *lv, size_t n);
+int	run_observe_snapshot(struct run *e, size_t i,
+	    const struct client_level *lv, size_t n, uint16_t epoch,
+	    size_t *found);
+int	run_touch(struct state_txn *t, size_t i, struct link *l);
 int	run_levels_sighted(struct run *e, size_t i, int64_t at);
 /* Forgets the links seen changing largely (a new cycle begins). */
 void	run_seen_clear(struct run *e);

@@ -49,6 +49,10 @@ struct link_side {
 	uint32_t	catalog_gen;	/* full catalog load that last saw it */
 	uint8_t		has_baseline;
 	uint8_t		status;		/* enum side_status */
+	uint16_t	touched;	/* the store's snapshot epoch (META_EPOCH)
+					   when a live read or a write last
+					   touched it: a levels snapshot of
+					   that epoch is older news (run.c) */
 };
 
 struct link {

@@ -128,10 +128,12 @@ settle_change(struct state_txn *t, struct settle_ctx *x,
 
 	if ((r = state_link_get(t, ch->link, &l)) == -1)
 		return -1;
-	if (r == 0 && x->kind != AUDIT_UNCERTAIN_REPLANNED &&
-	    l.side[i].item == ch->item && l.side[i].location == ch->location) {
-		sync_applied(&l, i, ch->delta);
-		if (state_link_put(t, &l) == -1)
+	if (r == 0 && l.side[i].item == ch->item &&
+	    l.side[i].location == ch->location) {
+		/* the level may have moved: a snapshot begun is older news */
+		if (x->kind != AUDIT_UNCERTAIN_REPLANNED)
+			sync_applied(&l, i, ch->delta);
+		if (run_touch(t, i, &l) == -1 || state_link_put(t, &l) == -1)
 			return -1;
 	}
 	memset(&a, 0, sizeof(a));

@@ -134,10 +134,81 @@ def test_lean_poll_falls_back(ctx):
     check(by_op(f, 'destination', 'Levels')['requests'] > full, 'polled with items')
 
 
+RECONCILE_SYNC = {'interval': '500ms', 'bulk_threshold': '10', 'overlap': '2s', 'reconcile': '3s',
+                  'catalog_refresh': '1h'}
+
+
+def reconciliations(a):
+    return len(re.findall(r'reconciliation by bulk operation done', log_text(a)))
+
+
+def test_bulk_reconcile_finds_missed(ctx):
+    """A big store's level reconciliation is a bulk snapshot: a sale the search index never shows
+    (it lags an hour) is found by it and reaches the other store."""
+    f = ctx.fake
+    generated(ctx, 30)
+    a = ctx.agent(list(STORES), sync=RECONCILE_SYNC)
+    a.start()
+    a.wait_synced(timeout=30)
+    f.op('index_lag', {'store': 'destination', 'seconds': 3600})
+    h = sorted(levels(f, 'source'))[4]
+    f.op('sell', {'store': 'destination', 'handle': h, 'qty': 2})
+    wait_until(lambda: levels(f, 'source')[h] == 48, 30, interval=0.2, what='the missed sale reached the source')
+    a.stop()
+    text = log_text(a)
+    check(re.search(r'store destination: reconciliation by bulk operation done: [1-9]', text) is not None,
+          'the destination\'s snapshot showed the change')
+    check('reconciliation pass started' not in text, 'no paced pass of pages')
+    check(levels(f, 'destination')[h] == 48, 'the destination kept its sale')
+
+
+def level_ops(f, st):
+    """The levels bulk operations store st created."""
+    return sum(1 for e in f.log(st, 'bulk_operation')
+               if e.get('outcome') == 'created' and 'inventoryLevels' in e.get('query', ''))
+
+
+def test_bulk_reconcile_newer_news(ctx):
+    """A snapshot never overrides newer news: while both stores' reconciliations run (each file is a
+    snapshot of when it began), each store sells and the other's sales are written into it; once the
+    files are applied, every level still agrees and nothing moved twice."""
+    f = ctx.fake
+    generated(ctx, 30)
+    a = ctx.agent(list(STORES), sync=RECONCILE_SYNC)
+    a.start()
+    a.wait_synced(timeout=30)
+    hs = sorted(levels(f, 'source'))
+    n = reconciliations(a)
+    ops = {}
+    for st in STORES:
+        f.op('bulk', {'store': st, 'delay': 4})
+        ops[st] = level_ops(f, st)
+    for st in STORES:
+        wait_until(lambda: level_ops(f, st) > ops[st], 30, interval=0.05, what="%s's next levels snapshot" % st)
+    for k in range(6):
+        f.op('sell', {'store': 'destination', 'handle': hs[k], 'qty': 3})
+        f.op('sell', {'store': 'source', 'handle': hs[10 + k], 'qty': 2})
+    wait_until(lambda: reconciliations(a) >= n + 2, 40, interval=0.2,
+               what='a reconciliation of each store applied after the sales')
+    a.wait_synced(timeout=30)
+    a.stop()
+    src, dst = levels(f, 'source'), levels(f, 'destination')
+    want = dict((h, 50) for h in hs)
+    for k in range(6):
+        want[hs[k]] -= 3
+        want[hs[10 + k]] -= 2
+    check(src == want, 'source: %r' % {h: src[h] for h in hs if src[h] != want[h]})
+    check(dst == want, 'destination: %r' % {h: dst[h] for h in hs if dst[h] != want[h]})
+    check(re.search(r'reconciliation by bulk operation done: [1-9]', log_text(a)) is None,
+          'no snapshot showed a change: %s' % re.findall(r'store \w+: reconciliation by bulk .*', log_text(a)))
+
+
 TESTS = [('backlog_one_cycle', test_backlog_one_cycle),
          ('moved_level_sent_again', test_moved_level_sent_again),
          ('first_load_followed', test_first_load_followed),
-         ('lean_poll_falls_back', test_lean_poll_falls_back)]
+         ('lean_poll_falls_back', test_lean_poll_falls_back),
+         ('bulk_reconcile_finds_missed', test_bulk_reconcile_finds_missed),
+         ('bulk_reconcile_newer_news', test_bulk_reconcile_newer_news)]
 
 
 def main():
