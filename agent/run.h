@@ -85,8 +85,11 @@ struct store_rt {
 	int64_t		 clock_off;	/* META_CLOCK, as kept (run_clock()) */
 	int		 clock_loaded;	/* ... read from LMDB */
 	int		 catalog_read;	/* a catalog refresh succeeded in this
-					   run: edits made while we were down
-					   are known (docs/design.md §5) */
+					   run, and after the last catalog
+					   file applied: edits made while we
+					   were down, or while a file's
+					   snapshot was taken, are known
+					   (docs/design.md §5) */
 	int		 again;		/* the last send left owed changes
 					   that another round of the cycle
 					   may send (writes_send()) */

@@ -28,22 +28,27 @@ SIM_JOBS	?= 2
 
 .PHONY: sim
 
-# The mutants (tests/sim/mutants.sh): writes.c broken on purpose, one
-# simulator each, which `make test` expects the simulation to catch.
+# The mutants (tests/sim/mutants.sh): a file of agent/ broken on purpose,
+# one simulator each, which `make test` expects the simulation to catch.
 SIM_MUTANTS	:= $(shell sh tests/sim/mutants.sh list)
 SIM_MUTANT_BINS	= $(patsubst %,$(TESTDIR)/sim-%,$(SIM_MUTANTS))
 test: $(SIM_MUTANT_BINS)
 
-$(TESTDIR)/mutants/%/writes.c: agent/writes.c tests/sim/mutants.sh | $(TESTDIR)
-	mkdir -p $(@D)
-	sh tests/sim/mutants.sh apply $* <agent/writes.c >$@.tmp
-	mv $@.tmp $@
+# $(1): the mutant, $(2): the file it breaks
+define sim_mutant
+$(TESTDIR)/mutants/$(1)/$(2): agent/$(2) tests/sim/mutants.sh | $(TESTDIR)
+	mkdir -p $$(@D)
+	sh tests/sim/mutants.sh apply $(1) <agent/$(2) >$$@.tmp
+	mv $$@.tmp $$@
 
-$(SIM_MUTANT_BINS): $(TESTDIR)/sim-%: $(TESTDIR)/mutants/%/writes.c \
-    $(SIM_SRCS) tests/sim/sim.h $(SIM_OBJS)
+$(TESTDIR)/sim-$(1): $(TESTDIR)/mutants/$(1)/$(2) $(SIM_SRCS) tests/sim/sim.h \
+    $(SIM_OBJS)
 	$(CC) $(ALL_CFLAGS) -Iagent -Itests/sim $(ALL_LDFLAGS) $(SIM_WRAP) \
-	    -o $@ $(SIM_SRCS) $< $(filter-out $(OBJDIR)/writes.o,$(SIM_OBJS)) \
-	    $(DEPS_LIBS)
+	    -o $$@ $(SIM_SRCS) $$< \
+	    $$(filter-out $(OBJDIR)/$(2:.c=.o),$(SIM_OBJS)) $(DEPS_LIBS)
+endef
+$(foreach m,$(SIM_MUTANTS),$(eval $(call sim_mutant,$(m),$(shell \
+    sh tests/sim/mutants.sh file $(m)))))
 
 $(SIM_BIN): $(SIM_SRCS) tests/sim/sim.h $(SIM_OBJS) | $(TESTDIR)
 	$(CC) $(ALL_CFLAGS) -Itests/sim $(ALL_LDFLAGS) $(SIM_WRAP) -o $@ \

@@ -1,18 +1,28 @@
 #!/bin/sh
 # tests/sim/mutants.sh: the write protocol broken on purpose, to show that
-# the simulation catches it (issue 12).  Each mutant is agent/writes.c with
-# one defect; mk/sim.mk builds a simulator around each (TESTDIR/sim-NAME)
-# and `run` checks that some schedule fails on it.  A mutation that no
-# longer applies to writes.c is a failure too: the check must not go quiet.
+# the simulation catches it (issue 12).  Each mutant is one file of agent/
+# (writes.c, or run.c) with one defect; mk/sim.mk builds a simulator around
+# each (TESTDIR/sim-NAME) and `run` checks that some schedule fails on it.
+# A mutation that no longer applies to its file is a failure too: the
+# check must not go quiet.
 #
 #   sh tests/sim/mutants.sh list              the mutants' names
-#   sh tests/sim/mutants.sh apply NAME <in >out   writes.c with that defect
+#   sh tests/sim/mutants.sh file NAME         the file of agent/ it breaks
+#   sh tests/sim/mutants.sh apply NAME <in >out   that file with the defect
 #   sh tests/sim/mutants.sh run TESTDIR       PASS/FAIL a line each
 #
 # perl (perl-base, Essential in Debian) does the substitutions.
 set -u
 
-MUTANTS="trust-unseen-key skip-sent-marker stale-as-applied"
+MUTANTS="trust-unseen-key skip-sent-marker stale-as-applied snapshot-over-news"
+
+# The file of agent/ that mutant $1 breaks.
+file() {
+	case $1 in
+	snapshot-over-news)	echo run.c ;;
+	*)			echo writes.c ;;
+	esac
+}
 
 # The substitution (a perl s/// on the whole file) that makes mutant $1.
 mutation() {
@@ -26,6 +36,10 @@ mutation() {
 	stale-as-applied)
 		# CHANGE_FROM_QUANTITY_STALE to a first send taken as applied
 		echo 's/(case ADJUST_STALE:[^\n]*\n)/$1\t\treturn settle(e, p, AUDIT_APPLIED, "applied");\n/' ;;
+	snapshot-over-news)
+		# a reconciliation's snapshot applied over what the polls and
+		# the writes learned since it began
+		echo 's/if \(x->snapshot != 0 && sd->touched == x->snapshot\)/if (0 \&\& x->snapshot)/' ;;
 	*)
 		return 1 ;;
 	esac
@@ -33,7 +47,7 @@ mutation() {
 
 apply() {
 	sub=$(mutation "$1") || { echo "no mutant $1" >&2; exit 2; }
-	perl -0777 -pe "$sub or die \"mutant $1: its code is not in writes.c\\n\""
+	perl -0777 -pe "$sub or die \"mutant $1: its code is not in $(file "$1")\\n\""
 }
 
 run() {
@@ -56,6 +70,7 @@ run() {
 
 case ${1:-} in
 list)	echo "$MUTANTS" ;;
+file)	file "$2" ;;
 apply)	apply "$2" ;;
 run)	run "$2" ;;
 *)	echo "usage: mutants.sh list | apply NAME | run TESTDIR" >&2; exit 2 ;;

@@ -89,6 +89,9 @@ static struct {
 	enum sim_edit	edit_kind[2];
 	int64_t		edit_at[2];
 	int64_t		downtime_ms;	/* a crashed agent is down this long */
+	int		bulk;		/* full reads by bulk operations: the
+					   first load, and each reconciliation
+					   a levels snapshot */
 	size_t		new_var;	/* created while running; SIZE_MAX none */
 	int64_t		new_at[SIM_STORES];
 	int		new_sighted;	/* the agent has sighted its links */
@@ -320,6 +323,9 @@ choose_edits(uint64_t seed)
 	}
 	choose_local_clock();
 	choose_buckets();
+	/* in a third of schedules, the stores are big: bulk operations,
+	   reconciled every 3 s by a snapshot the polls must not lose to */
+	S.bulk = sim_chance(330);
 	rng = saved;
 }
 
@@ -495,10 +501,11 @@ write_conf(void)
 	chmod(tok, 0600);
 	len = snprintf(text, sizeof(text),
 	    "[sync]\ninterval = 1s\nstate_dir = %s/state\ninitial = %s\n"
-	    "direction = %s\noverlap = 5s\nreconcile = 10s\n"
-	    "catalog_refresh = 10s\nguard = 0\nbulk_threshold = 0\n", S.dir,
+	    "direction = %s\noverlap = 5s\nreconcile = %s\n"
+	    "catalog_refresh = 10s\nguard = 0\nbulk_threshold = %d\n", S.dir,
 	    initial[S.initial],
-	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way");
+	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way",
+	    S.bulk ? "3s" : "10s", S.bulk ? 1 : 0);
 	for (i = 0; i < S.nstores; i++)
 		len += snprintf(text + len, sizeof(text) - (size_t)len,
 		    "[store s%zu]\nshop = s%zu.myshopify.com\ntoken_file = %s\n",
@@ -919,10 +926,10 @@ describe(void)
 
 	sim_trace("seed %" PRIu64 ": %zu stores x %zu locations x %zu variants,"
 	    " initial %d, %s, active %" PRId64 " ms, crashes <= %d (%u/1000), "
-	    "%zu catalog edits", S.seed, S.nstores, S.nlocs, S.nvariants,
+	    "%zu catalog edits%s", S.seed, S.nstores, S.nlocs, S.nvariants,
 	    (int)S.initial, S.direction == DIRECTION_ONE_WAY ? "one-way" :
 	    "two-way", S.active_ms, sim_faults.max_crashes, sim_faults.crash,
-	    S.nedits);
+	    S.nedits, S.bulk ? ", bulk operations" : "");
 	if (sim_local.skew_ms != 0)
 		sim_trace("this machine's clock is %+" PRId64 " ms off Shopify's"
 		    "%s, then %+" PRId64 " ms", sim_local.skew_ms,

@@ -125,6 +125,22 @@ struct sim_key {
 	uint64_t		params;		/* hash of all of them */
 };
 
+/*
+ * A bulk query operation (sim_client.c): its file is a snapshot whose
+ * levels are each read when it begins or, taken at random, when it ends
+ * (Shopify reads rows while it runs); a catalog's variants as it began.
+ */
+#define SIM_BULK_OPS	4		/* operations a store keeps */
+struct sim_bulk_op {
+	uint64_t		 id;		/* 0: none */
+	int			 kind;		/* enum shopify_bulk_kind */
+	int64_t			 done_ms;	/* RUNNING until then */
+	int			 fixed;		/* the late values are taken */
+	int			 late[SIM_LEVELS];	/* read when it ends */
+	struct sim_level	 lvl[SIM_LEVELS];
+	struct sim_variant	 var[SIM_VARIANTS];
+};
+
 struct sim_shop {
 	int			 index;
 	size_t			 nlocs;
@@ -144,6 +160,8 @@ struct sim_shop {
 	/* the cost bucket: points, restored per second up to the size */
 	double			 bucket_size, bucket_rate, bucket;
 	int64_t			 bucket_at;
+	struct sim_bulk_op	 bulk[SIM_BULK_OPS];
+	uint64_t		 bulk_next;	/* the last operation's number */
 };
 
 extern struct sim_shop	sim_shops[SIM_STORES];

@@ -422,7 +422,7 @@ client_probe_key(struct client *cl, const char *key, uint64_t item,
 	return CLIENT_OK;
 }
 
-/* ---- bulk operations: never used (bulk_threshold = 0) ------------------- */
+/* ---- bulk operations (bulk_threshold = 1 in some schedules) ------------- */
 
 enum client_result
 client_variants_count(struct client *cl, int64_t *count)
@@ -431,53 +431,199 @@ client_variants_count(struct client *cl, int64_t *count)
 	return read_request(cl, "variants count");
 }
 
+static struct sim_bulk_op *
+bulk_find(struct sim_shop *s, uint64_t id)
+{
+	size_t k;
+
+	for (k = 0; k < SIM_BULK_OPS; k++)
+		if (s->bulk[k].id == id && id != 0)
+			return &s->bulk[k];
+	return NULL;
+}
+
+/* The file's late values: the levels read as the operation ends. */
+static void
+bulk_fix(struct sim_shop *s, struct sim_bulk_op *o)
+{
+	size_t k;
+
+	if (o->fixed || sim_now < o->done_ms)
+		return;
+	for (k = 0; k < s->nlevels; k++)
+		if (o->late[k])
+			o->lvl[k] = s->lvl[k];
+	o->fixed = 1;
+}
+
 enum client_result
 client_bulk_start(struct client *cl, enum shopify_bulk_kind kind,
     struct shopify_bulk_op *op)
 {
-	(void)kind;
-	(void)op;
-	return failed(cl, CLIENT_REFUSED, "no bulk operations here");
+	struct sim_shop *s = shop(cl);
+	struct sim_bulk_op *o = &s->bulk[s->bulk_next % SIM_BULK_OPS];
+	enum client_result r;
+	size_t k;
+
+	memset(op, 0, sizeof(*op));
+	if ((r = read_request(cl, "bulk start")) != CLIENT_OK)
+		return r;
+	if (sim_faults.on && sim_chance(sim_faults.read_fail))
+		return failed(cl, CLIENT_REFUSED, "LIMIT_REACHED");
+	memset(o, 0, sizeof(*o));
+	o->id = ++s->bulk_next;
+	o->kind = kind;
+	o->done_ms = sim_now + 100 + sim_below(8000);
+	for (k = 0; k < s->nlevels; k++) {
+		o->lvl[k] = s->lvl[k];
+		o->late[k] = sim_chance(500);
+	}
+	memcpy(o->var, s->var, sizeof(o->var));
+	snprintf(op->id, sizeof(op->id), "gid://shopify/BulkOperation/%"
+	    PRIu64, o->id);
+	op->status = SHOPIFY_BULK_CREATED;
+	sim_trace("store %zu: bulk %s operation %" PRIu64 " until %.3f", cl->i,
+	    kind == SHOPIFY_BULK_LEVELS ? "levels" : "catalog", o->id,
+	    (double)(o->done_ms - SIM_EPOCH_MS) / 1000);
+	return CLIENT_OK;
+}
+
+/* The lines of operation o's file, one a level or variant present. */
+static size_t
+bulk_lines(const struct sim_shop *s, const struct sim_bulk_op *o)
+{
+	size_t k, n = 0;
+
+	if (o->kind == SHOPIFY_BULK_LEVELS) {
+		for (k = 0; k < s->nlevels; k++)
+			n += !o->lvl[k].gone;
+		return n;
+	}
+	for (k = 0; k < s->nvariants; k++)
+		n += !o->var[k].deleted;
+	return n;
 }
 
 enum client_result
 client_bulk_status(struct client *cl, const char *id,
     struct shopify_bulk_op *op)
 {
-	(void)id;
-	(void)op;
-	return failed(cl, CLIENT_REFUSED, "no bulk operations here");
+	struct sim_shop *s = shop(cl);
+	struct sim_bulk_op *o;
+	enum client_result r;
+	const char *n = strrchr(id, '/');
+
+	memset(op, 0, sizeof(*op));
+	if ((r = read_request(cl, "bulk status")) != CLIENT_OK)
+		return r;
+	if ((o = bulk_find(s, n ? strtoull(n + 1, NULL, 10) : 0)) == NULL)
+		return CLIENT_OK;	/* unknown to the store: id "" */
+	snprintf(op->id, sizeof(op->id), "%s", id);
+	if (sim_now < o->done_ms) {
+		op->status = SHOPIFY_BULK_RUNNING;
+		return CLIENT_OK;
+	}
+	bulk_fix(s, o);
+	op->status = SHOPIFY_BULK_COMPLETED;
+	op->object_count = (int64_t)bulk_lines(s, o);
+	snprintf(op->url, sizeof(op->url), "sim:%" PRIu64, o->id);
+	return CLIENT_OK;
 }
 
+/*
+ * Streams operation url's file: "L item location level available active"
+ * a level, "V variant item product handle sku" a variant.  A transient
+ * fault may cut it after some lines (the agent reads it again later).
+ */
 enum client_result
 client_bulk_read(struct client *cl, const char *url, jsonl_line_fn fn,
     void *arg, size_t *lines)
 {
-	(void)url;
-	(void)fn;
-	(void)arg;
+	struct sim_shop *s = shop(cl);
+	struct sim_bulk_op *o;
+	enum client_result r;
+	char line[256];
+	size_t k, cut = SIZE_MAX;
+	int len;
+
 	*lines = 0;
-	return failed(cl, CLIENT_REFUSED, "no bulk operations here");
+	if ((r = read_request(cl, "bulk file")) != CLIENT_OK)
+		return r;
+	if (strncmp(url, "sim:", 4) != 0 ||
+	    (o = bulk_find(s, strtoull(url + 4, NULL, 10))) == NULL)
+		return failed(cl, CLIENT_REFUSED, "HTTP 403 ExpiredToken");
+	bulk_fix(s, o);
+	if (sim_faults.on && sim_chance(sim_faults.read_fail))
+		cut = sim_below((uint32_t)bulk_lines(s, o) + 1);
+	for (k = 0; k < (o->kind == SHOPIFY_BULK_LEVELS ? s->nlevels :
+	    s->nvariants); k++) {
+		if (*lines == cut)
+			return failed(cl, CLIENT_TRANSIENT, "file cut short");
+		if (o->kind == SHOPIFY_BULK_LEVELS) {
+			const struct sim_level *l = &o->lvl[k];
+
+			if (l->gone)
+				continue;
+			len = snprintf(line, sizeof(line), "L %" PRIu64 " %"
+			    PRIu64 " %" PRIu64 " %" PRId64 " %d", l->item,
+			    l->location, l->id, l->available, l->active);
+		} else {
+			const struct sim_variant *v = &o->var[k];
+
+			if (v->deleted)
+				continue;
+			len = snprintf(line, sizeof(line), "V %" PRIu64 " %"
+			    PRIu64 " %" PRIu64 " %s %s", v->id, v->item,
+			    v->product, v->handle, v->sku);
+		}
+		(*lines)++;
+		if (fn(line, (size_t)len, arg))
+			break;
+	}
+	return CLIENT_OK;
 }
 
 int
 client_bulk_variant(const char *line, size_t len, struct client_variant *cv,
     char *why, size_t whysz)
 {
-	(void)line;
+	unsigned long long id, item, product;
+
 	(void)len;
-	(void)cv;
-	snprintf(why, whysz, "no bulk operations here");
-	return -1;
+	memset(cv, 0, sizeof(*cv));
+	if (sscanf(line, "V %llu %llu %llu %63s %63s", &id, &item, &product,
+	    cv->handle, cv->sku) != 5) {
+		snprintf(why, whysz, "not a variant line");
+		return -1;
+	}
+	cv->variant = id;
+	cv->item = item;
+	cv->product = product;
+	snprintf(cv->status, sizeof(cv->status), "ACTIVE");
+	cv->tracked = 1;
+	return 0;
 }
 
 int
 client_bulk_level(const char *line, size_t len, struct client_level *lv,
     char *why, size_t whysz)
 {
-	(void)line;
+	unsigned long long item, loc, id;
+	long long avail;
+	int active;
+
 	(void)len;
-	(void)lv;
-	snprintf(why, whysz, "no bulk operations here");
-	return -1;
+	memset(lv, 0, sizeof(*lv));
+	if (sscanf(line, "L %llu %llu %llu %lld %d", &item, &loc, &id, &avail,
+	    &active) != 5) {
+		snprintf(why, whysz, "not a level line");
+		return -1;
+	}
+	lv->item = item;
+	lv->location = loc;
+	lv->level = id;
+	lv->available = avail;
+	lv->active = active;
+	lv->found = 1;
+	return 0;
 }
