@@ -753,7 +753,7 @@ bulk_reconcile(struct run *e, size_t i)
 	    run_meta_get(e, META_RECONCILE, i, &last) == -1)
 		return STEP_STATE_FAILED;
 	if (pstart != 0)
-		return STEP_IN_PAGES;	/* a paced pass under way ends so */
+		return STEP_IN_PAGES;	/* a paced pass ends in pages */
 	if (!timing_reconcile_due(util_now_ms(), last, e->c->reconcile_ms) ||
 	    util_mono_ms() < e->s[i].bulk_retry_at[m.kind])
 		return STEP_DONE;

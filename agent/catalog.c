@@ -420,8 +420,8 @@ catalog_full_end(struct catalog_ctx *x, int64_t start)
 	r = read_variants(x, since > 0 ? since : 1);
 	if (r == STEP_DONE)
 		r = refresh_done(x, 1, start);
-	else	/* the file's links are older news until a refresh: the store
-		   is left alone (engine.c cycle()) until one succeeds */
+	else	/* the file's links are older news: the store is left
+		   alone (engine.c cycle()) until a refresh succeeds */
 		x->e->s[x->i].catalog_read = 0;
 	catalog_full_abort(x);
 	return r;

@@ -916,7 +916,7 @@ client_catalog(struct client *cl, int64_t since_ms,
 	return CLIENT_OK;
 }
 
-/* 1 when every level of page names its item (levels_lean reads it off the gid). */
+/* 1 when every level of page names its item (levels_lean: off its gid). */
 static int
 items_named(const struct shopify_levels *page)
 {
@@ -989,11 +989,12 @@ client_levels(struct client *cl, uint64_t location, int64_t since_ms,
     int (*fn)(const struct client_level *, void *), void *arg)
 {
 	char gid[SHOPIFY_GID_MAX], after[SHOPIFY_CURSOR_MAX] = "";
-	struct page_args a = { gid, NULL, since_ms > 0 ? since_ms / 1000 : -1, 0 };
+	struct page_args a = { gid, NULL, -1, 0 };
 	enum client_result r;
 	/* an idle incremental poll must cost a few points (docs/design.md §9) */
 	int first = since_ms > 0 ? LEVELS_FIRST_IDLE : LEVELS_FIRST;
 
+	a.since = since_ms > 0 ? since_ms / 1000 : -1;
 	snprintf(gid, sizeof(gid), "gid://shopify/Location/%" PRIu64, location);
 	do {
 		a.after = after[0] ? after : NULL;

@@ -28,7 +28,7 @@
 #include "util.h"
 #include "writes.h"
 
-#define BULK_FOLLOW_MS	1000	/* cycles while a first load runs (bulk.h) */
+#define BULK_FOLLOW_MS	1000	/* a first load's cycles (bulk.h) */
 #define WRITE_ROUNDS	40	/* batches a store may be sent in a cycle:
 				   10,000 changes (write_rounds()) */
 

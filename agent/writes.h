@@ -22,9 +22,9 @@ enum step writes_resolve(struct run *e, size_t i);
  * transaction.  writes_send: sends store i's freshly planned batch and
  * settles it, and sets e->s[i].again when that left owed changes another
  * plan may send at once (a full batch applied; a batch dropped unsent or
- * stale, its levels read afresh).  writes_report_plan: a dry run logs the batches
- * writes_plan() journaled.  writes_drop_unsent: on start, drops batches
- * that never left the machine.
+ * stale, its levels read afresh).  writes_report_plan: a dry run logs the
+ * batches writes_plan() journaled.  writes_drop_unsent: on start, drops
+ * batches that never left the machine.
  */
 int	writes_plan(struct run *e);
 int	writes_send(struct run *e, size_t i);

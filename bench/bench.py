@@ -6,7 +6,8 @@ tests/e2e/harness.py (the fake and the agent).  Writes bench/results.md (the
 machine, the date, the command, the table) and prints the table.
 
     python3 bench/bench.py --bin build/invsync [--out bench/results.md]
-                           [--only latency,flash,scale,sent,size] [--sizes 1000,10000,100000]
+                           [--only latency,sent,flash,small,points,scale,size]
+                           [--sizes 1000,10000,100000] [--points-stores 2,3]
 
 Phases
   latency  200 single changes (both directions, random spacing 50-150 ms over
@@ -21,11 +22,18 @@ Phases
   flash    500 sales in 10 s across 200 variants, both stores, interval 1 s:
            time until every level agrees, and conservation.
   scale    per size (two stores, one location, one variant per product):
-           first load (catalog + levels) time and points with an unthrottled
-           bucket; 60 s idle at interval 5 s with a Standard bucket (2000/100):
-           CPU, RSS, points per poll and per minute; then per-cycle time and
-           points when 1, 100, 1000 levels change (`invsync once` per cycle,
-           Plus bucket 20000/1000).
+           first load (catalog + levels) time and points with a Standard
+           bucket; 30 s idle at interval 5 s with a Standard bucket (2000/100):
+           CPU, RSS, points per poll and per minute (scaled to a minute); at
+           rest with reconcile = 15s (10k, 100k): points, and how long a
+           level pass by bulk snapshot takes; then per-cycle time and points
+           when 1 level changes (`invsync once`, Plus bucket 20000/1000).
+  small    a 100-point bucket restoring 10 a second while 2 changes a second
+           flow: THROTTLED replies among requests.
+  points   points per propagated change at 1, 100, 1000 and 10,000 changes
+           a cycle, 2 and 3 stores of 10k links, by section (polls, reads
+           before writes, writes, catalog), with the most times a changed
+           level was read (Plus bucket, `once` cycles 2.5 s apart).
   size     stripped static binary per ARCH (make ARCH=..., then $(STRIP)).
 """
 import argparse
@@ -47,12 +55,14 @@ import harness  # noqa: E402
 from harness import Agent, Fake, store, wait_until  # noqa: E402
 
 STORES = ['source', 'destination']
+IDLE_S = 30                     # seconds of the idle measure (reported per minute)
 STANDARD = {'max': 2000, 'restore': 100}
 PLUS = {'max': 20000, 'restore': 1000}
 UNTHROTTLED = {'max': 10000000, 'restore': 10000000}
 HZ = os.sysconf('SC_CLK_TCK')
 
 rows = []          # (section, metric, value, note)
+KEPT = '## Before and after'    # results.md from here on is written by hand, and kept
 
 
 def row(section, metric, value, note=''):
@@ -434,6 +444,10 @@ def set_reconcile(agent, value):
         f.write(conf)
 
 
+def label_n(label):
+    return int(label.rstrip('k')) * 1000
+
+
 def phase_reconcile(fake, agent, label, window=40):
     """At rest on a Standard bucket with reconcile = 15s: a full catalog re-read (a bulk operation)
     every 15 s plus the paced level pass, against the 10 % of the restore rate docs/design.md §9 allows."""
@@ -441,7 +455,18 @@ def phase_reconcile(fake, agent, label, window=40):
     start_vv(agent)
     time.sleep(6)
     a = stats(fake)
-    time.sleep(window)
+    passes = []                      # (started, done) of bulk level passes, by the log
+    t_end, began = time.monotonic() + window, None
+    while time.monotonic() < t_end:
+        text = open(agent.logpath, errors='replace').read()
+        n_start = text.count('reconciliation by bulk operation (epoch')
+        n_done = text.count('reconciliation by bulk operation done')
+        if began is None and n_start > n_done:
+            began = (time.monotonic(), n_done)
+        elif began is not None and n_done > began[1]:
+            passes.append(time.monotonic() - began[0])
+            began = None
+        time.sleep(0.1)
     b = stats(fake)
     # no operation left in flight: the next `once` would follow it to its end
     wait_until(lambda: not any(s.get('bulk_operations') for s in agent.status()['stores']), 120,
@@ -452,8 +477,13 @@ def phase_reconcile(fake, agent, label, window=40):
     ops = sum(b[s]['bulk_ops'] - a[s]['bulk_ops'] for s in STORES) / 2
     per_min = pts / 2 * 60 / window
     row('reconcile', '%s: points per minute per store at rest, reconcile = 15s' % label, '%.0f' % per_min,
-        '%.1f %% of Standard\'s 6000/min; %.0f catalog bulk operations per store in %d s; idle polls '
-        '36/min, the paced level pass at most 600/min (10 %%)' % (per_min / 60, ops, window))
+        '%.1f %% of Standard\'s 6000/min; %.0f bulk operations (catalog and levels) per store in %d s; idle '
+        'polls 36/min' % (per_min / 60, ops, window))
+    if passes:
+        row('reconcile', '%s: a full level pass by bulk snapshot, Standard bucket (s)' % label,
+            '%.1f' % statistics.median(passes), 'median of %d passes, from the operation\'s start to its file '
+            'applied; in pages at 10 %% of 100 pts/s it would take %.1f h (2 points a level)'
+            % (len(passes), label_n(label) * 2 / 10.0 / 3600))
 
 
 def phase_scale(fake, n):
@@ -482,15 +512,17 @@ def phase_scale(fake, n):
     time.sleep(6)                    # the first incremental cycle after the load
     a = stats(fake)
     c0, _ = proc_sample(agent.proc.pid)
-    time.sleep(60)
+    time.sleep(IDLE_S)
     c1, ps = proc_sample(agent.proc.pid)
     b = stats(fake)
     pts, q, m = cost_delta(a, b)
-    row('idle', '%s: agent CPU over 60 s idle (s)' % label, '%.2f' % (c1 - c0), 'interval 5 s')
+    pts, q, m = pts * 60 / IDLE_S, q * 60 / IDLE_S, m * 60 / IDLE_S      # a minute's
+    row('idle', '%s: agent CPU over 60 s idle (s)' % label, '%.2f' % ((c1 - c0) * 60 / IDLE_S),
+        'interval 5 s; %d s measured' % IDLE_S)
     row('idle', '%s: RSS idle / peak (VmRSS / VmHWM, kB)' % label, '%d / %d' % (ps['VmRSS'], ps['VmHWM']),
         'anon %d kB, file (LMDB map) %d kB' % (ps.get('RssAnon', 0), ps.get('RssFile', 0)))
     row('idle', '%s: points per idle poll per store (actualQueryCost)' % label,
-        '%.1f' % (pts / q if q else float('nan')), '%d queries, %d mutations in 60 s' % (q, m))
+        '%.1f' % (pts / q if q else float('nan')), '%d queries, %d mutations a minute' % (q, m))
     row('idle', '%s: points per minute at rest, per store' % label, '%.0f' % (pts / 2))
     agent.stop()
     mdb = os.path.join(agent.state_dir, 'invsync.mdb')
@@ -498,7 +530,8 @@ def phase_scale(fake, n):
         used = os.stat(mdb).st_blocks * 512
         row('idle', '%s: LMDB state on disk (invsync.mdb, allocated)' % label, '%.1f MB' % (used / 1e6),
             '%.0f bytes per link (links, level index, audit, meta)' % (used / n))
-    phase_reconcile(fake, agent, label)
+    if n >= 10000:                   # bulk snapshots: the stores big enough
+        phase_reconcile(fake, agent, label)
     # per cycle
     throttle(fake, PLUS)
     sizes = [1]                      # more changes: phase_points
@@ -548,7 +581,7 @@ def section_points(a, b, names):
     return out
 
 
-def phase_points(fake, nstores, n=10000, interval=5.0):
+def phase_points(fake, nstores, n=10000, interval=2.5):
     """Points per propagated change (issue 16): n links in nstores stores, k levels changed in the
     first store between cycles (k = 1, 100, 1000, 10000), `once` cycles at the default interval
     until a quiet one; Plus bucket.  Also how often each changed level was read."""
@@ -561,7 +594,7 @@ def phase_points(fake, nstores, n=10000, interval=5.0):
     fake.op('clock', {'advance': 3600})
     for s in names:
         fake.op('throttle', {'store': s, 'max': PLUS['max'], 'restore': PLUS['restore'], 'available': PLUS['max']})
-    agent = Agent(args.bin, fake, names, sync={'interval': '%ds' % interval, 'reconcile': '1h'},
+    agent = Agent(args.bin, fake, names, sync={'interval': '5s', 'reconcile': '1h'},
                   name='points%d' % nstores)
     once_cycle(agent)                      # the first load: `once` follows it to its end
     ids = {s: {r['handle']: r['level_id'] for r in fake.op('levels', {'store': s})} for s in names}
@@ -587,11 +620,12 @@ def phase_points(fake, nstores, n=10000, interval=5.0):
         changed = [handle(i) for i in range(1, k + 1)]
         src = max(reads['source'].get(ids['source'][h], 0) for h in changed)
         dst = max(reads[s].get(ids[s][h], 0) for s in names[1:] for h in changed)
-        ok = all(levels_equal_in(fake, names, changed[:50]))
+        ok = all(levels_equal_in(fake, names, changed[::max(1, k // 50)]))
         row('points', '%d stores, %d changed: points per change' % (nstores, k), '%.1f' % (total / k),
-            '%d points in %d cycles (%s); each changed level read at most %d times where it changed, %d '
-            'where written; %d THROTTLED%s' % (total, cycles, ', '.join('%s %d' % kv for kv in sec.items()),
-                                              src, dst, thr, '' if ok else '; NOT CONVERGED'))
+            '%.1f per change and store written; %d points in %d cycles (%s); each changed level read at most '
+            '%d times where it changed, %d where written; %d THROTTLED%s'
+            % (total / k / (nstores - 1), total, cycles, ', '.join('%s %d' % kv for kv in sec.items()),
+               src, dst, thr, '' if ok else '; NOT CONVERGED'))
     agent.stop()
 
 
@@ -663,12 +697,21 @@ def write_results(path, took, cmd):
              '* Command: `%s` (took %.0f s)' % (cmd, took),
              '* Buckets: latency, flash, idle, first load (bulk operations), reconcile: Standard 2000 / 100',
              '  pts/s; the paged first load at 10k for comparison: unthrottled (points reported, time at a',
-             '  plan\'s restore rate = points / rate); per-cycle: Plus 20000 / 1000.', '',
+             '  plan\'s restore rate = points / rate); per-cycle and points per change: Plus 20000 / 1000;',
+             '  small: 100 / 10.', '',
              '| section | metric | value | note |', '|---|---|---|---|']
     for s, m, v, n in rows:
         lines.append('| %s | %s | %s | %s |' % (s, m, v, n.replace('|', '/')))
+    kept = ''
+    try:                            # the hand-kept sections after the table stay
+        with open(path) as f:
+            old = f.read()
+        if KEPT in old:
+            kept = '\n' + old[old.index(KEPT):]
+    except OSError:
+        pass
     with open(path, 'w') as f:
-        f.write('\n'.join(lines) + '\n')
+        f.write('\n'.join(lines) + '\n' + kept)
 
 
 def main():
@@ -678,6 +721,7 @@ def main():
     ap.add_argument('--out', default=os.path.join(ROOT, 'bench', 'results.md'))
     ap.add_argument('--only', default='latency,sent,flash,small,points,scale,size')
     ap.add_argument('--sizes', default='1000,10000,100000')
+    ap.add_argument('--points-stores', default='2,3')
     args = ap.parse_args()
     only = args.only.split(',')
     t0 = time.monotonic()
@@ -701,7 +745,7 @@ def main():
             say('a small bucket (100 / 10 pts/s)')
             phase_small(fake)
         if 'points' in only:
-            for ns in (2, 3):
+            for ns in [int(x) for x in args.points_stores.split(',') if x]:
                 say('points per change, %d stores' % ns)
                 phase_points(fake, ns)
         if 'scale' in only:
@@ -713,8 +757,9 @@ def main():
     finally:
         fake.stop()
     took = time.monotonic() - t0
-    cmd = 'make bench' if only == ['latency', 'sent', 'flash', 'small', 'points', 'scale', 'size'] and \
-        args.sizes == '1000,10000,100000' else 'python3 bench/bench.py ' + ' '.join(sys.argv[1:])
+    full = only == ['latency', 'sent', 'flash', 'small', 'points', 'scale', 'size']
+    cmd = 'make bench' if full and args.sizes == '1000,10000,100000' and args.points_stores == '2,3' else \
+        'python3 bench/bench.py ' + ' '.join(sys.argv[1:])
     write_results(args.out, took, cmd)
     print()
     with open(args.out) as f:

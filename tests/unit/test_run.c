@@ -3,7 +3,8 @@
  * share, against a real LMDB state in a temporary directory: observing
  * levels (a change moves into the other store's owed amount, a level
  * nobody links is ignored, a gone level stops syncing, a first sighting
- * from a snapshot never overrides the polls, a link changing largely is
+ * from a snapshot never overrides the polls, nor does a reconciliation's
+ * snapshot a side read since it began, a link changing largely is
  * counted once), meta values in their own transaction, the paused flag,
  * a first sighting recorded, store health, and the tallies of the metrics
  * file (a change's seen time carried to its batch).  The cycle itself runs in
@@ -121,6 +122,53 @@ test_observe(void)
 	l = link_now();
 	CHECK_INT("gone level: not synced", l.side[1].status, SIDE_MISSING);
 	CHECK_INT("gone level: no baseline", l.side[1].has_baseline, 0);
+}
+
+/*
+ * A reconciliation's snapshot of epoch E: a side a live read touched in E
+ * keeps its value; a side last touched before E takes the snapshot's as a
+ * change no poll saw, once.
+ */
+static void
+test_snapshot(void)
+{
+	struct client_level lv;
+	size_t found = 0;
+	int64_t src;
+
+	CHECK_INT("snapshot: a fresh link", state_update(run.st, put_link, NULL),
+	    0);
+	CHECK_INT("snapshot: epoch 3", run_meta_set(&run, META_EPOCH, 0, 3), 0);
+	run_meta_set(&run, META_EPOCH, 1, 3);
+	lv = level(0, 44);		/* a poll in epoch 3 */
+	CHECK_INT("snapshot: a poll", run_observe_levels(&run, 0, &lv, 1), 0);
+	CHECK_INT("snapshot: the poll stamps the side", link_now().side[0].touched,
+	    3);
+	lv = level(0, 30);		/* the file: older news */
+	CHECK_INT("snapshot: ok", run_observe_snapshot(&run, 0, &lv, 1, 3,
+	    &found), 0);
+	CHECK_INT("snapshot: a side touched since keeps its value",
+	    link_now().side[0].baseline, 44);
+	CHECK_INT("snapshot: nothing found", (int)found, 0);
+
+	run_meta_set(&run, META_EPOCH, 0, 4);	/* the next snapshot */
+	src = link_now().side[1].owed;
+	lv = level(0, 41);		/* a change the index missed */
+	CHECK_INT("snapshot: next epoch", run_observe_snapshot(&run, 0, &lv, 1,
+	    4, &found), 0);
+	CHECK_INT("snapshot: an untouched side takes it", link_now().side[0].baseline,
+	    41);
+	CHECK_INT("snapshot: a change found", (int)found, 1);
+	CHECK_INT("snapshot: the other store owes it",
+	    (int)(link_now().side[1].owed - src), -3);
+	CHECK_INT("snapshot: the file does not stamp the side",
+	    link_now().side[0].touched, 3);
+	lv = level(0, 41);		/* a poll then reads the same: no change */
+	found = 0;
+	CHECK_INT("snapshot: the poll after", run_observe_levels(&run, 0, &lv, 1),
+	    0);
+	CHECK_INT("snapshot: counted once", (int)(link_now().side[1].owed - src),
+	    -3);
 }
 
 static void
@@ -245,6 +293,7 @@ main(void)
 		return 1;
 	}
 	test_observe();
+	test_snapshot();
 	test_meta();
 	test_health();
 	test_tally();
