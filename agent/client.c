@@ -944,23 +944,23 @@ levels_page(struct client *cl, uint64_t location, int first,
 	size_t i;
 	int stop = 0;
 
-	memset(&k, 0, sizeof(k));
-	k.op = "levels";
-	k.parse = p_levels;
-	k.out = &page;
-	a->items = cl->levels_items;
-	if ((r = fetch_page(cl, &k, OP_LEVELS, first, build_levels, a)) !=
-	    CLIENT_OK)
-		return r;
-	if (!a->items && !items_named(&page)) {
+	for (;;) {	/* twice at most: lean, then with items */
+		memset(&k, 0, sizeof(k));
+		k.op = "levels";
+		k.parse = p_levels;
+		k.out = &page;
+		a->items = cl->levels_items;
+		if ((r = fetch_page(cl, &k, OP_LEVELS, first, build_levels,
+		    a)) != CLIENT_OK)
+			return r;
+		if (a->items || items_named(&page))
+			break;
 		/* a gid without its item: this store's polls ask for it */
 		log_warn("store %s: a level gid names no inventory item; "
 		    "reading levels with their items from now on",
 		    cl->sc->name);
 		cl->levels_items = 1;
 		shopify_levels_free(&page);
-		return levels_page(cl, location, first, a, next, nextsz, fn,
-		    arg);
 	}
 	for (i = 0; i < page.n && !stop; i++) {
 		int64_t item = shopify_gid_id(page.v[i].item_id,
