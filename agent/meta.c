@@ -124,7 +124,7 @@ const struct meta_def meta_table[META_COUNT] = {
 	    "before a reconciliation's levels operation starts; a link side "
 	    "a live read or a write touches is stamped with it, and that "
 	    "operation's file leaves such sides alone (newer news)",
-	    "bulk.c new_epoch()" },
+	    "bulk.c epoch_txn()" },
 };
 
 #undef W

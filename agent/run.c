@@ -469,12 +469,10 @@ static int
 observe_txn(struct state_txn *t, void *arg)
 {
 	struct observe_ctx *x = arg;
-	int64_t epoch;
 	size_t k;
 
-	if (meta_get_i64(t, META_EPOCH, x->i, &epoch) == -1)
+	if (run_epoch(t, x->i, &x->epoch) == -1)
 		return -1;
-	x->epoch = (uint16_t)epoch;
 	x->found = 0;
 	for (k = 0; k < x->n; k++)
 		if (observe_one(t, x, &x->lv[k]) == -1)
@@ -530,13 +528,13 @@ run_observe_snapshot(struct run *e, size_t i, const struct client_level *lv,
 }
 
 int
-run_touch(struct state_txn *t, size_t i, struct link *l)
+run_epoch(struct state_txn *t, size_t i, uint16_t *epoch)
 {
-	int64_t epoch;
+	int64_t v;
 
-	if (meta_get_i64(t, META_EPOCH, i, &epoch) == -1)
+	if (meta_get_i64(t, META_EPOCH, i, &v) == -1)
 		return -1;
-	l->side[i].touched = (uint16_t)epoch;
+	*epoch = (uint16_t)v;
 	return 0;
 }
 

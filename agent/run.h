@@ -190,10 +190,10 @@ int	run_pass_forget(struct run *e, size_t i);
  * a snapshot begun at epoch (a reconciliation's bulk file): a side touched
  * in that epoch, by a live read or a write since the snapshot began, keeps
  * what it has (the file is older news), and the changes the others showed
- * are added to *found.  run_touch: stamps store i's side of l, in t, with
- * the epoch (a write settled: writes.c).  run_levels_sighted: store i's
- * links have all had a first sighting, or a full pass, as of at (wall
- * ms).  All return 0 or -1 (LMDB failed).
+ * are added to *found.  run_epoch: store i's snapshot epoch, read in t,
+ * which a settled write stamps its sides with too (writes.c).
+ * run_levels_sighted: store i's links have all had a first sighting, or a
+ * full pass, as of at (wall ms).  All return 0 or -1 (LMDB failed).
  */
 int	run_observe_levels(struct run *e, size_t i,
 	    const struct client_level *lv, size_t n);
@@ -202,7 +202,7 @@ int	run_observe_first(struct run *e, size_t i,
 int	run_observe_snapshot(struct run *e, size_t i,
 	    const struct client_level *lv, size_t n, uint16_t epoch,
 	    size_t *found);
-int	run_touch(struct state_txn *t, size_t i, struct link *l);
+int	run_epoch(struct state_txn *t, size_t i, uint16_t *epoch);
 int	run_levels_sighted(struct run *e, size_t i, int64_t at);
 /* Forgets the links seen changing largely (a new cycle begins). */
 void	run_seen_clear(struct run *e);

@@ -834,10 +834,10 @@ check_level_item(struct pctx *c, const char *p, const char *level,
 /*
  * The InventoryItem gid a level gid names ("...?inventory_item_id=N") into
  * item, or "" when it names none (levels_lean asked for no item: the
- * caller reads the page again with it).  Returns 0 (a level gid is never
- * refused here: get_gid() checked it).
+ * caller reads the page again with it).  A level gid is never refused
+ * here: get_gid() checked it.
  */
-static int
+static void
 gid_item(const char *level, char *item, size_t itemsz)
 {
 	int64_t id;
@@ -846,7 +846,6 @@ gid_item(const char *level, char *item, size_t itemsz)
 	if (shopify_gid_level_item(level, &id) == 0 && id > 0)
 		snprintf(item, itemsz, "gid://shopify/InventoryItem/%lld",
 		    (long long)id);
-	return 0;
 }
 
 static int
@@ -864,9 +863,10 @@ parse_level(struct pctx *c, int e, const char *p, void *out)
 		return -1;
 	if (shopify_parse_time(when, &l->updated_at) == -1)
 		return fail(c, p, "updatedAt", "not an ISO UTC time");
-	if (json_get(c->d, el, "item") == -1)	/* levels_lean */
-		return gid_item(l->id, l->item_id, sizeof(l->item_id)) == -1 ?
-		    -1 : parse_available(c, el, p, &l->available);
+	if (json_get(c->d, el, "item") == -1) {		/* levels_lean */
+		gid_item(l->id, l->item_id, sizeof(l->item_id));
+		return parse_available(c, el, p, &l->available);
+	}
 	subpath(q, sizeof(q), p, "item");
 	if (get_object(c, el, p, "item", 0, &it) == -1 ||
 	    get_gid(c, it, q, "id", "InventoryItem", l->item_id) == -1 ||

@@ -114,6 +114,8 @@ struct settle_ctx {
 	enum audit_kind		 kind;	/* APPLIED, UNCERTAIN, UNCERTAIN_REPLANNED
 					   or DROPPED */
 	const char		*note;
+	uint16_t		 epoch;	/* the store's snapshot epoch
+					   (run_epoch()), read once a batch */
 };
 
 /* Applies change ch of an applied batch to its link, if still linked. */
@@ -133,7 +135,8 @@ settle_change(struct state_txn *t, struct settle_ctx *x,
 		/* the level may have moved: a snapshot begun is older news */
 		if (x->kind != AUDIT_UNCERTAIN_REPLANNED)
 			sync_applied(&l, i, ch->delta);
-		if (run_touch(t, i, &l) == -1 || state_link_put(t, &l) == -1)
+		l.side[i].touched = x->epoch;
+		if (state_link_put(t, &l) == -1)
 			return -1;
 	}
 	memset(&a, 0, sizeof(a));
@@ -165,6 +168,8 @@ settle_txn(struct state_txn *t, void *arg)
 			return -1;
 		return state_pending_del(t, x->p->store);
 	}
+	if (run_epoch(t, x->p->store, &x->epoch) == -1)
+		return -1;
 	for (k = 0; k < x->p->n; k++)
 		if (settle_change(t, x, &x->p->ch[k]) == -1)
 			return -1;
@@ -184,7 +189,7 @@ static int
 settle(struct run *e, const struct pending *p, enum audit_kind kind,
     const char *note)
 {
-	struct settle_ctx x = { e, p, kind, note };
+	struct settle_ctx x = { e, p, kind, note, 0 };
 	const char *store = e->c->stores[p->store].name;
 
 	if (state_update(e->st, settle_txn, &x) != 0)
