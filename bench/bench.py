@@ -52,7 +52,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'e2e'))
 import harness  # noqa: E402
-from harness import Agent, Fake, store, wait_until  # noqa: E402
+from harness import Agent, Fake, wait_until  # noqa: E402
 
 STORES = ['source', 'destination']
 IDLE_S = 30                     # seconds of the idle measure (reported per minute)
@@ -87,15 +87,8 @@ def pct(xs, p):
 # ------------------------------------------------------------- set-up helpers
 
 def setup_stores(fake, n, quantity=100000, bucket=STANDARD):
-    """Two stores with n generated single-variant products each, their
-    levels last updated an hour ago (so no poll's overlap window sees them)."""
-    fake.op('load', {'stores': [store(s, []) for s in STORES]})
-    fake.op('clock', {'advance': -3600})
-    for s in STORES:
-        fake.op('generate', {'store': s, 'products': n, 'variants_per_product': 1,
-                             'locations': 1, 'quantity': quantity})
-    fake.op('clock', {'advance': 3600})
-    throttle(fake, bucket)
+    """The two stores with n generated single-variant products each (harness.generated())."""
+    harness.generated(fake, STORES, n, quantity, bucket)
 
 
 def throttle(fake, b):
@@ -154,10 +147,10 @@ def start_vv(agent):
     return agent.proc
 
 
-def levels_equal(fake, handles):
-    a = {r['handle']: r['available'] for r in fake.op('levels', {'store': 'source'})}
-    b = {r['handle']: r['available'] for r in fake.op('levels', {'store': 'destination'})}
-    return all(a.get(h) == b.get(h) for h in handles)
+def levels_equal(fake, handles, names=STORES):
+    """Each of handles at one quantity in every store of names."""
+    rows = {s: {r['handle']: r['available'] for r in fake.op('levels', {'store': s})} for s in names}
+    return all(len(set(rows[s].get(h) for s in names)) == 1 for h in handles)
 
 
 # ----------------------------------------------------------------- latency
@@ -588,14 +581,7 @@ def phase_points(fake, nstores, n=10000, interval=2.5):
     first store between cycles (k = 1, 100, 1000, 10000), `once` cycles at the default interval
     until a quiet one; Plus bucket.  Also how often each changed level was read."""
     names = ['source', 'destination', 'third'][:nstores]
-    fake.op('load', {'stores': [store(s, []) for s in names]})
-    fake.op('clock', {'advance': -3600})
-    for s in names:
-        fake.op('generate', {'store': s, 'products': n, 'variants_per_product': 1, 'locations': 1,
-                             'quantity': 100000})
-    fake.op('clock', {'advance': 3600})
-    for s in names:
-        fake.op('throttle', {'store': s, 'max': PLUS['max'], 'restore': PLUS['restore'], 'available': PLUS['max']})
+    harness.generated(fake, names, n, 100000, PLUS)
     agent = Agent(args.bin, fake, names, sync={'interval': '5s', 'reconcile': '1h'},
                   name='points%d' % nstores)
     once_cycle(agent)                      # the first load: `once` follows it to its end
@@ -622,19 +608,13 @@ def phase_points(fake, nstores, n=10000, interval=2.5):
         changed = [handle(i) for i in range(1, k + 1)]
         src = max(reads['source'].get(ids['source'][h], 0) for h in changed)
         dst = max(reads[s].get(ids[s][h], 0) for s in names[1:] for h in changed)
-        ok = all(levels_equal_in(fake, names, changed[::max(1, k // 50)]))
+        ok = levels_equal(fake, changed[::max(1, k // 50)], names)
         row('points', '%d stores, %d changed: points per change' % (nstores, k), '%.1f' % (total / k),
             '%.1f per change and store written; %d points in %d cycles (%s); each changed level read at most '
             '%d times where it changed, %d where written; %d THROTTLED%s'
             % (total / k / (nstores - 1), total, cycles, ', '.join('%s %d' % kv for kv in sec.items()),
                src, dst, thr, '' if ok else '; NOT CONVERGED'))
     agent.stop()
-
-
-def levels_equal_in(fake, names, handles):
-    rows = {s: {r['handle']: r['available'] for r in fake.op('levels', {'store': s})} for s in names}
-    for h in handles:
-        yield len(set(rows[s].get(h) for s in names)) == 1
 
 
 # ---------------------------------------------------------------- binary size

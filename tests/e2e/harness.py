@@ -205,6 +205,21 @@ def catalogs(n=12):
     return [store('source', src), store('destination', dst)]
 
 
+def generated(f, stores, n, quantity, bucket=None):
+    """stores with n generated single-variant products each (gen-product-000001 ..), their levels
+    last updated an hour ago (so no poll's overlap window sees them), and bucket ({max, restore})
+    set in each when given."""
+    f.op('load', {'stores': [store(s, []) for s in stores]})
+    f.op('clock', {'advance': -3600})
+    for s in stores:
+        f.op('generate', {'store': s, 'products': n, 'variants_per_product': 1, 'locations': 1,
+                          'quantity': quantity})
+    f.op('clock', {'advance': 3600})
+    for s in stores if bucket else ():
+        f.op('throttle', {'store': s, 'max': bucket['max'], 'restore': bucket['restore'],
+                          'available': bucket['max']})
+
+
 def all_primary(f, n=12):
     """initial = primary: each of catalogs(n)'s levels equals the source's."""
     return all(f.level('destination', 'item-%02d' % k) == f.level('source', 'item-%02d' % k)

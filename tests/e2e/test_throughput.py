@@ -12,23 +12,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import run_suite, store, check, wait_until  # noqa: E402
+import harness  # noqa: E402
+from harness import run_suite, check, wait_until  # noqa: E402
 
 STORES = ('source', 'destination')
 
 
 def generated(ctx, n, quantity=50):
-    """Both stores with n single-variant products, last updated an hour ago, and a bucket that
-    never runs dry (the points are counted, not waited for)."""
-    f = ctx.fake
-    f.op('load', {'stores': [store(s, []) for s in STORES]})
-    f.op('clock', {'advance': -3600})
-    for s in STORES:
-        f.op('generate', {'store': s, 'products': n, 'variants_per_product': 1, 'locations': 1,
-                          'quantity': quantity})
-    f.op('clock', {'advance': 3600})
-    for s in STORES:
-        f.op('throttle', {'store': s, 'max': 1e7, 'restore': 1e7, 'available': 1e7})
+    """Both stores with n single-variant products (harness.generated()) and a bucket that never
+    runs dry (the points are counted, not waited for)."""
+    harness.generated(ctx.fake, STORES, n, quantity, {'max': 1e7, 'restore': 1e7})
 
 
 def levels(f, s):
