@@ -75,6 +75,18 @@ sim_chance(unsigned permille)
 static struct {
 	uint64_t	seed;
 	size_t		nstores, nlocs, nvariants;
+	/* stock pools (issue 18): each store's locations in ngroups groups,
+	   a variant's link one a group; without a [locations] section, one
+	   location a group, linked by name */
+	int		loc_lines;	/* a [locations] section is written */
+	int		by_id;		/* ... naming locations by id */
+	int		buffered;	/* `buffer =` written in every store */
+	size_t		ngroups;
+	size_t		store_locs[SIM_STORES];
+	size_t		nmembers[SIM_STORES][SIM_LOCS];
+	size_t		member[SIM_STORES][SIM_LOCS][SIM_LOCS];	/* in order */
+	size_t		group_of[SIM_STORES][SIM_LOCS];
+	int64_t		buffer[SIM_STORES];
 	enum initial_policy initial;
 	enum direction	direction;
 	int64_t		active_ms;
@@ -208,6 +220,7 @@ choose_faults(void)
 }
 
 static void	choose_edits(uint64_t seed);
+static void	choose_pools(uint64_t seed);
 
 /*
  * Each store's cost bucket: a Standard plan's (2000 points, 100 a second)
@@ -266,8 +279,10 @@ choose_schedule(uint64_t seed)
 	S.direction = sim_chance(250) ? DIRECTION_ONE_WAY : DIRECTION_TWO_WAY;
 	S.active_ms = 1000 + sim_below(4000);
 	sim_nshops = S.nstores;
+	choose_pools(seed);
 	for (i = 0; i < S.nstores; i++) {
-		sim_shop_init(&sim_shops[i], (int)i, S.nlocs, S.nvariants);
+		sim_shop_init(&sim_shops[i], (int)i, S.store_locs[i],
+		    S.nvariants);
 		choose_shop(&sim_shops[i]);
 		for (k = 0; k < sim_shops[i].nlevels; k++)
 			S.init[i][k] = sim_shops[i].lvl[k].available;
@@ -278,7 +293,8 @@ choose_schedule(uint64_t seed)
 		int64_t d = (int64_t)sim_below(3) + 1;
 
 		S.ev_store[k] = (int)sim_below((uint32_t)S.nstores);
-		S.ev_level[k] = sim_below((uint32_t)sim_shops[0].nlevels);
+		S.ev_level[k] = sim_below((uint32_t)
+		    sim_shops[S.ev_store[k]].nlevels);
 		S.ev_delta[k] = sim_chance(650) ? -d : d;
 		S.ev_at[k] = sim_below((uint32_t)S.active_ms);
 	}
@@ -326,6 +342,68 @@ choose_edits(uint64_t seed)
 	/* in a third of schedules, the stores are big: bulk operations,
 	   reconciled every 3 s by a snapshot the polls must not lose to */
 	S.bulk = sim_chance(330);
+	rng = saved;
+}
+
+/*
+ * Store i's locations and their groups.  Not drawn: S.nlocs locations,
+ * one a group.  Drawn: S.ngroups to 3 S.ngroups locations (at most
+ * SIM_LOCS, so at most 3 a group), in an order of the draw's; the first
+ * S.ngroups of it open a group each, the others join one at random.
+ */
+static void
+choose_groups(size_t i, int drawn)
+{
+	size_t order[SIM_LOCS], n, k, j, g, most;
+
+	most = 3 * S.ngroups < SIM_LOCS ? 3 * S.ngroups : SIM_LOCS;
+	n = !drawn ? S.nlocs :
+	    S.ngroups + sim_below((uint32_t)(most - S.ngroups + 1));
+	S.store_locs[i] = n;
+	for (k = 0; k < n; k++)
+		order[k] = k;
+	for (k = n; drawn && k > 1; k--) {	/* Fisher-Yates */
+		j = sim_below((uint32_t)k);
+		g = order[k - 1];
+		order[k - 1] = order[j];
+		order[j] = g;
+	}
+	for (k = 0; k < n; k++) {
+		g = k < S.ngroups ? k : sim_below((uint32_t)S.ngroups);
+		S.member[i][g][S.nmembers[i][g]++] = order[k];
+		S.group_of[i][order[k]] = g;
+	}
+}
+
+/*
+ * Stock pools (issue 18) in half the schedules, none when SIM_POOLS=0:
+ * location groups (a [locations] section, by name or by id), buffers of
+ * 0-5 a store, or both.  Drawn from a stream of their own, so that a
+ * schedule without them is the one its seed drew before pools.
+ */
+static void
+choose_pools(uint64_t seed)
+{
+	const char *env = getenv("SIM_POOLS");
+	uint64_t saved = rng;
+	size_t i;
+	int groups = 0;
+
+	rng = seed * 0xd1b54a32d192ed03ULL + 0x7654321;
+	if ((env == NULL || strcmp(env, "0") != 0) && sim_chance(500)) {
+		groups = sim_chance(750);
+		S.buffered = !groups || sim_chance(600);
+	}
+	S.ngroups = S.nlocs;
+	if (groups) {
+		S.loc_lines = 1;
+		S.by_id = sim_chance(500);
+		S.ngroups = 1 + sim_below(SIM_LOCS);
+	}
+	for (i = 0; i < S.nstores; i++) {
+		choose_groups(i, groups);
+		S.buffer[i] = S.buffered ? (int64_t)sim_below(6) : 0;
+	}
 	rng = saved;
 }
 
@@ -483,6 +561,48 @@ __wrap_state_lock_syncer(const char *dir)
 	return 0;
 }
 
+/*
+ * Appends group g of store s, "A + B", to buf: its members in their
+ * order, by name or by id (gid://shopify/Location/N).
+ */
+static void
+group_entry(size_t s, size_t g, char *buf, size_t bufsz)
+{
+	char name[64];
+	size_t m, loc;
+
+	for (m = 0; m < S.nmembers[s][g]; m++) {
+		loc = S.member[s][g][m];
+		if (S.by_id)
+			snprintf(name, sizeof(name), "gid://shopify/Location/%"
+			    PRIu64, sim_shops[s].loc[loc]);
+		else
+			sim_location_name(loc, name, sizeof(name));
+		if (m > 0)
+			strncat(buf, " + ", bufsz - strlen(buf) - 1);
+		strncat(buf, name, bufsz - strlen(buf) - 1);
+	}
+}
+
+/* Writes the [locations] section into buf: a line a group, "A + B = C".
+   Returns its length, as snprintf() does. */
+static int
+locations_section(char *buf, size_t bufsz)
+{
+	size_t g, s;
+
+	snprintf(buf, bufsz, "[locations]\n");
+	for (g = 0; g < S.ngroups; g++) {
+		for (s = 0; s < S.nstores; s++) {
+			if (s > 0)
+				strncat(buf, " = ", bufsz - strlen(buf) - 1);
+			group_entry(s, g, buf, bufsz);
+		}
+		strncat(buf, "\n", bufsz - strlen(buf) - 1);
+	}
+	return (int)strlen(buf);
+}
+
 static int
 write_conf(void)
 {
@@ -506,10 +626,17 @@ write_conf(void)
 	    initial[S.initial],
 	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way",
 	    S.bulk ? "3s" : "10s", S.bulk ? 1 : 0);
-	for (i = 0; i < S.nstores; i++)
+	for (i = 0; i < S.nstores; i++) {
 		len += snprintf(text + len, sizeof(text) - (size_t)len,
 		    "[store s%zu]\nshop = s%zu.myshopify.com\ntoken_file = %s\n",
 		    i, i, tok);
+		if (S.buffered)
+			len += snprintf(text + len, sizeof(text) - (size_t)len,
+			    "buffer = %" PRId64 "\n", S.buffer[i]);
+	}
+	if (S.loc_lines)
+		len += locations_section(text + len,
+		    sizeof(text) - (size_t)len);
 	n = (size_t)len;
 	memset(&errs, 0, sizeof(errs));
 	if (conf_parse("sim.conf", text, n, &S.conf, &errs) != 0) {
@@ -520,32 +647,109 @@ write_conf(void)
 	return 0;
 }
 
-/* The level of store s that link key's truth is (variant, location). */
-static int64_t
-expected(size_t s, size_t k)
+/*
+ * The oracle's unit is a link: u = variant x group, the same in every
+ * store, u = variant * S.ngroups + group.  Without groups, a group is a
+ * location and u the level index of every store.
+ */
+static size_t
+units(void)
 {
-	int64_t base = 0, sum = 0;
+	return S.nvariants * S.ngroups;
+}
+
+/* The unit of store s's level k. */
+static size_t
+unit_of(size_t s, size_t k)
+{
+	const struct sim_level *l = &sim_shops[s].lvl[k];
+
+	return l->var * S.ngroups + S.group_of[s][l->loc];
+}
+
+/* Store s's side of unit u in q, one value a level of s: their sum. */
+static int64_t
+side_of(size_t s, size_t u, const int64_t *q)
+{
+	int64_t sum = 0;
+	size_t k;
+
+	for (k = 0; k < sim_shops[s].nlevels; k++)
+		if (unit_of(s, k) == u)
+			sum += q[k];
+	return sum;
+}
+
+/* Store s's side of unit u now: what its member levels have. */
+static int64_t
+side_now(size_t s, size_t u)
+{
+	int64_t sum = 0;
+	size_t k;
+
+	for (k = 0; k < sim_shops[s].nlevels; k++)
+		if (unit_of(s, k) == u)
+			sum += sim_shops[s].lvl[k].available;
+	return sum;
+}
+
+/* The pool a side showing q at its first sighting implies, in store s. */
+static int64_t
+implied(size_t s, int64_t q)
+{
+	return q > 0 ? q + S.buffer[s] : q;
+}
+
+/* What store s shows of pool p: T_s(p) = p - min(N_s, max(p, 0)). */
+static int64_t
+target(size_t s, int64_t p)
+{
+	int64_t held = p > 0 ? p : 0;
+
+	return p - (held < S.buffer[s] ? held : S.buffer[s]);
+}
+
+/* Unit u's pool at the first sighting, as store s's view has it. */
+static int64_t
+base_pool(size_t s, size_t u)
+{
+	int64_t base = 0, p;
 	size_t j;
 
 	switch (S.initial) {
 	case INITIAL_PRIMARY:
-		base = S.init[0][k];
+		base = implied(0, side_of(0, u, S.init[0]));
 		break;
 	case INITIAL_KEEP:
-		base = S.init[s][k];
+		base = implied(s, side_of(s, u, S.init[s]));
 		break;
 	case INITIAL_MIN:
-		base = S.init[0][k];
+		base = implied(0, side_of(0, u, S.init[0]));
 		for (j = 1; j < S.nstores; j++)
-			if (S.init[j][k] < base)
-				base = S.init[j][k];
+			if ((p = implied(j, side_of(j, u, S.init[j]))) < base)
+				base = p;
 		break;
 	}
+	return base;
+}
+
+/*
+ * Unit u's pool as store s's view has it: the base and the external
+ * changes that move it, each in full, whatever member it hit: every
+ * store's (two-way), or the primary's and s's own (one-way).
+ */
+static int64_t
+pool(size_t s, size_t u)
+{
+	int64_t sum = 0;
+	size_t j;
+
 	if (S.direction == DIRECTION_ONE_WAY)
-		return base + S.ext[0][k] + (s != 0 ? S.ext[s][k] : 0);
+		return base_pool(s, u) + side_of(0, u, S.ext[0]) +
+		    (s != 0 ? side_of(s, u, S.ext[s]) : 0);
 	for (j = 0; j < S.nstores; j++)
-		sum += S.ext[j][k];
-	return base + sum;
+		sum += side_of(j, u, S.ext[j]);
+	return base_pool(s, u) + sum;
 }
 
 /* ---- quiescence and the final checks ------------------------------------- */
@@ -584,10 +788,10 @@ view_link(const struct link *l, void *arg)
 }
 
 int
-sim_external_ready(size_t k)
+sim_external_ready(int store, size_t k)
 {
 	return S.new_var == SIZE_MAX || S.new_sighted ||
-	    sim_shops[0].lvl[k].var != S.new_var;
+	    sim_shops[store].lvl[k].var != S.new_var;
 }
 
 static int
@@ -604,14 +808,16 @@ view_txn(struct state_txn *t, void *arg)
 	return state_link_each(t, view_link, v);
 }
 
-/* Per level of every store: what the uncertain events' guesses cost. */
-/* When an edit took variant v of store s out of its links; 0 never. */
+/* When an edit took unit u's variant of store s out of its links; 0
+   never. */
 static int64_t
-detached(size_t s, size_t k)
+detached(size_t s, size_t u)
 {
-	return sim_shops[s].var[sim_shops[s].lvl[k].var].edited_ms;
+	return sim_shops[s].var[u / S.ngroups].edited_ms;
 }
 
+/* Per unit of every store: what the uncertain events' guesses moved its
+   pool view by. */
 static int64_t correction[SIM_STORES][SIM_LEVELS];
 /*
  * ... and the part that may not have reached the others: an error on a
@@ -633,85 +839,125 @@ level_index(size_t s, uint64_t item, uint64_t location)
 }
 
 /*
- * 1 when x is a sum, over the stores whose side of level k an edit
+ * 1 when x is a sum, over the stores whose side of unit u an edit
  * detached, of what each changed up to some moment before the agent had
  * to have seen the edit: what it propagated of them before it knew.
  */
 static int
-propagated_ok(size_t k, int64_t x, size_t s)
+propagated_ok(size_t u, int64_t x, size_t s)
 {
 	int64_t sum = 0, until;
 	size_t j;
 
-	while (s < S.nstores && detached(s, k) == 0)
+	while (s < S.nstores && detached(s, u) == 0)
 		s++;
 	if (s == S.nstores)
 		return x == 0;
-	until = detached(s, k) + sim_edit_grace(&sim_shops[s]);
-	if (propagated_ok(k, x, s + 1))
+	until = detached(s, u) + sim_edit_grace(&sim_shops[s]);
+	if (propagated_ok(u, x, s + 1))
 		return 1;
 	for (j = 0; j < S.napplied; j++) {
-		if ((size_t)S.ap_store[j] != s || S.ap_level[j] != k ||
-		    S.ap_time[j] > until)
+		if ((size_t)S.ap_store[j] != s ||
+		    unit_of(s, S.ap_level[j]) != u || S.ap_time[j] > until)
 			continue;
 		sum += S.ap_delta[j];
-		if (propagated_ok(k, x - sum, s + 1))
+		if (propagated_ok(u, x - sum, s + 1))
 			return 1;
 	}
 	return 0;
 }
 
 /*
- * Level k of every store as the model says.  Without catalog edits, as
- * expected() plus the uncertain guesses' corrections.  When an edit took
- * stores out of the link, the stores left must agree on how much of the
- * detached stores' changes they received (propagated_ok()); a detached
- * side is not checked.
+ * The offsets x, [*lo, *hi], by which store s's side shows a pool of
+ * own + x: side == T_s(own + x).  One, but for a buffered side at 0,
+ * which shows any pool from 0 to its buffer.
+ */
+static void
+offsets(size_t s, int64_t side, int64_t own, int64_t *lo, int64_t *hi)
+{
+	if (S.buffer[s] == 0 || side < 0)
+		*lo = *hi = side - own;
+	else if (side > 0)
+		*lo = *hi = side + S.buffer[s] - own;
+	else {
+		*lo = -own;
+		*hi = S.buffer[s] - own;
+	}
+}
+
+/* 1 when unit u's stores, which show pools off by [lo, hi], received as
+   much of the detached stores' changes as they may have (see below). */
+static int
+offset_ok(size_t u, int64_t lo, int64_t hi)
+{
+	int64_t x;
+
+	for (x = lo; x <= hi; x++)
+		if (propagated_ok(u, x, 0) || propagated_ok(u, x - loose[u], 0))
+			return 1;
+	return 0;
+}
+
+/*
+ * Unit u of every store as the model says: store s's side is T_s of its
+ * pool view, pool() plus the uncertain guesses' corrections.  When an
+ * edit took stores out of the link (two-way only), the pool lacks their
+ * changes but what it received of them before the agent saw the edit, an
+ * offset x all stores left must agree on (propagated_ok()); a detached
+ * side is not checked.  T_s is not linear: x is found in the pool's terms,
+ * each store's range of it (offsets()) intersected.
  */
 static int
-level_matches(size_t k, int report)
+unit_matches(size_t u, int report)
 {
-	int64_t x = 0, xs = 0, own;
+	int64_t own[SIM_STORES], side[SIM_STORES];
+	int64_t lo = INT64_MIN, hi = INT64_MAX, a, b;
 	size_t s, j, left = 0;
 	int ok = 1;
 
 	for (s = 0; s < S.nstores; s++) {
-		if (detached(s, k) != 0)
+		if (detached(s, u) != 0)
 			continue;
-		own = expected(s, k) + correction[s][k];
-		for (j = 0; j < S.nstores; j++)	/* two-way only: see below */
-			if (detached(j, k) != 0)
-				own -= S.ext[j][k];
-		x = sim_shops[s].lvl[k].available - own;
-		if (left++ == 0)
-			xs = x;
-		if (x != xs) {
+		own[s] = pool(s, u) + correction[s][u];
+		for (j = 0; j < S.nstores; j++)
+			if (detached(j, u) != 0)
+				own[s] -= side_of(j, u, S.ext[j]);
+		side[s] = side_now(s, u);
+		offsets(s, side[s], own[s], &a, &b);
+		if (left++ > 0 && (b < lo || a > hi)) {
 			ok = 0;
 			if (report)
-				sim_fail("store %zu level %zu: %" PRId64 ", want %"
-				    PRId64 " like the others", s, k,
-				    sim_shops[s].lvl[k].available, own + xs);
-		} else if (!propagated_ok(k, x, 0) &&
-		    !propagated_ok(k, x - loose[k], 0)) {
-			ok = 0;
-			if (report)
-				sim_fail("store %zu level %zu: %" PRId64 ", want %"
-				    PRId64 " (off by %" PRId64 ": a change lost "
-				    "or applied twice)", s, k,
-				    sim_shops[s].lvl[k].available, own, x);
+				sim_fail("store %zu link %zu: %" PRId64 ", want %"
+				    PRId64 " like the others", s, u, side[s],
+				    target(s, own[s] + lo));
+			continue;
 		}
+		lo = a > lo ? a : lo;
+		hi = b < hi ? b : hi;
 	}
-	return ok;
+	if (left == 0 || !ok || offset_ok(u, lo, hi))
+		return ok;
+	for (s = 0; report && s < S.nstores; s++) {
+		if (detached(s, u) != 0)
+			continue;
+		offsets(s, side[s], own[s], &a, &b);
+		if (a <= 0 && b >= 0)
+			continue;	/* it shows its own pool view */
+		sim_fail("store %zu link %zu: %" PRId64 ", want %" PRId64
+		    " (pool off by %" PRId64 ": a change lost or applied twice)",
+		    s, u, side[s], target(s, own[s]), a > 0 ? a : b < 0 ? b : 0);
+	}
+	return 0;
 }
 
 static int
-levels_match(int report)
+units_match(int report)
 {
-	size_t k;
+	size_t u;
 	int ok = 1;
 
-	for (k = 0; k < sim_shops[0].nlevels; k++)
-		ok &= level_matches(k, report);
+	for (u = 0; u < units(); u++)
+		ok &= unit_matches(u, report);
 	return ok;
 }
 
@@ -727,7 +973,7 @@ sim_idle(volatile int *stop)
 		if (sim_now - SIM_EPOCH_MS >= WARMUP_MS && sim_state != NULL &&
 		    state_view(sim_state, view_txn, &v) == 0 &&
 		    v.links == (S.nvariants - (S.new_var != SIZE_MAX)) *
-		    S.nlocs && v.sighted == v.links)
+		    S.ngroups && v.sighted == v.links)
 			activate();
 		else if (sim_now - SIM_EPOCH_MS >= QUIET_MAX_MS) {
 			sim_fail("links never all sighted");
@@ -738,7 +984,7 @@ sim_idle(volatile int *stop)
 	}
 	if (S.new_var != SIZE_MAX && !S.new_sighted && sim_state != NULL &&
 	    state_view(sim_state, view_txn, &nv) == 0)
-		S.new_sighted = nv.new_sighted == S.nlocs;
+		S.new_sighted = nv.new_sighted == S.ngroups;
 	quiet = S.active_from + S.active_ms;
 	for (k = 0; k < S.nedits; k++) {	/* time to see the edits */
 		int64_t seen = S.active_from + S.edit_at[k] +
@@ -767,7 +1013,7 @@ sim_idle(volatile int *stop)
 	    sim_externals_due() > 0 ||
 	    state_view(sim_state, audit_txn, &vd) != 0)
 		return;
-	if (levels_match(0)) {
+	if (units_match(0)) {
 		sim_trace("quiescent: %zu links in step", v.links);
 		S.stopping = 1;
 		*stop = 1;
@@ -779,7 +1025,7 @@ static void
 judge(const struct audit_entry *a, struct verdicts *v)
 {
 	struct sim_batch *b = batch_find(a->batch);
-	size_t k, s, lvl;
+	size_t k, s, lvl, u;
 	int guess;
 
 	if (b == NULL)
@@ -805,26 +1051,29 @@ judge(const struct audit_entry *a, struct verdicts *v)
 		sim_fail("batch %.8s uncertain, but its answer had come",
 		    b->key);
 	guess = a->kind == AUDIT_UNCERTAIN;
-	/* one entry per change, in the batch's order */
+	/* one entry per change, in the batch's order; a change to a member
+	   is one to its unit (a batch may hold several of one unit) */
 	if ((k = b->judged++) >= b->n || (lvl = level_index((size_t)b->store,
 	    b->ch[k].item, b->ch[k].location)) == SIZE_MAX)
 		return;
+	u = unit_of((size_t)b->store, lvl);
 	if (k == 0)
 		v->uncertain++;
 	/*
-	 * A wrong guess shifts the link by its error: every store when
-	 * two-way, or when one-way and the write was to the primary (store
-	 * 0: an `initial` alignment, whose error the agent takes for the
-	 * primary's own change and passes on); else the store written only.
+	 * A wrong guess shifts the link's pool by its error, as a change
+	 * would: every store's view when two-way, or when one-way and the
+	 * write was to the primary (store 0: an `initial` alignment, whose
+	 * error the agent takes for the primary's own change and passes on);
+	 * else the view of the store written only.
 	 */
-	if (detached((size_t)b->store, lvl) != 0) {
-		loose[lvl] += (b->runs - guess) * b->ch[k].delta;
+	if (detached((size_t)b->store, u) != 0) {
+		loose[u] += (b->runs - guess) * b->ch[k].delta;
 		return;
 	}
 	for (s = 0; s < S.nstores; s++)
 		if (S.direction == DIRECTION_TWO_WAY || b->store == 0 ||
 		    s == (size_t)b->store)
-			correction[s][lvl] += (b->runs - guess) *
+			correction[s][u] += (b->runs - guess) *
 			    b->ch[k].delta;
 }
 
@@ -847,15 +1096,15 @@ audit_txn(struct state_txn *t, void *arg)
 	return state_audit_last(t, AUDIT_MAX, audit_one, arg);
 }
 
-/* Links at the end: one a level, one more a level of a renamed variant. */
+/* Links at the end: one a unit, one more a group of a renamed variant. */
 static size_t
 expected_links(void)
 {
-	size_t n = S.nvariants * S.nlocs, k;
+	size_t n = units(), k;
 
 	for (k = 0; k < S.nedits; k++)
 		if (S.edit_kind[k] != EDIT_DELETE)
-			n += S.nlocs;
+			n += S.ngroups;
 	return n;
 }
 
@@ -908,7 +1157,7 @@ final_checks(size_t *uncertain)
 	if (S.final_in_step != S.final_links)
 		sim_fail("%zu of %zu links not in step",
 		    S.final_links - S.final_in_step, S.final_links);
-	levels_match(1);
+	units_match(1);
 	*uncertain = S.final_uncertain;
 }
 
@@ -917,6 +1166,24 @@ replay_name(enum replay_mode m)
 {
 	return m == REPLAY_ORIGINAL ? "original-result" :
 	    m == REPLAY_STALE ? "stale-if-applied" : "re-execute";
+}
+
+/* Store i's groups, "[B + A] [C]", and buffer. */
+static void
+describe_pools(size_t i)
+{
+	char text[600] = "", entry[300];
+	size_t g;
+
+	for (g = 0; g < S.ngroups; g++) {
+		entry[0] = '\0';
+		group_entry(i, g, entry, sizeof(entry));
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "%s[%s]", g > 0 ? " " : "", entry);
+	}
+	sim_trace("store %zu: %zu locations in groups %s%s, buffer %" PRId64,
+	    i, S.store_locs[i], text, S.loc_lines ? "" : " (by name)",
+	    S.buffer[i]);
 }
 
 static void
@@ -935,6 +1202,8 @@ describe(void)
 		    "%s, then %+" PRId64 " ms", sim_local.skew_ms,
 		    sim_local.jump_at ? "" : " (no jump)",
 		    sim_local.skew_after_ms);
+	for (i = 0; (S.loc_lines || S.buffered) && i < S.nstores; i++)
+		describe_pools(i);
 	for (i = 0; S.new_var != SIZE_MAX && i < S.nstores; i++)
 		sim_trace("store %zu creates variant %zu %" PRId64 " ms into the "
 		    "changes", i, S.new_var, S.new_at[i]);

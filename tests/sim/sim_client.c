@@ -173,8 +173,7 @@ client_locations(struct client *cl, struct client_location **out, size_t *n)
 	*out = xcalloc(s->nlocs, sizeof(**out));
 	for (k = 0; k < s->nlocs; k++) {
 		(*out)[k].id = s->loc[k];
-		snprintf((*out)[k].name, sizeof((*out)[k].name),
-		    "Warehouse %c", (char)('A' + k));
+		sim_location_name(k, (*out)[k].name, sizeof((*out)[k].name));
 		(*out)[k].active = 1;
 	}
 	*n = s->nlocs;

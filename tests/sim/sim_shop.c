@@ -22,6 +22,12 @@ sim_id(int store, int kind, size_t k)
 }
 
 void
+sim_location_name(size_t k, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "Warehouse %c", (char)('A' + k));
+}
+
+void
 sim_shop_init(struct sim_shop *s, int i, size_t nlocs, size_t nvariants)
 {
 	size_t v, k;
@@ -49,6 +55,7 @@ sim_shop_init(struct sim_shop *s, int i, size_t nlocs, size_t nvariants)
 
 			l->id = sim_id(i, 5, v * SIM_LOCS + k);
 			l->var = v;
+			l->loc = k;
 			l->item = sv->item;
 			l->location = s->loc[k];
 			l->available = (int64_t)sim_below(30);
