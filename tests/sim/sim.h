@@ -81,6 +81,8 @@ struct sim_level {
 	size_t		var;		/* its variant's index */
 	size_t		loc;		/* its location's index */
 	int		gone;		/* its product was deleted */
+	int		unstocked;	/* stays gone when its variant is
+					   created */
 	uint64_t	item;
 	uint64_t	location;
 	int64_t		available;

@@ -125,7 +125,8 @@ sim_shop_hide(struct sim_shop *s, size_t v)
 			s->lvl[k].gone = 1;
 }
 
-/* Created now, with the quantities it was drawn with. */
+/* Created now, with the quantities it was drawn with, stocked where its
+   levels are not marked unstocked. */
 void
 sim_shop_create(struct sim_shop *s, size_t v)
 {
@@ -135,7 +136,7 @@ sim_shop_create(struct sim_shop *s, size_t v)
 	s->var[v].deleted = 0;
 	s->var[v].updated_ms = sim_now;
 	for (k = 0; k < s->nlevels; k++)
-		if (s->lvl[k].var == v) {
+		if (s->lvl[k].var == v && !s->lvl[k].unstocked) {
 			s->lvl[k].gone = 0;
 			touch(s, &s->lvl[k]);
 		}
