@@ -480,6 +480,9 @@ sim_external_done(int store, size_t level, int64_t delta)
 
 /* ---- the oracle's record of batches -------------------------------------- */
 
+static void	check_spread(size_t s, const char *key,
+		    const struct sim_change *ch, size_t n);
+
 static struct sim_batch *
 batch_find(const char *key)
 {
@@ -497,9 +500,11 @@ sim_batch_sent(int store, const char *key, const struct sim_change *ch,
 {
 	struct sim_batch *b;
 
-	if (batch_find(key) != NULL || n == 0 || ch[0].delta == 0 ||
-	    S.nbatches == SIM_BATCHES)
-		return 0;	/* a replay, a probe, or too many to follow */
+	if (batch_find(key) != NULL || n == 0 || ch[0].delta == 0)
+		return 0;	/* a replay or a probe */
+	check_spread((size_t)store, key, ch, n);
+	if (S.nbatches == SIM_BATCHES)
+		return 0;	/* too many to follow */
 	b = &S.batch[S.nbatches++];
 	memset(b, 0, sizeof(*b));
 	snprintf(b->key, sizeof(b->key), "%s", key);
@@ -866,6 +871,96 @@ level_index(size_t s, uint64_t item, uint64_t location)
 		    sim_shops[s].lvl[k].location == location)
 			return k;
 	return SIZE_MAX;
+}
+
+/* 1 when variant v is stocked at location loc of store s (a created
+   variant is at one member of each group only). */
+static int
+stocked(size_t s, size_t v, size_t loc)
+{
+	size_t k;
+
+	for (k = 0; k < sim_shops[s].nlevels; k++)
+		if (sim_shops[s].lvl[k].var == v && sim_shops[s].lvl[k].loc == loc)
+			return !sim_shops[s].lvl[k].unstocked;
+	return 0;
+}
+
+/* The position of level k of store s among the members of its side that
+   stock its variant, in the group's order. */
+static size_t
+member_pos(size_t s, size_t k)
+{
+	const struct sim_level *l = &sim_shops[s].lvl[k];
+	size_t g = S.group_of[s][l->loc], m, pos = 0;
+
+	for (m = 0; m < S.nmembers[s][g] && S.member[s][g][m] != l->loc; m++)
+		pos += stocked(s, l->var, S.member[s][g][m]);
+	return pos;
+}
+
+/*
+ * 1 when the changes ch of a batch to the members of store s's side of
+ * unit u spread one owed change as SPEC.md says, in the members' order:
+ * an increase all to the first member; a decrease taken from each member
+ * down to 0 (the last one written may keep some), and what none had by
+ * the first, which then ends below 0.  Judged on what the agent believed,
+ * the changes' from: a member it did not write is not judged.
+ */
+static int
+spread_ok(size_t s, size_t u, const struct sim_change *ch, size_t n)
+{
+	int64_t d[SIM_LOCS] = { 0 }, end[SIM_LOCS] = { 0 }, total = 0;
+	size_t i, k, m, last = 0;
+	int over;
+
+	for (i = 0; i < n; i++) {
+		if (ch[i].delta == 0 || (k = level_index(s, ch[i].item,
+		    ch[i].location)) == SIZE_MAX || unit_of(s, k) != u)
+			continue;
+		m = member_pos(s, k);
+		if (d[m] != 0)
+			return 0;	/* one change a member */
+		d[m] = ch[i].delta;
+		end[m] = ch[i].from + ch[i].delta;
+		total += d[m];
+		last = m > last ? m : last;
+	}
+	if (total > 0)
+		return last == 0;
+	over = d[0] < 0 && end[0] < 0;	/* all drained: the first takes
+					   the rest */
+	for (m = 0; m <= last; m++) {
+		if (d[m] == 0 || (m == 0 && over))
+			continue;
+		if (d[m] > 0 || end[m] < 0 || end[m] - d[m] <= 0 ||
+		    ((m != last || over) && end[m] != 0))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Checks the spreading of batch key's changes ch to store s's group
+ * sides (spread_ok()): it fails the schedule when one is spread wrong.
+ */
+static void
+check_spread(size_t s, const char *key, const struct sim_change *ch,
+    size_t n)
+{
+	int done[SIM_LEVELS] = { 0 };
+	size_t i, k, u;
+
+	for (i = 0; i < n; i++) {
+		if ((k = level_index(s, ch[i].item, ch[i].location)) ==
+		    SIZE_MAX || done[u = unit_of(s, k)] ||
+		    S.nmembers[s][u % S.ngroups] < 2)
+			continue;
+		done[u] = 1;
+		if (!spread_ok(s, u, ch, n))
+			sim_fail("store %zu: batch %.8s spreads link %zu's "
+			    "change against the member order", s, key, u);
+	}
 }
 
 /*
