@@ -9,15 +9,26 @@
  *   sim -l FILE                       the seeds FILE lists (regressions)
  *   SIM_STATS=1 sim ...               also a line a schedule: simulated
  *                                     seconds and crashes
+ *   SIM_POOLS=0 sim ...               no location groups nor buffers: the
+ *                                     schedules as drawn before them
  *
  * A schedule: a seed chooses 2 or 3 stores (1-3 locations, 2-8 variants),
- * the sync policy, each store's idempotency semantics (key retention from
- * none to days, random eviction, what a replay answers), the search index's
- * lag and misses, outages, faults at every request, crashes at every
- * request and every LMDB commit, and external sales, restocks and refunds
- * between any two steps.  The real engine (engine_run(), what `run` does)
- * syncs through it; after a warm-up the faults and changes come, then a
- * quiet stretch, and at quiescence the oracle checks every invariant.
+ * the sync policy, in half the schedules stock pools (location groups of
+ * 1-3 members a store, buffers of 0-5 a store), each store's idempotency
+ * semantics (key retention from none to days, random eviction, what a
+ * replay answers), the search index's lag and misses, outages, faults at
+ * every request, crashes at every request and every LMDB commit, and
+ * external sales, restocks and refunds between any two steps.  The real
+ * engine (engine_run(), what `run` does) syncs through it; after a warm-up
+ * the faults and changes come, then a quiet stretch, and at quiescence the
+ * oracle checks every invariant.
+ *
+ * The oracle's unit is a link, u = (variant, group): store s's side of it,
+ * the sum of its member levels, must be T_s(P_s(u)), what a buffer of N_s
+ * shows of the pool P_s(u) = the `initial` base over the sides' first
+ * sightings + the external changes that move s's view of it + the errors
+ * of the uncertain guesses (SPEC.md of issue 18).  Without groups and
+ * buffers a link is a level and T_s(P) = P.
  */
 #include <errno.h>
 #include <inttypes.h>
