@@ -229,3 +229,30 @@ linkloc_has(const struct group *g, size_t ng, size_t i, uint64_t loc)
 			return 1;
 	return 0;
 }
+
+void
+linkloc_member_name(const struct conf *c, const struct group *g, size_t ng,
+    size_t i, uint64_t loc, char *buf, size_t bufsz)
+{
+	char entry[CONF_STR_MAX], *part, *next;
+	size_t k, m;
+
+	buf[0] = '\0';
+	for (k = 0; k < ng && k < c->nloclinks; k++)
+		for (m = 0; m < g[k].nmember[i] && g[k].nmember[i] >= 2; m++) {
+			if (g[k].member[i][m] != loc)
+				continue;
+			snprintf(entry, sizeof(entry), "%s",
+			    c->loclinks[k].names[i]);
+			for (part = entry; part != NULL; part = next) {
+				if ((next = strchr(part, '+')) != NULL)
+					*next++ = '\0';
+				if (m-- == 0) {
+					snprintf(buf, bufsz, "%s",
+					    trim_space(part));
+					return;
+				}
+			}
+			return;
+		}
+}

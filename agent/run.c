@@ -333,19 +333,45 @@ struct observe_ctx {
 							   showed */
 };
 
-/* Records in the audit log that store i's level of l moved by d from from. */
+void
+run_side_note(const struct run *e, size_t i, const struct link *l,
+    uint64_t loc, char *buf, size_t bufsz)
+{
+	char name[CONF_STR_MAX];
+	int64_t held = l->pool[i].held;
+	size_t n;
+
+	buf[0] = '\0';
+	if (sync_is_group(l, i)) {
+		linkloc_member_name(e->c, e->g, e->ngroups, i, loc, name,
+		    sizeof(name));
+		snprintf(buf, bufsz, "at %s", name[0] != '\0' ? name : "?");
+	}
+	if (e->pol.buffer[i] == 0)
+		return;
+	n = strlen(buf);
+	snprintf(buf + n, bufsz - n, "%spool %" PRId64 ", %" PRId64 " held "
+	    "back: shows %" PRId64, n > 0 ? "; " : "", sync_pool(l, i), held,
+	    sync_pool(l, i) - held);
+}
+
+/*
+ * Records in the audit log that store i's level of l at location loc
+ * moved by d from from.
+ */
 static int
-audit_observed(struct state_txn *t, size_t i, const struct link *l,
-    int64_t from, int64_t d)
+audit_observed(struct state_txn *t, struct observe_ctx *x,
+    const struct link *l, uint64_t loc, int64_t from, int64_t d)
 {
 	struct audit_entry a;
 
 	memset(&a, 0, sizeof(a));
 	a.kind = AUDIT_OBSERVED;
-	a.store = (uint32_t)i;
+	a.store = (uint32_t)x->i;
 	a.from = from;
 	a.delta = d;
 	snprintf(a.link, sizeof(a.link), "%s", l->key);
+	run_side_note(x->e, x->i, l, loc, a.note, sizeof(a.note));
 	return state_audit_append(t, &a);
 }
 
@@ -492,10 +518,13 @@ single_take(struct observe_ctx *x, struct link *l,
 	return 1;
 }
 
-/* Observes side i of l at quantity q: its change reaches the others. */
+/*
+ * Observes side i of l at quantity q, read at location loc: its change
+ * reaches the others.
+ */
 static int
 observe_side(struct state_txn *t, struct observe_ctx *x, struct link *l,
-    int64_t q)
+    uint64_t loc, int64_t q)
 {
 	struct link_side *sd = &l->side[x->i];
 	int64_t before = sd->baseline, d;
@@ -509,7 +538,7 @@ observe_side(struct state_txn *t, struct observe_ctx *x, struct link *l,
 		x->e->large++;
 	log_info("store %s: %s changed by %+" PRId64 " (%" PRId64 " -> %"
 	    PRId64 ")", x->e->c->stores[x->i].name, l->key, d, before, q);
-	if (audit_observed(t, x->i, l, before, d) == -1)
+	if (audit_observed(t, x, l, loc, before, d) == -1)
 		return -1;
 	tally_owed(x->e, l, x->i);
 	return 0;
@@ -546,7 +575,7 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 		sd->touched = x->epoch;
 	take = sync_is_group(l, x->i) ? group_take(x, l, (size_t)m, lv, &q) :
 	    single_take(x, l, lv, &q);
-	if ((take && observe_side(t, x, l, q) == -1) ||
+	if ((take && observe_side(t, x, l, lv->location, q) == -1) ||
 	    state_link_put(t, l) == -1)
 		r = -1;
 out:
@@ -679,7 +708,7 @@ settle_one(struct state_txn *t, struct awaiting *w, const char *key)
 			mb->status = SIDE_MISSING;
 	}
 	(void)sync_group_sum(l, w->x.i, &q);
-	r = observe_side(t, &w->x, l, q) == -1 || state_link_put(t, l) == -1 ?
+	r = observe_side(t, &w->x, l, l->side[w->x.i].location, q) == -1 || state_link_put(t, l) == -1 ?
 	    -1 : 0;
 	free(l);
 	return r;
