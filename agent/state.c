@@ -599,10 +599,21 @@ each_level(struct state_txn *t, const struct link *l,
 	return 0;
 }
 
+/*
+ * Removes level ik's index entry if it names link key: a level another
+ * link has taken since (a [locations] line edited, its location now in
+ * another group) keeps that link's entry.
+ */
 static int
 index_del(struct state_txn *t, const unsigned char *ik, const char *key)
 {
-	(void)key;
+	MDB_val v;
+	int r;
+
+	if ((r = get(t, t->st->levels, ik, 20, &v)) != 0)
+		return r == 1 ? 0 : -1;
+	if (v.mv_size != strlen(key) || memcmp(v.mv_data, key, v.mv_size) != 0)
+		return 0;
 	return del(t, t->st->levels, ik, 20);
 }
 
