@@ -550,7 +550,7 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
     const struct client_level *lv)
 {
 	char key[LINK_KEY_MAX];
-	struct link *l;
+	struct link link, *l = &link;
 	struct link_side *sd;
 	int64_t q = 0;
 	int r, m, take;
@@ -558,18 +558,14 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	if ((r = state_link_find(t, (uint32_t)x->i, lv->item, lv->location,
 	    key)) != 0)
 		return r == 1 ? 0 : -1;		/* a level nobody links */
-	l = xmalloc(sizeof(*l));
-	if (state_link_get(t, key, l) != 0) {
-		free(l);
+	if (state_link_get(t, key, l) != 0)
 		return -1;
-	}
 	sd = &l->side[x->i];
-	r = 0;
 	if ((m = sync_member(l, x->i, lv->location)) < 0 ||
 	    (x->first_only && (sd->has_baseline || (sync_is_group(l, x->i) &&
 	    l->pool[x->i].member[m].seen))) ||
 	    (x->snapshot != 0 && sd->touched == x->snapshot))
-		goto out;	/* the polls' news is newer than a snapshot,
+		return 0;	/* the polls' news is newer than a snapshot,
 				   or it was read or written since it began */
 	if (x->snapshot == 0)
 		sd->touched = x->epoch;
@@ -577,10 +573,8 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	    single_take(x, l, lv, &q);
 	if ((take && observe_side(t, x, l, lv->location, q) == -1) ||
 	    state_link_put(t, l) == -1)
-		r = -1;
-out:
-	free(l);
-	return r;
+		return -1;
+	return 0;
 }
 
 static int
