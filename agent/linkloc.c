@@ -30,8 +30,13 @@ find_location(const struct client_location *list, size_t n, const char *want)
 	uint64_t id = 0;
 	size_t i;
 
-	if (strncmp(want, prefix, sizeof(prefix) - 1) == 0)
-		id = strtoull(want + sizeof(prefix) - 1, NULL, 10);
+	char *end;
+
+	if (strncmp(want, prefix, sizeof(prefix) - 1) == 0) {
+		id = strtoull(want + sizeof(prefix) - 1, &end, 10);
+		if (*end != '\0')
+			id = UINT64_MAX;	/* "gid://...1 + ...": no one id */
+	}
 	for (i = 0; i < n; i++)
 		if ((id != 0 && list[i].id == id) ||
 		    (id == 0 && strcmp(list[i].name, want) == 0))
@@ -228,4 +233,31 @@ linkloc_has(const struct group *g, size_t ng, size_t i, uint64_t loc)
 		if (linkloc_nth(g, ng, i, k) == loc)
 			return 1;
 	return 0;
+}
+
+void
+linkloc_member_name(const struct conf *c, const struct group *g, size_t ng,
+    size_t i, uint64_t loc, char *buf, size_t bufsz)
+{
+	char entry[CONF_STR_MAX], *part, *next;
+	size_t k, m;
+
+	buf[0] = '\0';
+	for (k = 0; k < ng && k < c->nloclinks; k++)
+		for (m = 0; m < g[k].nmember[i] && g[k].nmember[i] >= 2; m++) {
+			if (g[k].member[i][m] != loc)
+				continue;
+			snprintf(entry, sizeof(entry), "%s",
+			    c->loclinks[k].names[i]);
+			for (part = entry; part != NULL; part = next) {
+				if ((next = strchr(part, '+')) != NULL)
+					*next++ = '\0';
+				if (m-- == 0) {
+					snprintf(buf, bufsz, "%s",
+					    trim_space(part));
+					return;
+				}
+			}
+			return;
+		}
 }

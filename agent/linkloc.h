@@ -43,6 +43,12 @@ uint64_t	linkloc_nth(const struct group *g, size_t ng, size_t i,
 		    size_t k);
 int		linkloc_has(const struct group *g, size_t ng, size_t i,
 		    uint64_t loc);
+/*
+ * The name the config gives location loc of store i (its part of a
+ * [locations] entry), into buf: "" when loc is in no group of two or more.
+ */
+void		linkloc_member_name(const struct conf *c, const struct group *g,
+		    size_t ng, size_t i, uint64_t loc, char *buf, size_t bufsz);
 /* The members of store i in group gr: nmember[i], or 1. */
 size_t		linkloc_members(const struct group *gr, size_t i);
 

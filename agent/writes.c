@@ -141,6 +141,7 @@ settle_change(struct state_txn *t, struct settle_ctx *x,
 {
 	struct audit_entry a;
 	struct link l;
+	char side[AUDIT_NOTE_MAX];
 	size_t i = x->p->store;
 	int r;
 
@@ -162,7 +163,16 @@ settle_change(struct state_txn *t, struct settle_ctx *x,
 	a.delta = ch->delta;
 	memcpy(a.batch, x->p->key, sizeof(a.batch));
 	snprintf(a.link, sizeof(a.link), "%s", ch->link);
-	snprintf(a.note, sizeof(a.note), "%s", x->note);
+	side[0] = '\0';
+	if (r == 0)
+		run_side_note(x->e, i, &l, ch->location, side, sizeof(side));
+	if (side[0] == '\0')
+		snprintf(a.note, sizeof(a.note), "%s", x->note);
+	else if (x->kind == AUDIT_APPLIED)
+		snprintf(a.note, sizeof(a.note), "%s", side);
+	else	/* the reason first: the side's part may be cut */
+		snprintf(a.note, sizeof(a.note), "%.100s; %.55s", x->note,
+		    side);
 	return state_audit_append(t, &a);
 }
 

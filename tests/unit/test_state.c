@@ -203,6 +203,29 @@ drop_pool(struct state_txn *t, void *arg)
 	return state_link_del(t, "h:p/1@7");
 }
 
+/*
+ * A level taken by a second link (its location moved to another group)
+ * stays indexed to it when the first link goes.
+ */
+static int
+taken_level(struct state_txn *t, void *arg)
+{
+	char key[LINK_KEY_MAX];
+	struct link l;
+
+	(void)arg;
+	make_link(&l, "h:old@7", 5000, 0);
+	if (state_link_put(t, &l) == -1)
+		return -1;
+	make_link(&l, "h:new@7", 5000, 0);
+	if (state_link_put(t, &l) == -1 || state_link_del(t, "h:old@7") == -1)
+		return -1;
+	CHECK("index: a level another link took stays with it",
+	    state_link_find(t, 1, 6000, 8, key) == 0 &&
+	    strcmp(key, "h:new@7") == 0);
+	return state_link_del(t, "h:new@7");
+}
+
 static int
 pending_cycle(struct state_txn *t, void *arg)
 {
@@ -349,6 +372,7 @@ main(void)
 	CHECK_INT("pool: ungroup", state_update(st, ungroup, NULL), 0);
 	state_view(st, check_ungrouped, NULL);
 	CHECK_INT("pool: delete", state_update(st, drop_pool, NULL), 0);
+	CHECK_INT("index: taken level", state_update(st, taken_level, NULL), 0);
 	state_update(st, pending_cycle, NULL);
 	CHECK_INT("meta/audit: update", state_update(st, meta_and_audit, NULL), 0);
 	state_view(st, check_audit, NULL);
