@@ -97,7 +97,11 @@ static struct {
 	size_t		nmembers[SIM_STORES][SIM_LOCS];
 	size_t		member[SIM_STORES][SIM_LOCS][SIM_LOCS];	/* in order */
 	size_t		group_of[SIM_STORES][SIM_LOCS];
-	int64_t		buffer[SIM_STORES];
+	int64_t		buffer[SIM_STORES];	/* in effect now */
+	int64_t		buffer0[SIM_STORES];	/* at the first sightings */
+	int		rebuffer;	/* a restart changes a store's buffer */
+	size_t		rebuffer_store;
+	int64_t		rebuffer_to;
 	size_t		new_stocked[SIM_STORES][SIM_LOCS];	/* the member
 					   of each group a created variant is
 					   stocked at */
@@ -444,6 +448,15 @@ choose_pools(uint64_t seed)
 	for (i = 0; i < S.nstores; i++) {
 		choose_groups(i, groups);
 		S.buffer[i] = S.buffered ? (int64_t)sim_below(6) : 0;
+		S.buffer0[i] = S.buffer[i];
+	}
+	/* in half of those with buffers, the first restart comes with one
+	   store's buffer changed */
+	if (S.buffered && sim_chance(500)) {
+		S.rebuffer = 1;
+		S.rebuffer_store = sim_below((uint32_t)S.nstores);
+		S.rebuffer_to = (S.buffer[S.rebuffer_store] + 1 +
+		    (int64_t)sim_below(5)) % 6;	/* another */
 	}
 	rng = saved;
 }
@@ -743,7 +756,7 @@ side_now(size_t s, size_t u)
 static int64_t
 implied(size_t s, int64_t q)
 {
-	return q > 0 ? q + S.buffer[s] : q;
+	return q > 0 ? q + S.buffer0[s] : q;
 }
 
 /* What store s shows of pool p: T_s(p) = p - min(N_s, max(p, 0)). */
@@ -1389,6 +1402,27 @@ worker_done(void)
 	(void)remove(S.dir);
 }
 
+/*
+ * Changes a store's buffer in the config, once, as the agent restarts
+ * (SPEC.md: every side of the store re-derives its target from its pool
+ * view).  Not in a schedule that creates a variant, whose sides may be
+ * sighted before or after the change: the oracle would not know which
+ * buffer implied their pools.
+ */
+static void
+rebuffer(void)
+{
+	size_t s = S.rebuffer_store;
+
+	if (!S.rebuffer || S.new_var != SIZE_MAX)
+		return;
+	S.rebuffer = 0;
+	sim_trace("store %zu: buffer %" PRId64 " -> %" PRId64 " in the config",
+	    s, S.buffer[s], S.rebuffer_to);
+	S.buffer[s] = S.rebuffer_to;
+	(void)write_conf();	/* a bad config fails the schedule */
+}
+
 /* Runs schedule seed to quiescence and checks it.  0 passed, 1 failed. */
 static int
 run_schedule(uint64_t seed, size_t *uncertain)
@@ -1439,6 +1473,7 @@ run_schedule(uint64_t seed, size_t *uncertain)
 			sim_advance(S.downtime_ms);
 		}
 		sim_trace("restart #%d", sim_crashes);
+		rebuffer();
 	}
 	sim_heap_on = 1;
 	if (!agent_stop)
