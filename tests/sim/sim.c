@@ -518,6 +518,22 @@ batch_find(const char *key)
 	return NULL;
 }
 
+/* Traces a batch's changes as it is first sent (it may never run). */
+static void
+trace_batch(int store, const char *key, const struct sim_change *ch,
+    size_t n)
+{
+	const struct sim_level *l;
+	size_t k;
+
+	for (k = 0; sim_tracing && k < n; k++)
+		if ((l = sim_shop_level(&sim_shops[store], ch[k].item,
+		    ch[k].location)) != NULL)
+			sim_trace("store %d: batch %.8s sent: %+" PRId64 " at "
+			    "level %" PRIu64 " from %" PRId64, store, key,
+			    ch[k].delta, l->id, ch[k].from);
+}
+
 int
 sim_batch_sent(int store, const char *key, const struct sim_change *ch,
     size_t n)
@@ -526,6 +542,7 @@ sim_batch_sent(int store, const char *key, const struct sim_change *ch,
 
 	if (batch_find(key) != NULL || n == 0 || ch[0].delta == 0)
 		return 0;	/* a replay or a probe */
+	trace_batch(store, key, ch, n);
 	check_spread((size_t)store, key, ch, n);
 	if (S.nbatches == SIM_BATCHES)
 		return 0;	/* too many to follow */
@@ -533,6 +550,7 @@ sim_batch_sent(int store, const char *key, const struct sim_change *ch,
 	memset(b, 0, sizeof(*b));
 	snprintf(b->key, sizeof(b->key), "%s", key);
 	b->store = store;
+	b->early = S.new_var != SIZE_MAX && !S.new_sighted;
 	b->n = n < SIM_LEVELS ? n : SIM_LEVELS;
 	memcpy(b->ch, ch, b->n * sizeof(*ch));
 	return 1;
@@ -884,6 +902,13 @@ static int64_t correction[SIM_STORES][SIM_LEVELS];
  * before the agent saw the edit.
  */
 static int64_t loose[SIM_LEVELS];
+/*
+ * ... and the errors of guesses about a created variant's writes sent
+ * before the agent had sighted it in every store: a later first sighting
+ * may absorb them (`initial` decides then), or not.
+ */
+static int64_t absorbable[SIM_STORES][SIM_LEVELS];
+enum absorbed { ABSORBED_NONE, ABSORBED_ALL, ABSORBED_EACH };
 
 static size_t
 level_index(size_t s, uint64_t item, uint64_t location)
@@ -902,11 +927,12 @@ level_index(size_t s, uint64_t item, uint64_t location)
 static int
 stocked(size_t s, size_t v, size_t loc)
 {
+	const struct sim_level *l = sim_shops[s].lvl;
 	size_t k;
 
 	for (k = 0; k < sim_shops[s].nlevels; k++)
-		if (sim_shops[s].lvl[k].var == v && sim_shops[s].lvl[k].loc == loc)
-			return !sim_shops[s].lvl[k].unstocked;
+		if (l[k].var == v && l[k].loc == loc)
+			return !l[k].unstocked;
 	return 0;
 }
 
@@ -1067,15 +1093,17 @@ offset_ok(size_t u, int64_t lo, int64_t hi)
 
 /*
  * Unit u of every store as the model says: store s's side is T_s of its
- * pool view, pool() plus the uncertain guesses' corrections.  When an
- * edit took stores out of the link (two-way only), the pool lacks their
- * changes but what it received of them before the agent saw the edit, an
+ * pool view, pool() plus the uncertain guesses' corrections, and the
+ * absorbable ones but as absorbed says (in no view, in all, or in each
+ * view whose side shows it absorbed).  When an edit took stores out of
+ * the link (two-way only), the pool lacks their changes but what it
+ * received of them before the agent saw the edit, an
  * offset x all stores left must agree on (propagated_ok()); a detached
  * side is not checked.  T_s is not linear: x is found in the pool's terms,
  * each store's range of it (offsets()) intersected.
  */
 static int
-unit_matches(size_t u, int report)
+unit_fits(size_t u, enum absorbed absorbed, int report)
 {
 	int64_t own[SIM_STORES], side[SIM_STORES];
 	int64_t lo = INT64_MIN, hi = INT64_MAX, a, b;
@@ -1086,6 +1114,9 @@ unit_matches(size_t u, int report)
 		if (detached(s, u) != 0)
 			continue;
 		own[s] = pool(s, u) + correction[s][u];
+		if (absorbed == ABSORBED_NONE || (absorbed == ABSORBED_EACH &&
+		    side_now(s, u) != target(s, own[s])))
+			own[s] += absorbable[s][u];
 		for (j = 0; j < S.nstores; j++)
 			if (detached(j, u) != 0)
 				own[s] -= side_of(j, u, S.ext[j]);
@@ -1094,9 +1125,9 @@ unit_matches(size_t u, int report)
 		if (left++ > 0 && (b < lo || a > hi)) {
 			ok = 0;
 			if (report)
-				sim_fail("store %zu link %zu: %" PRId64 ", want %"
-				    PRId64 " like the others", s, u, side[s],
-				    target(s, own[s] + lo));
+				sim_fail("store %zu link %zu: %" PRId64
+				    ", want %" PRId64 " like the others", s, u,
+				    side[s], target(s, own[s] + lo));
 			continue;
 		}
 		lo = a > lo ? a : lo;
@@ -1115,6 +1146,27 @@ unit_matches(size_t u, int report)
 		    s, u, side[s], target(s, own[s]), a > 0 ? a : b < 0 ? b : 0);
 	}
 	return 0;
+}
+
+/*
+ * Unit u as the model says, with the absorbable errors or without: a
+ * first sighting after a guess absorbs its error under primary (the
+ * primary's) and min (a lower one), in every store's view; under keep,
+ * in the view of the store sighted only.  (A created variant: no edits.)
+ */
+static int
+unit_matches(size_t u, int report)
+{
+	size_t s;
+
+	for (s = 0; s < S.nstores && absorbable[s][u] == 0; s++)
+		continue;
+	if (s == S.nstores)
+		return unit_fits(u, ABSORBED_NONE, report);
+	if (S.initial == INITIAL_KEEP)
+		return unit_fits(u, ABSORBED_EACH, report);
+	return unit_fits(u, ABSORBED_NONE, 0) ||
+	    unit_fits(u, ABSORBED_ALL, report);
 }
 
 static int
@@ -1192,6 +1244,7 @@ static void
 judge(const struct audit_entry *a, struct verdicts *v)
 {
 	struct sim_batch *b = batch_find(a->batch);
+	int64_t (*errors)[SIM_LEVELS];
 	size_t k, s, lvl, u;
 	int guess;
 
@@ -1237,11 +1290,12 @@ judge(const struct audit_entry *a, struct verdicts *v)
 		loose[u] += (b->runs - guess) * b->ch[k].delta;
 		return;
 	}
+	errors = b->early && u / S.ngroups == S.new_var ? absorbable :
+	    correction;
 	for (s = 0; s < S.nstores; s++)
 		if (S.direction == DIRECTION_TWO_WAY || b->store == 0 ||
 		    s == (size_t)b->store)
-			correction[s][u] += (b->runs - guess) *
-			    b->ch[k].delta;
+			errors[s][u] += (b->runs - guess) * b->ch[k].delta;
 }
 
 static int
@@ -1258,6 +1312,7 @@ audit_txn(struct state_txn *t, void *arg)
 
 	memset(correction, 0, sizeof(correction));
 	memset(loose, 0, sizeof(loose));
+	memset(absorbable, 0, sizeof(absorbable));
 	for (k = 0; k < S.nbatches; k++)
 		S.batch[k].judged = 0;
 	return state_audit_last(t, AUDIT_MAX, audit_one, arg);

@@ -217,6 +217,8 @@ struct sim_batch {
 	int		answered;	/* a definitive answer reached the agent
 					   (since its last crash) */
 	size_t		judged;		/* uncertain audit entries read */
+	int		early;		/* sent before the agent had sighted
+					   the created variant in every store */
 };
 
 /* The oracle learns of a batch: 1 on its first send, 0 for a replay. */
