@@ -119,6 +119,7 @@ SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "$(PYTHON) tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_ready.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_throughput.py --bin $(INVSYNC_BIN)" \
+	 "$(PYTHON) tests/e2e/test_pools.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_catalog_clock.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_explain.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_metrics.py --bin $(INVSYNC_BIN)" \
