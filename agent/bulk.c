@@ -415,18 +415,6 @@ on_catalog_line(const char *line, size_t len, void *arg)
 	return 0;
 }
 
-/* 1 when location is one store i links. */
-static int
-linked_location(struct run *e, size_t i, uint64_t location)
-{
-	size_t g;
-
-	for (g = 0; g < e->ngroups; g++)
-		if (e->g[g].loc[i] == location)
-			return 1;
-	return 0;
-}
-
 /*
  * Observes the levels gathered from a levels file: a first sighting's
  * (gen 0), or a reconciliation's snapshot of epoch gen.
@@ -459,7 +447,8 @@ on_level_line(const char *line, size_t len, void *arg)
 		f->malformed = 1;
 		return -1;
 	}
-	if (r == 1 || !linked_location(f->e, f->m->i, lv.location))
+	if (r == 1 || !linkloc_has(f->e->g, f->e->ngroups, f->m->i,
+	    lv.location))
 		return 0;
 	f->page[f->n++] = lv;
 	return f->n == LEVEL_PAGE ? flush_levels(f) : 0;

@@ -58,6 +58,7 @@ unlink_side(struct state_txn *t, size_t i, const char *key, const char *why)
 	if ((r = state_link_get(t, key, &l)) != 0)
 		return r == 1 ? 0 : -1;
 	memset(&l.side[i], 0, sizeof(l.side[i]));
+	memset(&l.pool[i], 0, sizeof(l.pool[i]));
 	log_info("store side %zu left %s (%s)", i, key, why);
 	if (audit_link(t, AUDIT_UNLINKED, i, key, why) == -1)
 		return -1;
@@ -92,6 +93,36 @@ variant_status(const struct client_variant *v)
 	if (v->bundle)
 		return SIDE_BUNDLE;
 	return SIDE_OK;
+}
+
+/* 1 when side pool p has the members of store i in group gr, else 0. */
+static int
+same_members(const struct link_pool *p, const struct group *gr, size_t i)
+{
+	size_t m, n = linkloc_members(gr, i);
+
+	if (n < 2)
+		return p->nmembers < 2;
+	if (p->nmembers != n)
+		return 0;
+	for (m = 0; m < n; m++)
+		if (p->member[m].location != gr->member[i][m])
+			return 0;
+	return 1;
+}
+
+/* A side linked afresh: store i's members in group gr, none read yet. */
+static void
+set_members(struct link_pool *p, const struct group *gr, size_t i)
+{
+	size_t m, n = linkloc_members(gr, i);
+
+	memset(p, 0, sizeof(*p));
+	if (n < 2)
+		return;
+	p->nmembers = (uint32_t)n;
+	for (m = 0; m < n; m++)
+		p->member[m].location = gr->member[i][m];
 }
 
 /* Links variant v of store x->i at group g.  Returns 0 or -1. */
@@ -142,10 +173,12 @@ link_variant(struct state_txn *t, struct catalog_ctx *x,
 		sd->status = SIDE_DUPLICATE;
 		return state_link_put(t, &l);
 	}
-	if (sd->item != v->item || sd->location != loc) {
+	if (sd->item != v->item || sd->location != loc ||
+	    !same_members(&l.pool[x->i], &e->g[g], x->i)) {
 		memset(sd, 0, sizeof(*sd));
 		sd->item = v->item;
 		sd->location = loc;
+		set_members(&l.pool[x->i], &e->g[g], x->i);
 		x->linked++;
 		x->new_sides = 1;
 		if (audit_link(t, AUDIT_LINKED, x->i, key, "linked") == -1)

@@ -294,10 +294,41 @@ check_matching(struct check *k)
 	}
 }
 
+/* The name of store s's location id, or "?". */
+static const char *
+location_name(const struct check *k, size_t s, uint64_t id)
+{
+	size_t j;
+
+	for (j = 0; j < k->nloc[s]; j++)
+		if (k->loc[s][j].id == id)
+			return k->loc[s][j].name;
+	return "?";
+}
+
+/* "  linked: a: Main Warehouse + Overflow (a group) = b: US Warehouse" */
+static void
+print_group(const struct check *k, const struct group *gr)
+{
+	size_t s, m, n;
+
+	printf("  linked:");
+	for (s = 0; s < k->c->nstores; s++) {
+		n = linkloc_members(gr, s);
+		printf("%s %s: ", s ? " =" : "", k->c->stores[s].name);
+		for (m = 0; m < n; m++)
+			printf("%s%s", m ? " + " : "", location_name(k, s,
+			    n > 1 ? gr->member[s][m] : gr->loc[s]));
+		if (n > 1)
+			printf(" (a group of %zu: their sum is synced)", n);
+	}
+	printf("\n");
+}
+
 static void
 check_links(struct check *k)
 {
-	struct group g[CONF_MAX_LOCLINKS];
+	struct group *g = xcalloc(CONF_MAX_LOCLINKS, sizeof(*g));
 	char err[1024];
 	size_t ng = 0, i, j, s;
 
@@ -305,27 +336,17 @@ check_links(struct check *k)
 	if (link_locations(k->c, k->loc, k->nloc, g, &ng, err,
 	    sizeof(err)) == -1) {
 		problem(k, "%s%s", err, "");
+		free(g);
 		return;
 	}
-	for (i = 0; i < ng; i++) {
-		printf("  linked:");
-		for (s = 0; s < k->c->nstores; s++)
-			for (j = 0; j < k->nloc[s]; j++)
-				if (k->loc[s][j].id == g[i].loc[s])
-					printf("%s %s: %s", s ? " =" : "",
-					    k->c->stores[s].name,
-					    k->loc[s][j].name);
-		printf("\n");
-	}
+	for (i = 0; i < ng; i++)
+		print_group(k, &g[i]);
 	for (s = 0; s < k->c->nstores; s++)
-		for (j = 0; j < k->nloc[s]; j++) {
-			for (i = 0; i < ng && g[i].loc[s] != k->loc[s][j].id;
-			    i++)
-				;
-			if (i == ng)
+		for (j = 0; j < k->nloc[s]; j++)
+			if (!linkloc_has(g, ng, s, k->loc[s][j].id))
 				printf("  not linked: %s: %s\n",
 				    k->c->stores[s].name, k->loc[s][j].name);
-		}
+	free(g);
 }
 
 int
@@ -341,6 +362,10 @@ report_check(const struct conf *c)
 		return 1;
 	for (i = 0; i < c->nstores; i++) {
 		printf("store %s (%s)\n", c->stores[i].name, c->stores[i].shop);
+		if (c->stores[i].buffer > 0)
+			printf("  buffer: %" PRId64 " units held back: it shows "
+			    "what the others have less %" PRId64 ", never below "
+			    "0\n", c->stores[i].buffer, c->stores[i].buffer);
 		if ((k->cl[i] = client_new(c, i, &never)) == NULL) {
 			problem(k, "cannot set up the client (see the error "
 			    "above)%s%s", "", "");

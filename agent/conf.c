@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ enum sync_key {
 
 enum store_key {
 	ST_SHOP, ST_TOKEN_FILE, ST_CLIENT_ID, ST_CLIENT_SECRET_FILE, ST_URL,
-	ST_COUNT
+	ST_BUFFER, ST_COUNT
 };
 
 struct parser {
@@ -954,6 +955,25 @@ key_url(struct parser *p, int k, const char *val)
 	memcpy(p->st->url, u, strlen(u) + 1);
 }
 
+/* buffer: whole units 0..CONF_BUFFER_MAX held back from the store. */
+static void
+key_buffer(struct parser *p, int k, const char *val)
+{
+	char q[CONF_QUOTE_MAX];
+	const char *s = val;
+	int64_t v = 0;
+
+	(void)k;
+	while (is_digit(*s) && v <= CONF_BUFFER_MAX)
+		v = v * 10 + (*s++ - '0');
+	if (s > val && *s == '\0' && v <= CONF_BUFFER_MAX) {
+		p->st->buffer = v;
+		return;
+	}
+	conf_err(p, p->lineno, "buffer must be a whole number of units from 0 "
+	    "to %d, not '%s'", CONF_BUFFER_MAX, QUOTE(q, val));
+}
+
 static const struct key_def store_keys[ST_COUNT] = {
 	[ST_SHOP] = { "shop", key_shop },
 	[ST_TOKEN_FILE] = { "token_file", key_token_file },
@@ -961,6 +981,7 @@ static const struct key_def store_keys[ST_COUNT] = {
 	[ST_CLIENT_SECRET_FILE] = { "client_secret_file",
 	    key_client_secret_file },
 	[ST_URL] = { "url", key_url },
+	[ST_BUFFER] = { "buffer", key_buffer },
 };
 
 /* Returns the edit distance of a and b, or a large number when long. */
@@ -1136,6 +1157,43 @@ location_name_ok(struct parser *p, const char *name)
 	return 0;
 }
 
+/*
+ * Checks one store's entry of a [locations] line: a name, or several
+ * joined by '+' (a group), each checked by location_name_ok().  A name
+ * that itself holds '+' passes too: linkloc.c tries the whole entry first.
+ * Returns 0 or -1 (reported).
+ */
+static int
+location_entry_ok(struct parser *p, const char *entry)
+{
+	char buf[CONF_STR_MAX], q[CONF_QUOTE_MAX], *part, *next;
+	size_t n = 0;
+
+	if (strchr(entry, '+') == NULL || *entry == '\0' ||
+	    strlen(entry) >= CONF_STR_MAX)
+		return location_name_ok(p, entry);
+	memcpy(buf, entry, strlen(entry) + 1);
+	for (part = buf; part != NULL; part = next) {
+		if ((next = strchr(part, '+')) != NULL)
+			*next++ = '\0';
+		part = trim(part);
+		if (*part == '\0')
+			continue;	/* "C++": one name, linkloc.c finds it */
+		if (!location_gid_ok(part)) {
+			conf_err(p, p->lineno, "location id '%s' must be "
+			    "gid://shopify/Location/NUMBER", QUOTE(q, part));
+			return -1;
+		}
+		n++;
+	}
+	if (n > GROUP_MAX) {
+		conf_err(p, p->lineno, "more than %d locations of one store "
+		    "in a group", GROUP_MAX);
+		return -1;
+	}
+	return 0;
+}
+
 /* Handles a "NAME = NAME [= NAME ...]" line s of [locations]. */
 static void
 location_line(struct parser *p, char *s)
@@ -1154,7 +1212,7 @@ location_line(struct parser *p, char *s)
 		if ((next = strchr(part, '=')) != NULL)
 			*next++ = '\0';
 		part = trim(part);
-		if (location_name_ok(p, part) == -1)
+		if (location_entry_ok(p, part) == -1)
 			return;
 		if (n < CONF_MAX_STORES)
 			memcpy(l->names[n], part, strlen(part) + 1);
@@ -1699,6 +1757,8 @@ print_store(const struct store_conf *s, FILE *f)
 		fprintf(f, "client_secret_file = %s\n", s->client_secret_file);
 	if (s->url[0] != '\0')
 		fprintf(f, "url = %s\n", s->url);
+	if (s->buffer != 0)
+		fprintf(f, "buffer = %" PRId64 "\n", s->buffer);
 }
 
 /* See conf.h. */

@@ -29,6 +29,8 @@
 
 #define CONF_MAX_STORES		8	/* [store NAME] sections */
 #define CONF_MAX_LOCLINKS	64	/* lines in [locations] */
+#define GROUP_MAX		8	/* locations of one store in a group */
+#define CONF_BUFFER_MAX		1000000	/* buffer = N */
 #define CONF_MAX_ERRORS		64	/* errors kept; more are counted */
 #define CONF_NAME_MAX		64	/* store names */
 #define CONF_STR_MAX		256	/* shop, location names, ids */
@@ -68,10 +70,14 @@ struct store_conf {
 	char	client_id[CONF_STR_MAX];
 	char	client_secret_file[CONF_PATH_MAX];	/* resolved */
 	char	url[CONF_PATH_MAX];		/* "" = https://SHOP */
+	int64_t	buffer;				/* units held back: 0 */
 	int	line;				/* line of the section header */
 };
 
-/* One [locations] line: a location name or gid per store, in store order. */
+/*
+ * One [locations] line: per store, in store order, a location name or gid,
+ * or several joined by '+' (a group: linkloc.c splits them).
+ */
 struct location_link {
 	char	names[CONF_MAX_STORES][CONF_STR_MAX];
 	int	line;

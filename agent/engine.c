@@ -108,12 +108,14 @@ pass_page(struct run *e, size_t i, const char *pass, int64_t pstart)
 	enum client_result cr;
 	const char *cursor;
 	enum step r = STEP_DONE;
-	size_t g;
+	size_t g, nloc;
 
-	timing_pass_parse(pass, e->ngroups, &g, &cursor);
+	nloc = linkloc_count(e->g, e->ngroups, i);
+	timing_pass_parse(pass, nloc, &g, &cursor);
 	p->e = e;
 	p->i = i;
-	cr = client_levels_page(e->s[i].cl, e->g[g].loc[i], cursor, next,
+	cr = client_levels_page(e->s[i].cl,
+	    linkloc_nth(e->g, e->ngroups, i, g), cursor, next,
 	    sizeof(next), on_level, p);
 	if (!p->failed && cr != CLIENT_OK) {
 		run_store_failed(e, i, "reconciling levels", cr);
@@ -129,11 +131,10 @@ pass_page(struct run *e, size_t i, const char *pass, int64_t pstart)
 	if (r != STEP_DONE)
 		return r;
 	e->s[i].budget -= (double)(cs->cost_actual - spent);
-	if (next[0] == '\0' && ++g >= e->ngroups) {
+	if (next[0] == '\0' && ++g >= nloc) {
 		log_info("store %s: reconciliation pass done",
 		    e->c->stores[i].name);
-		if (run_meta_set(e, META_RECONCILE, i, pstart) == -1 ||
-		    run_pass_forget(e, i) == -1)
+		if (run_levels_sighted(e, i, pstart) == -1)
 			return STEP_STATE_FAILED;
 		return STEP_DONE;
 	}
@@ -204,9 +205,10 @@ poll_levels(struct run *e, size_t i, const struct poll_window *w)
 
 	p->e = e;
 	p->i = i;
-	for (k = 0; k < e->ngroups && r == STEP_DONE; k++) {
-		cr = client_levels(e->s[i].cl, e->g[k].loc[i], w->since,
-		    on_level, p);
+	for (k = 0; k < linkloc_count(e->g, e->ngroups, i) && r == STEP_DONE;
+	    k++) {
+		cr = client_levels(e->s[i].cl,
+		    linkloc_nth(e->g, e->ngroups, i, k), w->since, on_level, p);
 		if (p->failed)
 			r = STEP_STATE_FAILED;
 		else if (cr != CLIENT_OK) {
@@ -230,8 +232,7 @@ poll_done(struct run *e, size_t i, const struct poll_window *w, int64_t start)
 	run_store_succeeded(e, i);
 	if (run_meta_set(e, META_POLL, i, start) == -1 ||
 	    (w->sweep && run_meta_set(e, META_SWEEP, i, start) == -1) ||
-	    (w->full && (run_meta_set(e, META_RECONCILE, i, start) == -1 ||
-	    run_pass_forget(e, i) == -1)))
+	    (w->full && run_levels_sighted(e, i, start) == -1))
 		return STEP_STATE_FAILED;
 	if (w->full) {
 		log_info("store %s: full level pass done",
@@ -539,6 +540,85 @@ stores_txn(struct state_txn *t, void *arg)
 	return meta_put_str(t, META_STORES, 0, want);
 }
 
+/* Store i's sides whose owed amount a changed buffer moved. */
+struct rebuffer {
+	struct run	*e;
+	size_t		 i;
+	char		(*key)[LINK_KEY_MAX];
+	size_t		 n, cap;
+};
+
+static int
+collect_rebuffered(const struct link *l, void *arg)
+{
+	struct rebuffer *w = arg;
+	struct link tmp;
+
+	if (l->side[w->i].item == 0)
+		return 0;
+	memcpy(&tmp, l, sizeof(tmp));
+	if (!sync_rebuffer(&tmp, w->i, &w->e->pol))
+		return 0;
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->key = xreallocarray(w->key, w->cap, sizeof(*w->key));
+	}
+	snprintf(w->key[w->n++], LINK_KEY_MAX, "%s", l->key);
+	return 0;
+}
+
+/*
+ * A buffer changed in the config since the state last held it
+ * (META_BUFFER): every side of the store re-derives its held units and
+ * owed amount from its pool view, in one transaction with the new value.
+ */
+static int
+rebuffer_txn(struct state_txn *t, void *arg)
+{
+	struct rebuffer *w = arg;
+	struct link *l;
+	int64_t had;
+	size_t k;
+	int r = 0;
+
+	if (meta_get_i64(t, META_BUFFER, w->i, &had) == -1)
+		return -1;
+	if (had == w->e->pol.buffer[w->i])
+		return 0;
+	w->n = 0;
+	if (state_link_each(t, collect_rebuffered, w) == -1)
+		return -1;
+	l = xmalloc(sizeof(*l));
+	for (k = 0; k < w->n && r == 0; k++) {
+		if ((r = state_link_get(t, w->key[k], l)) != 0)
+			break;
+		(void)sync_rebuffer(l, w->i, &w->e->pol);
+		r = state_link_put(t, l);
+	}
+	free(l);
+	if (r != 0)
+		return -1;
+	log_notice("store %s: buffer %" PRId64 " (was %" PRId64 "): %zu "
+	    "links re-derived", w->e->c->stores[w->i].name,
+	    w->e->pol.buffer[w->i], had, w->n);
+	return meta_put_i64(t, META_BUFFER, w->i, w->e->pol.buffer[w->i]);
+}
+
+/* Applies each store's buffer from the config to its sides.  0 or -1. */
+static int
+apply_buffers(struct run *e)
+{
+	struct rebuffer w;
+	int r = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.e = e;
+	for (w.i = 0; w.i < e->nstores && r == 0; w.i++)
+		r = state_update(e->st, rebuffer_txn, &w);
+	free(w.key);
+	return r == 0 ? 0 : -1;
+}
+
 static int
 engine_open(struct run *e, const struct conf *c,
     const struct engine_opts *o, volatile int *stop)
@@ -552,6 +632,8 @@ engine_open(struct run *e, const struct conf *c,
 	e->nstores = c->nstores;
 	e->pol.initial = c->initial;
 	e->pol.direction = c->direction;
+	for (i = 0; i < c->nstores; i++)
+		e->pol.buffer[i] = c->stores[i].buffer;
 	if (mkdir(c->state_dir, 0700) == -1 && errno != EEXIST) {
 		log_err("state_dir %s: %s", c->state_dir, strerror(errno));
 		return -1;
@@ -559,7 +641,7 @@ engine_open(struct run *e, const struct conf *c,
 	if (state_lock_syncer(c->state_dir) == -1 ||
 	    (e->st = state_open(c->state_dir, 0)) == NULL)
 		return -1;
-	if (state_update(e->st, stores_txn, e) != 0)
+	if (state_update(e->st, stores_txn, e) != 0 || apply_buffers(e) == -1)
 		return -1;
 	if (http_global_init() == -1)
 		return -1;

@@ -125,6 +125,11 @@ const struct meta_def meta_table[META_COUNT] = {
 	    "a live read or a write touches is stamped with it, and that "
 	    "operation's file leaves such sides alone (newer news)",
 	    "bulk.c epoch_txn()" },
+	[META_BUFFER] = { "buffer", 1, W, "count",
+	    "the store's `buffer` its sides' held units were derived with; "
+	    "when the config's differs, every side of the store re-derives "
+	    "its target from its pool view (docs/design.md §3a)",
+	    "engine.c rebuffer_txn()" },
 };
 
 #undef W

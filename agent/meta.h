@@ -47,6 +47,7 @@ enum meta_id {
 	META_BULKGEN_CATALOG,	/* generation: the load it feeds */
 	META_BULKGEN_LEVELS,
 	META_EPOCH,		/* counter: the store's levels snapshot epoch */
+	META_BUFFER,		/* count: the buffer the store's sides hold */
 	META_COUNT
 };
 

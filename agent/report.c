@@ -26,6 +26,10 @@ struct store_status {
 	int64_t		bulk_ms[BULK_KINDS];			/* when it started */
 	char		reads[META_STR_MAX];	/* bulk or pages, and why */
 	int64_t		clock_ms;	/* Shopify's clock minus ours */
+	/* stock pools (docs/design.md §3a) */
+	int64_t		held;		/* units its buffer holds back */
+	size_t		held_links;	/* ... over this many links */
+	size_t		group_sides;	/* its sides over a location group */
 };
 
 struct status {
@@ -42,7 +46,15 @@ static int
 count_link(const struct link *l, void *arg)
 {
 	struct status *st = arg;
+	size_t i;
 
+	for (i = 0; i < l->nsides && i < st->c->nstores; i++) {
+		if (l->side[i].item == 0)
+			continue;
+		st->s[i].held += l->pool[i].held;
+		st->s[i].held_links += l->pool[i].held != 0;
+		st->s[i].group_sides += sync_is_group(l, i);
+	}
 	st->links++;
 	switch (sync_link_state(l)) {
 	case LINK_NOT_SYNCED:
@@ -121,6 +133,30 @@ ago(int64_t ms, char *buf, size_t bufsz)
 	return buf;
 }
 
+/*
+ * Store i's stock pools: each group of its locations the config names,
+ * its sides over them, and what its buffer holds back.
+ */
+static void
+print_pools(const struct status *st, size_t i)
+{
+	const struct store_status *ss = &st->s[i];
+	const struct conf *c = st->c;
+	size_t k;
+
+	for (k = 0; k < c->nloclinks; k++)
+		if (strchr(c->loclinks[k].names[i], '+') != NULL)
+			printf("  group: %s\n", c->loclinks[k].names[i]);
+	if (ss->group_sides > 0)
+		printf("  %zu link(s) synced as the sum of a group's "
+		    "locations\n", ss->group_sides);
+	if (c->stores[i].buffer > 0)
+		printf("  buffer %" PRId64 ": shows the pool less %" PRId64
+		    " (never below 0); %" PRId64 " unit(s) held back over %zu "
+		    "link(s)\n", c->stores[i].buffer, c->stores[i].buffer,
+		    ss->held, ss->held_links);
+}
+
 static void
 print_text(const struct status *st)
 {
@@ -162,6 +198,7 @@ print_text(const struct status *st)
 		printf("\n");
 		if (ss->reads[0] != '\0')
 			printf("  full reads: %s\n", ss->reads);
+		print_pools(st, i);
 		if (ss->clock_ms > CLOCK_WARN_MS || ss->clock_ms < -CLOCK_WARN_MS)
 			printf("  clock: Shopify's is %+.1f s from this "
 			    "machine's (polls follow Shopify's); check NTP: "
@@ -230,6 +267,14 @@ print_json(const struct status *st)
 		jw_bool(&w, ss->has_pending && ss->pending.sent);
 		jw_key(&w, "reads");
 		jw_string(&w, ss->reads);
+		jw_key(&w, "buffer");
+		jw_int64(&w, st->c->stores[i].buffer);
+		jw_key(&w, "held");
+		jw_int64(&w, ss->held);
+		jw_key(&w, "held_links");
+		jw_int64(&w, (int64_t)ss->held_links);
+		jw_key(&w, "group_sides");
+		jw_int64(&w, (int64_t)ss->group_sides);
 		jw_key(&w, "bulk_operations");
 		jw_array_begin(&w);
 		for (k = 0; k < BULK_KINDS; k++) {
@@ -354,8 +399,7 @@ print_entry(const struct audit_entry *e, void *arg)
 		    e->delta, e->from, e->from + e->delta);
 	else if (e->link[0] != '\0')
 		printf(" %s", e->link);
-	if (e->note[0] != '\0' && e->kind != AUDIT_APPLIED &&
-	    e->kind != AUDIT_OBSERVED)
+	if (e->note[0] != '\0' && strcmp(e->note, "applied") != 0)
 		printf(": %s", e->note);
 	printf("\n");
 	return 0;

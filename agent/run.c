@@ -333,19 +333,45 @@ struct observe_ctx {
 							   showed */
 };
 
-/* Records in the audit log that store i's level of l moved by d from from. */
+void
+run_side_note(const struct run *e, size_t i, const struct link *l,
+    uint64_t loc, char *buf, size_t bufsz)
+{
+	char name[CONF_STR_MAX];
+	int64_t held = l->pool[i].held;
+	size_t n;
+
+	buf[0] = '\0';
+	if (sync_is_group(l, i)) {
+		linkloc_member_name(e->c, e->g, e->ngroups, i, loc, name,
+		    sizeof(name));
+		snprintf(buf, bufsz, "at %s", name[0] != '\0' ? name : "?");
+	}
+	if (e->pol.buffer[i] == 0)
+		return;
+	n = strlen(buf);
+	snprintf(buf + n, bufsz - n, "%spool %" PRId64 ", %" PRId64 " held "
+	    "back: shows %" PRId64, n > 0 ? "; " : "", sync_pool(l, i), held,
+	    sync_pool(l, i) - held);
+}
+
+/*
+ * Records in the audit log that store i's level of l at location loc
+ * moved by d from from.
+ */
 static int
-audit_observed(struct state_txn *t, size_t i, const struct link *l,
-    int64_t from, int64_t d)
+audit_observed(struct state_txn *t, struct observe_ctx *x,
+    const struct link *l, uint64_t loc, int64_t from, int64_t d)
 {
 	struct audit_entry a;
 
 	memset(&a, 0, sizeof(a));
 	a.kind = AUDIT_OBSERVED;
-	a.store = (uint32_t)i;
+	a.store = (uint32_t)x->i;
 	a.from = from;
 	a.delta = d;
 	snprintf(a.link, sizeof(a.link), "%s", l->key);
+	run_side_note(x->e, x->i, l, loc, a.note, sizeof(a.note));
 	return state_audit_append(t, &a);
 }
 
@@ -409,60 +435,152 @@ seen_add(struct key_set *seen, const char *key)
 	return 1;
 }
 
+/*
+ * The status a level read as lv gives a side or member: SIDE_OK, or
+ * SIDE_INACTIVE / SIDE_MISSING.
+ */
+static uint8_t
+read_status(const struct client_level *lv)
+{
+	if (!lv->found)
+		return SIDE_MISSING;
+	return lv->active ? SIDE_OK : SIDE_INACTIVE;
+}
+
+/*
+ * Takes level lv into member m of store i's group side of l
+ * (docs/design.md §3a): a member read inactive or gone leaves the sum, one
+ * read active again joins it.  Sets *q to the side's quantity and returns
+ * 1 when the side is to be observed with it, else 0: it awaits members
+ * not read yet, or no member is active (the side then takes the status).
+ */
+static int
+group_take(struct observe_ctx *x, struct link *l, size_t m,
+    const struct client_level *lv, int64_t *q)
+{
+	struct link_side *sd = &l->side[x->i];
+	struct link_member *mb = &l->pool[x->i].member[m];
+	uint8_t now = read_status(lv);
+	size_t k, active = 0;
+
+	if (lv->level != 0)
+		mb->level = lv->level;
+	if (now != SIDE_OK && mb->status == SIDE_OK)
+		log_warn("store %s: %s: location %" PRIu64 " is %s; left out "
+		    "of its group", x->e->c->stores[x->i].name, l->key,
+		    mb->location, now == SIDE_INACTIVE ? "inactive" :
+		    "not stocked");
+	mb->status = now;
+	mb->seen = now == SIDE_OK;
+	mb->quantity = now == SIDE_OK ? lv->available : 0;
+	for (k = 0; k < l->pool[x->i].nmembers; k++)
+		active += l->pool[x->i].member[k].status == SIDE_OK;
+	if (active == 0) {
+		sd->status = now;
+		sd->has_baseline = 0;
+		return 0;
+	}
+	if (sd->status == SIDE_INACTIVE || sd->status == SIDE_MISSING) {
+		sd->status = SIDE_OK;	/* active again: a fresh first sighting */
+		sd->has_baseline = 0;
+	}
+	return sync_group_sum(l, x->i, q) || sd->has_baseline;
+}
+
+/*
+ * Takes level lv into store i's single-location side of l.  Sets *q to
+ * its quantity and returns 1 when the side is to be observed, else 0 (it
+ * is read inactive or gone: not synced).
+ */
+static int
+single_take(struct observe_ctx *x, struct link *l,
+    const struct client_level *lv, int64_t *q)
+{
+	struct link_side *sd = &l->side[x->i];
+
+	if (lv->level != 0)
+		sd->level = lv->level;
+	if (!lv->found || !lv->active) {
+		if (sd->status == SIDE_OK) {
+			sd->status = read_status(lv);
+			sd->has_baseline = 0;
+			log_warn("store %s: %s is %s; not synced",
+			    x->e->c->stores[x->i].name, l->key,
+			    lv->found ? "inactive" : "not stocked");
+		}
+		return 0;
+	}
+	if (sd->status == SIDE_INACTIVE || sd->status == SIDE_MISSING) {
+		sd->status = SIDE_OK;	/* active again: a fresh first sighting */
+		sd->has_baseline = 0;
+	}
+	*q = lv->available;
+	return 1;
+}
+
+/*
+ * Observes side i of l at quantity q, read at location loc: its change
+ * reaches the others.
+ */
+static int
+observe_side(struct state_txn *t, struct observe_ctx *x, struct link *l,
+    uint64_t loc, int64_t q)
+{
+	struct link_side *sd = &l->side[x->i];
+	int64_t before = sd->baseline, d;
+
+	d = sync_observe(l, x->i, q, &x->e->pol);
+	if (d == 0)
+		return 0;
+	x->e->changed++;
+	x->found++;
+	if (sync_change_large(before, d) && seen_add(&x->e->seen, l->key))
+		x->e->large++;
+	log_info("store %s: %s changed by %+" PRId64 " (%" PRId64 " -> %"
+	    PRId64 ")", x->e->c->stores[x->i].name, l->key, d, before, q);
+	if (audit_observed(t, x, l, loc, before, d) == -1)
+		return -1;
+	tally_owed(x->e, l, x->i);
+	return 0;
+}
+
 /* Applies one observed level to its link.  Returns 0 or -1. */
 static int
 observe_one(struct state_txn *t, struct observe_ctx *x,
     const struct client_level *lv)
 {
 	char key[LINK_KEY_MAX];
-	struct link l;
+	struct link *l;
 	struct link_side *sd;
-	int64_t before, d;
-	int r;
+	int64_t q = 0;
+	int r, m, take;
 
 	if ((r = state_link_find(t, (uint32_t)x->i, lv->item, lv->location,
 	    key)) != 0)
 		return r == 1 ? 0 : -1;		/* a level nobody links */
-	if (state_link_get(t, key, &l) != 0)
+	l = xmalloc(sizeof(*l));
+	if (state_link_get(t, key, l) != 0) {
+		free(l);
 		return -1;
-	sd = &l.side[x->i];
-	if (x->first_only && sd->has_baseline)
-		return 0;	/* the polls' news is newer than a snapshot */
-	if (x->snapshot != 0 && sd->touched == x->snapshot)
-		return 0;	/* read or written since the snapshot began */
+	}
+	sd = &l->side[x->i];
+	r = 0;
+	if ((m = sync_member(l, x->i, lv->location)) < 0 ||
+	    (x->first_only && (sd->has_baseline || (sync_is_group(l, x->i) &&
+	    l->pool[x->i].member[m].seen))) ||
+	    (x->snapshot != 0 && sd->touched == x->snapshot))
+		goto out;	/* the polls' news is newer than a snapshot,
+				   or it was read or written since it began */
 	if (x->snapshot == 0)
 		sd->touched = x->epoch;
-	if (lv->level != 0)
-		sd->level = lv->level;
-	if (!lv->found || !lv->active) {
-		if (sd->status == SIDE_OK) {
-			sd->status = lv->found ? SIDE_INACTIVE : SIDE_MISSING;
-			sd->has_baseline = 0;
-			log_warn("store %s: %s is %s; not synced",
-			    x->e->c->stores[x->i].name, key,
-			    lv->found ? "inactive" : "not stocked");
-		}
-		return state_link_put(t, &l);
-	}
-	if (sd->status == SIDE_INACTIVE || sd->status == SIDE_MISSING) {
-		sd->status = SIDE_OK;	/* active again: a fresh first sighting */
-		sd->has_baseline = 0;
-	}
-	before = sd->baseline;
-	d = sync_observe(&l, x->i, lv->available, &x->e->pol);
-	if (d != 0) {
-		x->e->changed++;
-		x->found++;
-		if (sync_change_large(before, d) && seen_add(&x->e->seen, key))
-			x->e->large++;
-		log_info("store %s: %s changed by %+" PRId64 " (%" PRId64
-		    " -> %" PRId64 ")", x->e->c->stores[x->i].name, key, d,
-		    before, lv->available);
-		if (audit_observed(t, x->i, &l, before, d) == -1)
-			return -1;
-		tally_owed(x->e, &l, x->i);
-	}
-	return state_link_put(t, &l);
+	take = sync_is_group(l, x->i) ? group_take(x, l, (size_t)m, lv, &q) :
+	    single_take(x, l, lv, &q);
+	if ((take && observe_side(t, x, l, lv->location, q) == -1) ||
+	    state_link_put(t, l) == -1)
+		r = -1;
+out:
+	free(l);
+	return r;
 }
 
 static int
@@ -538,10 +656,109 @@ run_epoch(struct state_txn *t, size_t i, uint16_t *epoch)
 	return 0;
 }
 
+/* The group sides of a store that await members a full pass did not see. */
+struct awaiting {
+	struct observe_ctx	 x;
+	char			(*key)[LINK_KEY_MAX];
+	size_t			 n, cap;
+};
+
+static int
+collect_awaiting(const struct link *l, void *arg)
+{
+	struct awaiting *w = arg;
+	const struct link_side *sd = &l->side[w->x.i];
+	size_t m, seen = 0;
+
+	if (sd->item == 0 || sd->status != SIDE_OK || sd->has_baseline ||
+	    !sync_is_group(l, w->x.i))
+		return 0;
+	for (m = 0; m < l->pool[w->x.i].nmembers; m++)
+		seen += l->pool[w->x.i].member[m].seen;
+	if (seen == 0)
+		return 0;	/* the item is at none of them: unsighted */
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 64;
+		w->key = xreallocarray(w->key, w->cap, sizeof(*w->key));
+	}
+	snprintf(w->key[w->n++], LINK_KEY_MAX, "%s", l->key);
+	return 0;
+}
+
+/*
+ * A member a full pass did not read is not stocked there: it leaves the
+ * group, and the side is sighted with the others' sum.
+ */
+static int
+settle_one(struct state_txn *t, struct awaiting *w, const char *key)
+{
+	struct link *l = xmalloc(sizeof(*l));
+	struct link_member *mb;
+	int64_t q;
+	size_t m;
+	int r;
+
+	if ((r = state_link_get(t, key, l)) != 0) {
+		free(l);
+		return r == 1 ? 0 : -1;
+	}
+	for (m = 0; m < l->pool[w->x.i].nmembers; m++) {
+		mb = &l->pool[w->x.i].member[m];
+		if (mb->status == SIDE_OK && !mb->seen)
+			mb->status = SIDE_MISSING;
+	}
+	(void)sync_group_sum(l, w->x.i, &q);
+	r = observe_side(t, &w->x, l, l->side[w->x.i].location, q) == -1 || state_link_put(t, l) == -1 ?
+	    -1 : 0;
+	free(l);
+	return r;
+}
+
+static int
+settle_groups_txn(struct state_txn *t, void *arg)
+{
+	struct awaiting *w = arg;
+	size_t k;
+
+	w->n = 0;
+	if (state_link_each(t, collect_awaiting, w) == -1)
+		return -1;
+	for (k = 0; k < w->n; k++)
+		if (settle_one(t, w, w->key[k]) == -1)
+			return -1;
+	return 0;
+}
+
+/* 1 when store i has a group of two locations or more, else 0. */
+static int
+store_has_groups(const struct run *e, size_t i)
+{
+	size_t g;
+
+	for (g = 0; g < e->ngroups; g++)
+		if (linkloc_members(&e->g[g], i) >= 2)
+			return 1;
+	return 0;
+}
+
 int
 run_levels_sighted(struct run *e, size_t i, int64_t at)
 {
-	if (run_meta_set(e, META_RECONCILE, i, at) == -1)
+	struct awaiting w;
+	int r = 0;
+
+	if (store_has_groups(e, i)) {
+		memset(&w, 0, sizeof(w));
+		w.x.e = e;
+		w.x.i = i;
+		r = state_update(e->st, settle_groups_txn, &w);
+		if (w.n > 0)
+			log_info("store %s: %zu group sides sighted without "
+			    "the locations that do not stock them",
+			    e->c->stores[i].name, w.n);
+		free(w.key);
+	}
+	if (r != 0 || run_meta_set(e, META_RECONCILE, i, at) == -1)
 		return -1;
 	return run_pass_forget(e, i);
 }

@@ -204,6 +204,13 @@ int	run_observe_snapshot(struct run *e, size_t i,
 	    size_t *found);
 int	run_epoch(struct state_txn *t, size_t i, uint16_t *epoch);
 int	run_levels_sighted(struct run *e, size_t i, int64_t at);
+/*
+ * What the audit log adds about store i's side of l at location loc, into
+ * buf: the group member ("at Overflow"), and a buffered store's target
+ * ("pool 6, 2 held back: shows 4").  "" for a plain side.
+ */
+void	run_side_note(const struct run *e, size_t i, const struct link *l,
+	    uint64_t loc, char *buf, size_t bufsz);
 /* Forgets the links seen changing largely (a new cycle begins). */
 void	run_seen_clear(struct run *e);
 

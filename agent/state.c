@@ -47,11 +47,26 @@ struct state_txn {
 	MDB_txn		*txn;
 };
 
-/* The on-disk form of a link: the key is the LMDB key. */
+/*
+ * The on-disk form of a link: the key is the LMDB key.  A link with a group
+ * or a buffer has a trailer after its sides: a pool_rec per side, then the
+ * members of each group side in side order.  Without either the record is
+ * as it was before pools, so older states read unchanged.
+ */
 struct link_rec {
 	uint32_t		nsides;
 	struct link_side	side[CONF_MAX_STORES];
 };
+
+struct pool_rec {
+	int64_t		held;
+	uint32_t	nmembers;
+	uint32_t	pad;
+};
+
+#define LINK_REC_MAX	(sizeof(struct link_rec) + CONF_MAX_STORES * \
+			    (sizeof(struct pool_rec) + \
+			    GROUP_MAX * sizeof(struct link_member)))
 
 /* The on-disk head of a pending batch, followed by n changes. */
 struct pending_head {
@@ -458,29 +473,154 @@ owed_key(unsigned char *k, uint32_t store, const char *key)
 	return n + 4;
 }
 
+/* The members a side keeps in the record: 0 for a single location. */
+static size_t
+kept_members(const struct link_pool *p)
+{
+	return p->nmembers >= 2 ? p->nmembers : 0;
+}
+
+/* 1 when link l needs the trailer (a group or held units), else 0. */
+static int
+has_trailer(const struct link *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nsides; i++)
+		if (l->pool[i].held != 0 || kept_members(&l->pool[i]) > 0)
+			return 1;
+	return 0;
+}
+
+/* Decodes the trailer at p (n bytes) into l's pools: 0, or -1 (corrupt). */
+static int
+trailer_decode(const unsigned char *p, size_t n, struct link *l)
+{
+	struct pool_rec pr;
+	size_t i, m, off = l->nsides * sizeof(pr);
+
+	if (n < off)
+		return -1;
+	for (i = 0; i < l->nsides; i++) {
+		memcpy(&pr, p + i * sizeof(pr), sizeof(pr));
+		if (pr.nmembers > GROUP_MAX || pr.nmembers == 1)
+			return -1;
+		l->pool[i].held = pr.held;
+		l->pool[i].nmembers = pr.nmembers;
+		m = kept_members(&l->pool[i]) * sizeof(struct link_member);
+		if (n - off < m)
+			return -1;
+		memcpy(l->pool[i].member, p + off, m);
+		off += m;
+	}
+	return off == n ? 0 : -1;
+}
+
 static int
 link_decode(const MDB_val *k, const MDB_val *v, struct link *out)
 {
-	struct link_rec rec;
-	size_t head = offsetof(struct link_rec, side);
+	uint32_t nsides;
+	size_t head = offsetof(struct link_rec, side), sides;
 
-	memset(&rec, 0, sizeof(rec));
 	if (k->mv_size == 0 || k->mv_size >= LINK_KEY_MAX ||
-	    v->mv_size < head || v->mv_size > sizeof(rec)) {
-		log_err("state: corrupt link record");
-		return -1;
-	}
-	memcpy(&rec, v->mv_data, v->mv_size);
-	if (rec.nsides > CONF_MAX_STORES ||
-	    v->mv_size != head + rec.nsides * sizeof(struct link_side)) {
-		log_err("state: corrupt link record");
-		return -1;
-	}
+	    v->mv_size < head || v->mv_size > LINK_REC_MAX)
+		goto corrupt;
+	memcpy(&nsides, v->mv_data, sizeof(nsides));
+	sides = nsides * sizeof(struct link_side);
+	if (nsides > CONF_MAX_STORES || v->mv_size < head + sides)
+		goto corrupt;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->key, k->mv_data, k->mv_size);
-	out->nsides = rec.nsides;
-	memcpy(out->side, rec.side, rec.nsides * sizeof(struct link_side));
+	out->nsides = nsides;
+	memcpy(out->side, (const unsigned char *)v->mv_data + head, sides);
+	if (v->mv_size > head + sides && trailer_decode(
+	    (const unsigned char *)v->mv_data + head + sides,
+	    v->mv_size - head - sides, out) == -1)
+		goto corrupt;
 	return 0;
+corrupt:
+	log_err("state: corrupt link record");
+	return -1;
+}
+
+/* Encodes l into buf (LINK_REC_MAX bytes); returns the record's size. */
+static size_t
+link_encode(const struct link *l, unsigned char *buf)
+{
+	struct pool_rec pr;
+	size_t i, m, off = offsetof(struct link_rec, side);
+	uint32_t nsides = (uint32_t)l->nsides;
+
+	memset(buf, 0, LINK_REC_MAX);
+	memcpy(buf, &nsides, sizeof(nsides));
+	memcpy(buf + off, l->side, l->nsides * sizeof(struct link_side));
+	off += l->nsides * sizeof(struct link_side);
+	if (!has_trailer(l))
+		return off;
+	for (i = 0; i < l->nsides; i++) {
+		memset(&pr, 0, sizeof(pr));
+		pr.held = l->pool[i].held;
+		pr.nmembers = (uint32_t)kept_members(&l->pool[i]);
+		memcpy(buf + off, &pr, sizeof(pr));
+		off += sizeof(pr);
+	}
+	for (i = 0; i < l->nsides; i++) {
+		m = kept_members(&l->pool[i]) * sizeof(struct link_member);
+		memcpy(buf + off, l->pool[i].member, m);
+		off += m;
+	}
+	return off;
+}
+
+/*
+ * Calls fn for every level of link l's sides (store, item, location):
+ * each member of a group side, else the side's location.  0, or fn's -1.
+ */
+static int
+each_level(struct state_txn *t, const struct link *l,
+    int (*fn)(struct state_txn *, const unsigned char *, const char *),
+    const char *key)
+{
+	unsigned char ik[20];
+	size_t i, m, n;
+
+	for (i = 0; i < l->nsides; i++) {
+		if (l->side[i].item == 0)
+			continue;
+		n = kept_members(&l->pool[i]);
+		for (m = 0; m < (n ? n : 1); m++) {
+			level_key(ik, (uint32_t)i, l->side[i].item, n ?
+			    l->pool[i].member[m].location :
+			    l->side[i].location);
+			if (fn(t, ik, key) == -1)
+				return -1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Removes level ik's index entry if it names link key: a level another
+ * link has taken since (a [locations] line edited, its location now in
+ * another group) keeps that link's entry.
+ */
+static int
+index_del(struct state_txn *t, const unsigned char *ik, const char *key)
+{
+	MDB_val v;
+	int r;
+
+	if ((r = get(t, t->st->levels, ik, 20, &v)) != 0)
+		return r == 1 ? 0 : -1;
+	if (v.mv_size != strlen(key) || memcmp(v.mv_data, key, v.mv_size) != 0)
+		return 0;
+	return del(t, t->st->levels, ik, 20);
+}
+
+static int
+index_put(struct state_txn *t, const unsigned char *ik, const char *key)
+{
+	return put(t, t->st->levels, ik, 20, key, strlen(key));
 }
 
 int
@@ -498,57 +638,43 @@ state_link_get(struct state_txn *t, const char *key, struct link *out)
 static int
 unindex(struct state_txn *t, const char *key)
 {
-	unsigned char ik[20];
-	struct link old;
+	struct link *old = xmalloc(sizeof(*old));
 	size_t i;
 	int r;
 
-	if ((r = state_link_get(t, key, &old)) != 0)
+	if ((r = state_link_get(t, key, old)) != 0) {
+		free(old);
 		return r == 1 ? 0 : -1;
-	for (i = 0; i < old.nsides; i++) {
-		if (old.side[i].item == 0)
-			continue;
-		level_key(ik, (uint32_t)i, old.side[i].item,
-		    old.side[i].location);
-		if (del(t, t->st->levels, ik, sizeof(ik)) == -1)
-			return -1;
 	}
-	for (i = 0; i < old.nsides; i++) {
+	r = each_level(t, old, index_del, key);
+	for (i = 0; r == 0 && i < old->nsides; i++) {
 		unsigned char ok[4 + LINK_KEY_MAX];
 
-		if (old.side[i].owed != 0 && del(t, t->st->owed, ok,
+		if (old->side[i].owed != 0 && del(t, t->st->owed, ok,
 		    owed_key(ok, (uint32_t)i, key)) == -1)
-			return -1;
+			r = -1;
 	}
-	return 0;
+	free(old);
+	return r;
 }
 
 int
 state_link_put(struct state_txn *t, const struct link *l)
 {
-	struct link_rec rec;
-	unsigned char ik[20];
-	size_t i, klen = strlen(l->key);
+	unsigned char *rec;
+	size_t i, n, klen = strlen(l->key);
+	int r;
 
 	if (klen == 0 || klen >= LINK_KEY_MAX || l->nsides > CONF_MAX_STORES)
 		fatal("state_link_put: bad link");
 	if (unindex(t, l->key) == -1)
 		return -1;
-	memset(&rec, 0, sizeof(rec));
-	rec.nsides = (uint32_t)l->nsides;
-	memcpy(rec.side, l->side, l->nsides * sizeof(struct link_side));
-	if (put(t, t->st->links, l->key, klen, &rec,
-	    offsetof(struct link_rec, side) +
-	    l->nsides * sizeof(struct link_side)) == -1)
+	rec = xmalloc(LINK_REC_MAX);
+	n = link_encode(l, rec);
+	r = put(t, t->st->links, l->key, klen, rec, n);
+	free(rec);
+	if (r == -1 || each_level(t, l, index_put, l->key) == -1)
 		return -1;
-	for (i = 0; i < l->nsides; i++) {
-		if (l->side[i].item == 0)
-			continue;
-		level_key(ik, (uint32_t)i, l->side[i].item,
-		    l->side[i].location);
-		if (put(t, t->st->levels, ik, sizeof(ik), l->key, klen) == -1)
-			return -1;
-	}
 	for (i = 0; i < l->nsides; i++) {
 		unsigned char ok[4 + LINK_KEY_MAX];
 

@@ -55,10 +55,39 @@ struct link_side {
 					   that epoch is older news (run.c) */
 };
 
+/*
+ * One location of a group side (docs/design.md §3a): the side's quantity
+ * is the sum of its members' with status SIDE_OK.
+ */
+struct link_member {
+	uint64_t	location;	/* numeric Location id */
+	uint64_t	level;		/* numeric InventoryLevel id, 0 = not read */
+	int64_t		quantity;	/* available, as last seen */
+	uint8_t		seen;		/* quantity holds a reading */
+	uint8_t		status;		/* SIDE_OK, SIDE_INACTIVE, SIDE_MISSING */
+	uint8_t		pad[6];
+};
+
+/*
+ * What a side has beyond struct link_side, kept only when the link has a
+ * group or a buffer, so that states without either keep their records
+ * (state.c): held, the units a buffer holds back from the side (the
+ * side's pool view is baseline + owed + held); its members, when the side
+ * is a group of nmembers >= 2 locations, in the listed order, the first
+ * at side.location.
+ */
+struct link_pool {
+	int64_t			held;
+	uint32_t		nmembers;
+	uint32_t		pad;
+	struct link_member	member[GROUP_MAX];
+};
+
 struct link {
 	char		 key[LINK_KEY_MAX];
 	size_t		 nsides;	/* = number of configured stores */
 	struct link_side side[CONF_MAX_STORES];
+	struct link_pool pool[CONF_MAX_STORES];
 };
 
 struct pending_change {

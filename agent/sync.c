@@ -103,23 +103,64 @@ sync_reference(const struct link *l)
 	return -1;
 }
 
-/* The target of the sides that have a baseline: the reference's if it has one. */
+int64_t
+sync_implied(int64_t q, int64_t n)
+{
+	return q > 0 ? q + n : q;
+}
+
+int64_t
+sync_pool(const struct link *l, size_t s)
+{
+	return l->side[s].baseline + l->side[s].owed + l->pool[s].held;
+}
+
+/* The units a buffer of n holds back from a pool: min(n, max(pool, 0)). */
+static int64_t
+held_of(int64_t pool, int64_t n)
+{
+	if (pool <= 0)
+		return 0;
+	return pool < n ? pool : n;
+}
+
+/* Sets side s's pool view to pool: its held units and owed follow. */
+static void
+set_pool(struct link *l, size_t s, int64_t pool, const struct sync_policy *p)
+{
+	l->pool[s].held = held_of(pool, p->buffer[s]);
+	l->side[s].owed = pool - l->pool[s].held - l->side[s].baseline;
+}
+
+/* The pool of the sides that have a baseline: the reference's if it has one. */
 static int
-current_target(const struct link *l, int64_t *target)
+current_pool(const struct link *l, int64_t *pool)
 {
 	int ref = sync_reference(l);
 	size_t s;
 
 	if (ref >= 0 && l->side[ref].has_baseline) {
-		*target = l->side[ref].baseline + l->side[ref].owed;
+		*pool = sync_pool(l, (size_t)ref);
 		return 1;
 	}
 	for (s = 0; s < l->nsides; s++)
 		if (sync_side_active(l, s) && l->side[s].has_baseline) {
-			*target = l->side[s].baseline + l->side[s].owed;
+			*pool = sync_pool(l, s);
 			return 1;
 		}
 	return 0;
+}
+
+/* Moves the pool view of every synced side but s by d. */
+static void
+move_others(struct link *l, size_t s, int64_t d, const struct sync_policy *p)
+{
+	size_t i;
+
+	for (i = 0; i < l->nsides; i++)
+		if (i != s && sync_side_active(l, i) &&
+		    l->side[i].has_baseline)
+			set_pool(l, i, sync_pool(l, i) + d, p);
 }
 
 /* First sighting of side s with value q: the initial policy (docs/design.md §3). */
@@ -127,33 +168,27 @@ static void
 first_sighting(struct link *l, size_t s, int64_t q,
     const struct sync_policy *p)
 {
-	int64_t target, want;
-	size_t i;
+	int64_t pool, want, own = sync_implied(q, p->buffer[s]);
+	int others = current_pool(l, &pool);
 
-	if (!current_target(l, &target) || p->initial == INITIAL_KEEP) {
-		l->side[s].baseline = q;
-		l->side[s].owed = 0;
-		l->side[s].has_baseline = 1;
+	l->side[s].baseline = q;
+	l->side[s].has_baseline = 1;
+	if (!others || p->initial == INITIAL_KEEP) {
+		set_pool(l, s, own, p);
 		return;
 	}
 	if (p->initial == INITIAL_MIN)
-		want = q < target ? q : target;
+		want = own < pool ? own : pool;
 	else	/* INITIAL_PRIMARY: the reference side's value wins */
-		want = (int)s == sync_reference(l) ? q : target;
-	for (i = 0; i < l->nsides; i++)
-		if (i != s && sync_side_active(l, i) &&
-		    l->side[i].has_baseline)
-			l->side[i].owed += want - target;
-	l->side[s].baseline = q;
-	l->side[s].owed = want - q;
-	l->side[s].has_baseline = 1;
+		want = (int)s == sync_reference(l) ? own : pool;
+	move_others(l, s, want - pool, p);
+	set_pool(l, s, want, p);
 }
 
 int64_t
 sync_observe(struct link *l, size_t s, int64_t q, const struct sync_policy *p)
 {
 	int64_t d;
-	size_t i;
 
 	if (!sync_side_active(l, s))
 		return 0;
@@ -162,15 +197,14 @@ sync_observe(struct link *l, size_t s, int64_t q, const struct sync_policy *p)
 		return 0;
 	}
 	d = q - l->side[s].baseline;
-	l->side[s].baseline = q;
 	if (d == 0)
 		return 0;
+	/* the side's own pool view moves by d with its baseline */
+	l->side[s].baseline = q;
+	set_pool(l, s, sync_pool(l, s), p);
 	if (p->direction == DIRECTION_ONE_WAY && (int)s != sync_reference(l))
 		return d;	/* the others' own sales stay local */
-	for (i = 0; i < l->nsides; i++)
-		if (i != s && sync_side_active(l, i) &&
-		    l->side[i].has_baseline)
-			l->side[i].owed += d;
+	move_others(l, s, d, p);
 	return d;
 }
 
@@ -179,6 +213,116 @@ sync_applied(struct link *l, size_t s, int64_t delta)
 {
 	l->side[s].baseline += delta;
 	l->side[s].owed -= delta;
+}
+
+int
+sync_rebuffer(struct link *l, size_t s, const struct sync_policy *p)
+{
+	int64_t owed = l->side[s].owed;
+
+	if (!sync_side_active(l, s) || !l->side[s].has_baseline)
+		return 0;
+	set_pool(l, s, sync_pool(l, s), p);
+	return l->side[s].owed != owed;
+}
+
+int
+sync_member(const struct link *l, size_t s, uint64_t loc)
+{
+	size_t m;
+
+	if (!sync_is_group(l, s))
+		return l->side[s].location == loc ? 0 : -1;
+	for (m = 0; m < l->pool[s].nmembers; m++)
+		if (l->pool[s].member[m].location == loc)
+			return (int)m;
+	return -1;
+}
+
+int
+sync_group_sum(const struct link *l, size_t s, int64_t *sum)
+{
+	const struct link_pool *gp = &l->pool[s];
+	size_t m;
+	int all = 1;
+
+	*sum = 0;
+	for (m = 0; m < gp->nmembers; m++) {
+		if (gp->member[m].status != SIDE_OK)
+			continue;
+		if (gp->member[m].seen)
+			*sum += gp->member[m].quantity;
+		else
+			all = 0;
+	}
+	return all;
+}
+
+/* 1 when member m of group side s can be written to: active and seen. */
+static int
+member_writable(const struct link *l, size_t s, size_t m)
+{
+	const struct link_member *mb = &l->pool[s].member[m];
+
+	return mb->status == SIDE_OK && mb->seen;
+}
+
+size_t
+sync_spread(const struct link *l, size_t s, int64_t delta,
+    struct member_change *out)
+{
+	const struct link_pool *gp = &l->pool[s];
+	int64_t left = -delta, take, have;
+	size_t m, n = 0, first = SIZE_MAX;
+
+	if (!sync_is_group(l, s)) {
+		out[0].member = 0;
+		out[0].from = l->side[s].baseline;
+		out[0].delta = delta;
+		return 1;
+	}
+	for (m = 0; m < gp->nmembers; m++) {
+		if (!member_writable(l, s, m))
+			continue;
+		if (first == SIZE_MAX)
+			first = m;
+		have = gp->member[m].quantity;
+		if (delta > 0 || left == 0 || have <= 0)
+			continue;
+		take = have < left ? have : left;
+		out[n].member = m;
+		out[n].from = have;
+		out[n++].delta = -take;
+		left -= take;
+	}
+	if (first == SIZE_MAX)
+		return 0;
+	if (delta > 0)
+		left = -delta;
+	if (left == 0)
+		return n;
+	/* the rest, all of an increase: the first member */
+	if (n > 0 && out[0].member == first) {
+		out[0].delta -= left;
+		return n;
+	}
+	memmove(out + 1, out, n * sizeof(*out));
+	out[0].member = first;
+	out[0].from = gp->member[first].quantity;
+	out[0].delta = -left;
+	return n + 1;
+}
+
+void
+sync_applied_at(struct link *l, size_t s, uint64_t loc, int64_t delta)
+{
+	int m = sync_member(l, s, loc);
+
+	if (m < 0)
+		return;
+	if (sync_is_group(l, s))
+		l->pool[s].member[m].quantity += delta;
+	sync_applied(l, s, delta);
 }
 
 int
@@ -195,14 +339,14 @@ sync_planned(const struct link *l, size_t s, int64_t *from, int64_t *delta)
 int
 sync_consistent(const struct link *l)
 {
-	int64_t target;
+	int64_t pool;
 	size_t s;
 
-	if (!current_target(l, &target))
+	if (!current_pool(l, &pool))
 		return 1;
 	for (s = 0; s < l->nsides; s++)
 		if (sync_side_active(l, s) && l->side[s].has_baseline &&
-		    l->side[s].baseline + l->side[s].owed != target)
+		    sync_pool(l, s) != pool)
 			return 0;
 	return 1;
 }

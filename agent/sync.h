@@ -2,10 +2,17 @@
  * sync.h: the sync model of docs/design.md §3-4 as pure functions on struct link.
  * No I/O: the engine reads levels, calls these, and stores the results.
  *
- * For every link, store i has a baseline L_i (what we believe it holds)
- * and an owed amount o_i (changes made elsewhere it has not received).
- * Invariant in two-way mode: L_i + o_i is the same for every synced side
- * once the initial policy has run.
+ * For every link, store i has a baseline L_i (what we believe it holds),
+ * an owed amount o_i (changes made elsewhere it has not received) and the
+ * units its buffer holds back, h_i (link.pool[i].held).  Its pool view is
+ * P_i = L_i + o_i + h_i, and its target T_i = P_i - h_i with
+ * h_i = min(N_i, max(P_i, 0)) for a buffer of N_i units (docs/design.md
+ * §3a).  Invariant in two-way mode: P_i is the same for every synced side
+ * once the initial policy has run.  With no buffers h_i = 0: L_i + o_i.
+ *
+ * A group side (link.pool[i].nmembers >= 2) holds the sum of its members'
+ * quantities: its members are observed one by one (sync_group_sum()) and
+ * written to in their listed order (sync_spread()).
  */
 #ifndef SYNC_H
 #define SYNC_H
@@ -19,6 +26,7 @@
 struct sync_policy {
 	enum initial_policy	initial;
 	enum direction		direction;
+	int64_t			buffer[CONF_MAX_STORES];	/* per store */
 };
 
 /*
@@ -61,6 +69,52 @@ int64_t	sync_observe(struct link *l, size_t s, int64_t q,
 
 /* A write of delta to store s was applied: L_s += delta, o_s -= delta. */
 void	sync_applied(struct link *l, size_t s, int64_t delta);
+
+/*
+ * The pool a store showing q implies under a buffer of n units: q + n when
+ * q > 0 (it shows what the buffer left), else q.
+ */
+int64_t	sync_implied(int64_t q, int64_t n);
+
+/* Side s's pool view P_s = L_s + o_s + h_s. */
+int64_t	sync_pool(const struct link *l, size_t s);
+
+/*
+ * Re-derives side s's held units and owed amount from its pool view under
+ * the policy's buffer (a buffer changed in the config).  Returns 1 when
+ * the owed amount changed, else 0; a side without a baseline is left.
+ */
+int	sync_rebuffer(struct link *l, size_t s, const struct sync_policy *p);
+
+/*
+ * Groups.  sync_member: the index of location loc among store s's levels
+ * in l (0 for a single-location side at loc), or -1 when loc is not the
+ * side's.  sync_group_sum: *sum is the sum of the quantities of group side
+ * s's members with status SIDE_OK that were seen; returns 1 when each of
+ * them was seen (the side can be sighted), else 0.
+ */
+#define sync_is_group(l, s)	((l)->pool[s].nmembers >= 2)
+int	sync_member(const struct link *l, size_t s, uint64_t loc);
+int	sync_group_sum(const struct link *l, size_t s, int64_t *sum);
+
+/*
+ * A change into group side s spread over its members (docs/design.md §3a):
+ * delta < 0 takes from the first seen active member down to 0, then the
+ * next, and what no member has goes to the first; delta > 0 goes to the
+ * first.  Fills out (GROUP_MAX entries) with each member's change, from
+ * its last seen quantity, and returns how many (0 when no member can take
+ * it).  A single-location side gives one change: (side, L_s, delta).
+ */
+struct member_change {
+	size_t		member;
+	int64_t		from;
+	int64_t		delta;
+};
+size_t	sync_spread(const struct link *l, size_t s, int64_t delta,
+	    struct member_change *out);
+
+/* A write of delta at location loc of side s was applied (member too). */
+void	sync_applied_at(struct link *l, size_t s, uint64_t loc, int64_t delta);
 
 /*
  * The change to write to store s now: fills *from (changeFromQuantity =

@@ -45,24 +45,40 @@ struct plan_ctx {
 	struct pending	*p;
 };
 
+/*
+ * Adds the change owed to store x->store's side of l to the batch: one
+ * change, or one a member of a group side (sync_spread()).  A link's
+ * changes never straddle two batches: a full batch stops the walk.
+ */
 static int
 collect_owed(const struct link *l, void *arg)
 {
 	struct plan_ctx *x = arg;
+	struct member_change mc[GROUP_MAX];
+	const struct link_member *mb;
 	struct pending_change *ch;
 	int64_t from, delta;
+	size_t i = x->store, k, n;
 
-	if (x->p->n == BATCH_MAX)
-		return 1;	/* the rest goes in the next cycle's batch */
-	if (!sync_planned(l, x->store, &from, &delta))
+	if (!sync_planned(l, i, &from, &delta) ||
+	    (n = sync_spread(l, i, delta, mc)) == 0)
 		return 0;
-	ch = &x->p->ch[x->p->n++];
-	snprintf(ch->link, sizeof(ch->link), "%s", l->key);
-	ch->item = l->side[x->store].item;
-	ch->location = l->side[x->store].location;
-	ch->level = l->side[x->store].level;
-	ch->from = from;
-	ch->delta = delta;
+	if (x->p->n + n > BATCH_MAX)
+		return 1;	/* the rest goes in the next cycle's batch */
+	for (k = 0; k < n; k++) {
+		ch = &x->p->ch[x->p->n++];
+		snprintf(ch->link, sizeof(ch->link), "%s", l->key);
+		ch->item = l->side[i].item;
+		ch->location = l->side[i].location;
+		ch->level = l->side[i].level;
+		if (sync_is_group(l, i)) {
+			mb = &l->pool[i].member[mc[k].member];
+			ch->location = mb->location;
+			ch->level = mb->level;
+		}
+		ch->from = mc[k].from;
+		ch->delta = mc[k].delta;
+	}
 	return 0;
 }
 
@@ -125,16 +141,17 @@ settle_change(struct state_txn *t, struct settle_ctx *x,
 {
 	struct audit_entry a;
 	struct link l;
+	char side[AUDIT_NOTE_MAX];
 	size_t i = x->p->store;
 	int r;
 
 	if ((r = state_link_get(t, ch->link, &l)) == -1)
 		return -1;
 	if (r == 0 && l.side[i].item == ch->item &&
-	    l.side[i].location == ch->location) {
+	    sync_member(&l, i, ch->location) >= 0) {
 		/* the level may have moved: a snapshot begun is older news */
 		if (x->kind != AUDIT_UNCERTAIN_REPLANNED)
-			sync_applied(&l, i, ch->delta);
+			sync_applied_at(&l, i, ch->location, ch->delta);
 		l.side[i].touched = x->epoch;
 		if (state_link_put(t, &l) == -1)
 			return -1;
@@ -146,7 +163,16 @@ settle_change(struct state_txn *t, struct settle_ctx *x,
 	a.delta = ch->delta;
 	memcpy(a.batch, x->p->key, sizeof(a.batch));
 	snprintf(a.link, sizeof(a.link), "%s", ch->link);
-	snprintf(a.note, sizeof(a.note), "%s", x->note);
+	side[0] = '\0';
+	if (r == 0)
+		run_side_note(x->e, i, &l, ch->location, side, sizeof(side));
+	if (side[0] == '\0')
+		snprintf(a.note, sizeof(a.note), "%s", x->note);
+	else if (x->kind == AUDIT_APPLIED)
+		snprintf(a.note, sizeof(a.note), "%s", side);
+	else	/* the reason first: the side's part may be cut */
+		snprintf(a.note, sizeof(a.note), "%.100s; %.55s", x->note,
+		    side);
 	return state_audit_append(t, &a);
 }
 

@@ -391,7 +391,7 @@ static const struct bad_case bad[] = {
 	  E(2) "unknown key 'foo' in [sync]; " SYNC_ALLOWED },
 	{ "sync key in a store", STORE_A "interval = 5s\n", 0,
 	  E(4) "unknown key 'interval' in [store a]; allowed: shop, "
-	  "token_file, client_id, client_secret_file, url" },
+	  "token_file, client_id, client_secret_file, url, buffer" },
 	{ "unknown section skips its keys", "[syncc]\nbar = 1\n" STORES, 0,
 	  E(1) "unknown section [syncc]; allowed: [sync], [store NAME], "
 	  "[locations]" },

@@ -126,6 +126,106 @@ check_settled(struct state_txn *t, void *arg)
 	return 0;
 }
 
+/* A link whose store 1 side is a group of 3 and holds 2 units back. */
+static int
+put_pool(struct state_txn *t, void *arg)
+{
+	struct link l;
+	size_t m;
+
+	(void)arg;
+	make_link(&l, "h:p/1@7", 77, 0);
+	l.pool[1].held = 2;
+	l.pool[1].nmembers = 3;
+	for (m = 0; m < 3; m++) {
+		l.pool[1].member[m].location = 20 + m;
+		l.pool[1].member[m].level = 900 + m;
+		l.pool[1].member[m].quantity = 10 * (int64_t)m;
+		l.pool[1].member[m].seen = 1;
+	}
+	l.side[1].location = 20;
+	return state_link_put(t, &l);
+}
+
+static int
+check_pool(struct state_txn *t, void *arg)
+{
+	char key[LINK_KEY_MAX];
+	struct link l;
+
+	(void)arg;
+	CHECK("pool: read back", state_link_get(t, "h:p/1@7", &l) == 0 &&
+	    l.pool[1].held == 2 && l.pool[1].nmembers == 3 &&
+	    l.pool[1].member[2].location == 22 &&
+	    l.pool[1].member[2].level == 902 &&
+	    l.pool[1].member[2].quantity == 20 && l.pool[0].held == 0 &&
+	    l.pool[0].nmembers == 0 && l.side[1].baseline == 45);
+	CHECK("pool: each member's level finds the link",
+	    state_link_find(t, 1, 1077, 21, key) == 0 &&
+	    strcmp(key, "h:p/1@7") == 0 &&
+	    state_link_find(t, 1, 1077, 22, key) == 0);
+	CHECK("pool: a plain link reads with no pool", state_link_get(t,
+	    "h:c/1@7", &l) == 0 && l.pool[1].nmembers == 0 &&
+	    l.pool[1].held == 0);
+	return 0;
+}
+
+/* The group shrinks to one location: its other members leave the index. */
+static int
+ungroup(struct state_txn *t, void *arg)
+{
+	struct link l;
+
+	(void)arg;
+	if (state_link_get(t, "h:p/1@7", &l) != 0)
+		return -1;
+	memset(&l.pool[1], 0, sizeof(l.pool[1]));
+	return state_link_put(t, &l);
+}
+
+static int
+check_ungrouped(struct state_txn *t, void *arg)
+{
+	char key[LINK_KEY_MAX];
+
+	(void)arg;
+	CHECK("pool: ungrouped: the side's location stays",
+	    state_link_find(t, 1, 1077, 20, key) == 0);
+	CHECK_INT("pool: ungrouped: a former member is forgotten",
+	    state_link_find(t, 1, 1077, 21, key), 1);
+	return 0;
+}
+
+static int
+drop_pool(struct state_txn *t, void *arg)
+{
+	(void)arg;
+	return state_link_del(t, "h:p/1@7");
+}
+
+/*
+ * A level taken by a second link (its location moved to another group)
+ * stays indexed to it when the first link goes.
+ */
+static int
+taken_level(struct state_txn *t, void *arg)
+{
+	char key[LINK_KEY_MAX];
+	struct link l;
+
+	(void)arg;
+	make_link(&l, "h:old@7", 5000, 0);
+	if (state_link_put(t, &l) == -1)
+		return -1;
+	make_link(&l, "h:new@7", 5000, 0);
+	if (state_link_put(t, &l) == -1 || state_link_del(t, "h:old@7") == -1)
+		return -1;
+	CHECK("index: a level another link took stays with it",
+	    state_link_find(t, 1, 6000, 8, key) == 0 &&
+	    strcmp(key, "h:new@7") == 0);
+	return state_link_del(t, "h:new@7");
+}
+
 static int
 pending_cycle(struct state_txn *t, void *arg)
 {
@@ -267,6 +367,12 @@ main(void)
 	state_view(st, check_links, NULL);
 	CHECK_INT("links: settle", state_update(st, settle_one, NULL), 0);
 	state_view(st, check_settled, NULL);
+	CHECK_INT("pool: put", state_update(st, put_pool, NULL), 0);
+	state_view(st, check_pool, NULL);
+	CHECK_INT("pool: ungroup", state_update(st, ungroup, NULL), 0);
+	state_view(st, check_ungrouped, NULL);
+	CHECK_INT("pool: delete", state_update(st, drop_pool, NULL), 0);
+	CHECK_INT("index: taken level", state_update(st, taken_level, NULL), 0);
 	state_update(st, pending_cycle, NULL);
 	CHECK_INT("meta/audit: update", state_update(st, meta_and_audit, NULL), 0);
 	state_view(st, check_audit, NULL);

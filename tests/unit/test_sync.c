@@ -11,7 +11,8 @@
 #include "check.h"
 #include "sync.h"
 
-static const struct sync_policy two_way = { INITIAL_PRIMARY, DIRECTION_TWO_WAY };
+static const struct sync_policy two_way = { INITIAL_PRIMARY, DIRECTION_TWO_WAY,
+    { 0 } };
 
 static void
 new_link(struct link *l, size_t nstores)
@@ -124,7 +125,7 @@ test_initial_policies(void)
 static void
 test_one_way_and_inactive(void)
 {
-	struct sync_policy p = { INITIAL_KEEP, DIRECTION_ONE_WAY };
+	struct sync_policy p = { INITIAL_KEEP, DIRECTION_ONE_WAY, { 0 } };
 	struct link l;
 	int64_t from, delta;
 
@@ -289,6 +290,161 @@ test_model(void)
 		}
 }
 
+/* What store s shows once every owed change is written. */
+static int64_t
+shown(const struct link *l, size_t s)
+{
+	return l->side[s].baseline + l->side[s].owed;
+}
+
+/* Writes every owed change, as the store would take it. */
+static void
+write_all(struct link *l)
+{
+	int64_t from, delta;
+	size_t s;
+
+	for (s = 0; s < l->nsides; s++)
+		if (sync_planned(l, s, &from, &delta))
+			sync_applied(l, s, delta);
+}
+
+/* docs/design.md §3a's example: buffer 2 in store 1. */
+static void
+test_buffers(void)
+{
+	struct sync_policy p = two_way;
+	struct link l;
+
+	p.buffer[1] = 2;
+	new_link(&l, 2);
+	sync_observe(&l, 0, 3, &p);
+	sync_observe(&l, 1, 3, &p);
+	CHECK("buffer: the buffered store shows P - 2", shown(&l, 1) == 1 &&
+	    shown(&l, 0) == 3 && sync_consistent(&l));
+	write_all(&l);
+	sync_observe(&l, 1, 0, &p);	/* sells 1 */
+	CHECK("buffer: its sale counts in full", shown(&l, 0) == 2 &&
+	    shown(&l, 1) == 0);
+	write_all(&l);
+	sync_observe(&l, 0, 1, &p);	/* sells 1 */
+	CHECK("buffer: at 0 while the other has 1", shown(&l, 0) == 1 &&
+	    shown(&l, 1) == 0 && l.pool[1].held == 1);
+	write_all(&l);
+	sync_observe(&l, 1, 5, &p);	/* restocked to 5 */
+	CHECK("buffer: a restock in it counts in full, less the buffer",
+	    shown(&l, 0) == 6 && shown(&l, 1) == 4);
+	write_all(&l);
+	sync_observe(&l, 0, -2, &p);	/* oversold: P = -2 */
+	CHECK("buffer: an oversold pool shows as it is", shown(&l, 1) == -2 &&
+	    l.pool[1].held == 0);
+	write_all(&l);
+	sync_observe(&l, 0, 1, &p);	/* P = 1 */
+	write_all(&l);
+	sync_observe(&l, 1, -1, &p);	/* sells one it did not show: P = 0 */
+	CHECK("buffer: an oversell below 0 is brought back to 0",
+	    shown(&l, 1) == 0 && shown(&l, 0) == 0);
+}
+
+static void
+test_buffer_initial_and_change(void)
+{
+	struct sync_policy p = two_way;
+	struct link l;
+
+	p.buffer[1] = 2;
+	p.initial = INITIAL_MIN;
+	new_link(&l, 2);
+	sync_observe(&l, 0, 7, &p);
+	sync_observe(&l, 1, 4, &p);	/* implies a pool of 6 */
+	CHECK("buffer: min takes the implied pool", shown(&l, 0) == 6 &&
+	    shown(&l, 1) == 4 && sync_pool(&l, 1) == 6);
+	CHECK("implied: 0 implies 0", sync_implied(0, 2) == 0 &&
+	    sync_implied(-1, 2) == -1 && sync_implied(3, 2) == 5);
+	write_all(&l);
+	p.buffer[1] = 5;
+	CHECK("buffer changed: the side re-derives", sync_rebuffer(&l, 1, &p) &&
+	    shown(&l, 1) == 1 && shown(&l, 0) == 6);
+	p.buffer[1] = 0;
+	CHECK("buffer removed: the pool shows", sync_rebuffer(&l, 1, &p) &&
+	    shown(&l, 1) == 6 && !sync_rebuffer(&l, 1, &p));
+	p.initial = INITIAL_KEEP;
+	p.buffer[1] = 2;
+	new_link(&l, 2);
+	sync_observe(&l, 0, 7, &p);
+	sync_observe(&l, 1, 4, &p);
+	CHECK("buffer: keep writes nothing at first", sync_in_step(&l));
+	sync_observe(&l, 0, 5, &p);
+	CHECK("buffer: keep moves each pool view", shown(&l, 1) == 2);
+}
+
+/* A link whose store 0 side is a group of n members holding q[]. */
+static void
+new_group(struct link *l, size_t n, const int64_t *q)
+{
+	size_t m;
+
+	new_link(l, 2);
+	l->pool[0].nmembers = (uint32_t)n;
+	for (m = 0; m < n; m++) {
+		l->pool[0].member[m].location = 10 + m;
+		l->pool[0].member[m].quantity = q[m];
+		l->pool[0].member[m].seen = 1;
+	}
+	l->side[0].location = 10;
+}
+
+static void
+test_spread(void)
+{
+	static const int64_t q[3] = { 3, 10, 4 }, none[3] = { 0, 0, 0 },
+	    neg[3] = { -1, 2, 0 };
+	struct member_change mc[GROUP_MAX];
+	struct link l;
+	int64_t sum;
+	size_t n;
+
+	new_group(&l, 3, q);
+	CHECK("group: the sum of its members", sync_group_sum(&l, 0, &sum) &&
+	    sum == 17);
+	n = sync_spread(&l, 0, -5, mc);
+	CHECK("spread: a decrease takes from the first down to 0", n == 2 &&
+	    mc[0].member == 0 && mc[0].from == 3 && mc[0].delta == -3 &&
+	    mc[1].member == 1 && mc[1].from == 10 && mc[1].delta == -2);
+	n = sync_spread(&l, 0, 6, mc);
+	CHECK("spread: an increase goes to the first", n == 1 &&
+	    mc[0].member == 0 && mc[0].from == 3 && mc[0].delta == 6);
+	n = sync_spread(&l, 0, -20, mc);
+	CHECK("spread: what none has goes to the first", n == 3 &&
+	    mc[0].member == 0 && mc[0].delta == -6 && mc[1].delta == -10 &&
+	    mc[2].delta == -4);
+	new_group(&l, 3, none);
+	n = sync_spread(&l, 0, -2, mc);
+	CHECK("spread: all at 0: the first takes it", n == 1 &&
+	    mc[0].member == 0 && mc[0].delta == -2);
+	new_group(&l, 3, neg);
+	n = sync_spread(&l, 0, -3, mc);
+	CHECK("spread: a member below 0 is passed over", n == 2 &&
+	    mc[0].member == 0 && mc[0].from == -1 && mc[0].delta == -1 &&
+	    mc[1].member == 1 && mc[1].delta == -2);
+	new_group(&l, 3, q);
+	l.pool[0].member[0].status = SIDE_INACTIVE;
+	n = sync_spread(&l, 0, 4, mc);
+	CHECK("spread: an inactive member gets nothing", n == 1 &&
+	    mc[0].member == 1 && sync_group_sum(&l, 0, &sum) && sum == 14);
+	l.pool[0].member[2].seen = 0;
+	CHECK("group: a member not read yet holds the side back",
+	    !sync_group_sum(&l, 0, &sum) && sum == 10);
+	CHECK("member: by location", sync_member(&l, 0, 11) == 1 &&
+	    sync_member(&l, 0, 99) == -1 && sync_member(&l, 1, 1) == 0);
+	new_group(&l, 2, q);
+	sync_observe(&l, 0, 13, &two_way);
+	sync_observe(&l, 1, 13, &two_way);
+	sync_applied_at(&l, 0, 11, -4);
+	CHECK("applied at a member: the member and the side move",
+	    l.pool[0].member[1].quantity == 6 && l.side[0].baseline == 9);
+}
+
 int
 main(void)
 {
@@ -298,5 +454,8 @@ main(void)
 	test_one_way_and_inactive();
 	test_keys_and_guard();
 	test_model();
+	test_buffers();
+	test_buffer_initial_and_change();
+	test_spread();
 	return check_exit();
 }
