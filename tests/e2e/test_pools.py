@@ -124,7 +124,7 @@ GROUP_LINE = '%s + %s = %s' % (MAIN, OVER, US)
 JACKET = 'group-jacket'
 
 
-def group_pair(ctx, main=3, over=10, us=13):
+def group_pair(ctx, main=3, over=10, us=13, sync=None):
     """Store A with a jacket at Main Warehouse and Overflow, store B at US Warehouse, linked as
     `Main Warehouse + Overflow = US Warehouse`, and a `once` that links them; a second product,
     only in that group's first member, rides along."""
@@ -133,7 +133,7 @@ def group_pair(ctx, main=3, over=10, us=13):
                     locations=locs(MAIN, OVER)),
               store(B, [one(JACKET, 'GJ-M', {US: us}), one('plain-cap', 'PC', {US: 7})],
                     locations=locs(US))])
-    a = pool_agent(ctx, [A, B], [GROUP_LINE])
+    a = pool_agent(ctx, [A, B], [GROUP_LINE], sync=sync)
     a.once()
     check(writes(f, A) == [] and writes(f, B) == [],
           'the first sighting of sides in step wrote: %s / %s' % (writes(f, A), writes(f, B)))
@@ -149,7 +149,7 @@ def test_group_sale_in_order(ctx):
     f = ctx.fake
     a = group_pair(ctx)
     out = check_output(a)
-    check(all(n in out for n in (MAIN, OVER, US)), 'check does not name the group\'s members')
+    check(re.search(r'%s\s*\+\s*%s' % (MAIN, OVER), out) and US in out, 'check does not show the group')
     want_levels(f, B, JACKET, {US: 13}, 'B counts both members of A (3 + 10)')
     # a sale in B
     wa = writes(f, A)
@@ -289,6 +289,47 @@ def test_buffered_store_at_zero(ctx):
     rc, out, err = a.cmd('status')
     print('  invsync status:\n' + ''.join('    %s\n' % ln for ln in out.splitlines()))
     check(rc == 0, 'status exited %d: %s' % (rc, err))
+    check(re.search(r'buffer\D{0,12}\b2\b', out, re.I), 'status does not show the buffer of 2')
+
+
+def test_group_member_inactive(ctx):
+    """A member deactivated leaves the side (a change of minus what it held) and is never
+    written; reactivated, its quantity joins the side as a change."""
+    f = ctx.fake
+    a = group_pair(ctx)
+    f.op('level_deactivate', {'store': A, 'handle': JACKET, 'location': OVER})
+    once_twice(a)
+    want_levels(f, B, JACKET, {US: 3}, "Overflow deactivated: A's side is Main's 3")
+    f.op('sell', {'store': B, 'handle': JACKET, 'qty': 5})
+    once_twice(a)
+    want_levels(f, A, JACKET, {MAIN: -2, OVER: 10}, 'a sale of 5 in B: all from Main, the inactive member kept')
+    check(all(loc != OVER for _, cs in writes(f, A) for loc, _, _ in cs), 'the inactive member was written')
+    f.op('level_deactivate', {'store': A, 'handle': JACKET, 'location': OVER, 'active': True})
+    once_twice(a)
+    want_levels(f, B, JACKET, {US: 8}, "Overflow reactivated: its 10 join A's side (-2 + 10)")
+    want_levels(f, A, JACKET, {MAIN: -2, OVER: 10}, 'A unchanged')
+    check_in_step(a, 'after the member came back')
+
+
+def test_group_member_unstocked(ctx):
+    """A member that no longer stocks the item (its level removed) leaves the side, a change of
+    minus what it held, once invsync has read the store in full (a reconciliation pass, every
+    second here); the writes go to the member left."""
+    f = ctx.fake
+    a = group_pair(ctx, sync={'reconcile': '1s'})
+    for s in (A, B):        # a bucket that buys a reconciliation's pages at once
+        f.op('throttle', {'store': s, 'max': 20000, 'restore': 10000, 'available': 20000})
+    f.op('level_remove', {'store': A, 'handle': JACKET, 'location': MAIN})
+    a.start()
+    wait_until(lambda: f.level(B, JACKET) == 10, 10, interval=0.2,
+               what="Main's 3 leaving A's side (B 13 -> 10, as Overflow's 10)")
+    f.op('sell', {'store': B, 'handle': JACKET, 'qty': 4})
+    wait_until(lambda: at(f, A, JACKET) == {OVER: 6}, 10, interval=0.2, what='a sale of 4 in B taken from Overflow')
+    a.wait_synced(timeout=20)
+    a.stop()
+    check(f.level(B, JACKET) == 6, 'B moved: %d' % f.level(B, JACKET))
+    check(all(loc == OVER for _, cs in writes(f, A) for loc, _, _ in cs), 'a write to A left Overflow: %s'
+          % writes(f, A))
 
 
 # a store's members, in the order [locations] lists them
@@ -366,10 +407,13 @@ def test_pools_conserved_under_faults(ctx):
     stores = [A, B, C]
     seconds = 60 if ctx.long else 14
     kills = 12 if ctx.long else 4
+    # in step at the start: a pool of 200, and one of 8 that the sales and restocks (as many
+    # of each, on average) take across 0 and the buffers, back and forth
     keys = [('pool-coat', 'PC-1'), ('pool-boot', 'PB-1')]
-    p0 = {k: 200 for k in keys}
-    init = {A: {MAIN: 100, OVER: 100}, B: {US: 198}, C: {UK: 150, UKO: 49}}    # in step
-    ctx.load([store(s, [one(h, sku, init[s]) for h, sku in keys], locations=locs(*SOAK_GROUPS[s]))
+    p0 = {keys[0]: 200, keys[1]: 8}
+    init = {keys[0]: {A: {MAIN: 100, OVER: 100}, B: {US: 198}, C: {UK: 150, UKO: 49}},
+            keys[1]: {A: {MAIN: 3, OVER: 5}, B: {US: 6}, C: {UK: 2, UKO: 5}}}
+    ctx.load([store(s, [one(h, sku, init[(h, sku)][s]) for h, sku in keys], locations=locs(*SOAK_GROUPS[s]))
               for s in stores])
     line = ' = '.join(' + '.join(SOAK_GROUPS[s]) for s in stores)
     a = pool_agent(ctx, stores, [line], buffers={B: 2, C: 1})
@@ -391,7 +435,7 @@ def test_pools_conserved_under_faults(ctx):
     while time.monotonic() < end or nkill < kills:
         s, loc = rng.choice(members)
         h, sku = rng.choice(keys)
-        op = rng.choice(('sell', 'sell', 'sell', 'restock', 'refund'))
+        op = rng.choice(('sell', 'sell', 'restock', 'refund'))
         f.op(op, {'store': s, 'handle': h, 'sku': sku, 'location': loc, 'qty': rng.randint(1, 4)})
         n += 1
         now = time.monotonic()
@@ -405,6 +449,12 @@ def test_pools_conserved_under_faults(ctx):
     f.faults_off(stores)
     if not a.running():
         a.start()
+    # the small pool ends at 1, within both buffers: a last change at A's second member
+    h, sku = keys[1]
+    d = 1 - (p0[keys[1]] + pool_external(f, stores)[keys[1]])
+    if d:
+        f.op('sell' if d < 0 else 'restock', {'store': A, 'handle': h, 'sku': sku, 'location': OVER,
+                                              'qty': abs(d)})
     print('  %d external changes at %d members, %d faults injected, %d kill -9'
           % (n, len(members), nf, nkill))
     a.wait_synced(timeout=QUIESCE, since_ms=time.time() * 1000)
@@ -435,6 +485,8 @@ TESTS = [('group_sale_in_order', test_group_sale_in_order),
          ('group_restock', test_group_restock),
          ('both_sides_groups', test_both_sides_groups),
          ('buffered_store_at_zero', test_buffered_store_at_zero),
+         ('group_member_inactive', test_group_member_inactive),
+         ('group_member_unstocked', test_group_member_unstocked),
          ('pools_conserved_under_faults', test_pools_conserved_under_faults)]
 
 
