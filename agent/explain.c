@@ -334,6 +334,34 @@ text_pending(const struct explain *x, const struct found *f, size_t s)
 		printf("    pending write: none\n");
 }
 
+/* A group side's members, and what a buffer holds back (docs/design.md §3a). */
+static void
+text_pool(const struct explain *x, const struct link *l, size_t s)
+{
+	const struct link_member *mb;
+	size_t m;
+
+	for (m = 0; sync_is_group(l, s) && m < l->pool[s].nmembers; m++) {
+		mb = &l->pool[s].member[m];
+		printf("    member %zu: location %" PRIu64 ", ", m + 1,
+		    mb->location);
+		if (mb->status != SIDE_OK)
+			printf("%s: left out of the sum\n",
+			    mb->status == SIDE_INACTIVE ? "inactive" :
+			    "not stocked");
+		else if (mb->seen)
+			printf("level %" PRIu64 ", %" PRId64 " available\n",
+			    mb->level, mb->quantity);
+		else
+			printf("not read yet\n");
+	}
+	if (x->c->stores[s].buffer > 0 && l->side[s].has_baseline)
+		printf("    buffer %" PRId64 ": pool %" PRId64 ", %" PRId64
+		    " held back, target %" PRId64 "\n",
+		    x->c->stores[s].buffer, sync_pool(l, s), l->pool[s].held,
+		    sync_pool(l, s) - l->pool[s].held);
+}
+
 static void
 text_side(const struct explain *x, const struct found *f, size_t s)
 {
@@ -353,18 +381,24 @@ text_side(const struct explain *x, const struct found *f, size_t s)
 		printf("\n");
 	}
 	if (s < f->l.nsides && sd->item != 0) {
-		printf("    item %" PRIu64 " at location %" PRIu64, sd->item,
-		    sd->location);
-		if (sd->level != 0)
-			printf(", level %" PRIu64 "\n", sd->level);
+		if (sync_is_group(&f->l, s))
+			printf("    item %" PRIu64 " at a group of %u locations "
+			    "(their sum is synced)\n", sd->item,
+			    (unsigned)f->l.pool[s].nmembers);
+		else if (sd->level != 0)
+			printf("    item %" PRIu64 " at location %" PRIu64
+			    ", level %" PRIu64 "\n", sd->item, sd->location,
+			    sd->level);
 		else
-			printf(", level not read yet\n");
+			printf("    item %" PRIu64 " at location %" PRIu64
+			    ", level not read yet\n", sd->item, sd->location);
 		if (sd->has_baseline)
 			printf("    baseline %" PRId64 ", owed %+" PRId64 "\n",
 			    sd->baseline, sd->owed);
 		else
 			printf("    baseline none yet (awaiting a first "
 			    "sighting), owed %+" PRId64 "\n", sd->owed);
+		text_pool(x, &f->l, s);
 	}
 	text_pending(x, f, s);
 	if (f->a[s].n == 0)
@@ -498,6 +532,36 @@ json_id(struct json_writer *w, const char *key, uint64_t id)
 		jw_null(w);
 }
 
+/* "held" and "members" (a group side's; [] for one location). */
+static void
+json_pool(struct json_writer *w, const struct link *l, size_t s)
+{
+	const struct link_member *mb;
+	size_t m;
+
+	jw_key(w, "held");
+	jw_int64(w, s < l->nsides ? l->pool[s].held : 0);
+	jw_key(w, "members");
+	jw_array_begin(w);
+	for (m = 0; s < l->nsides && sync_is_group(l, s) &&
+	    m < l->pool[s].nmembers; m++) {
+		mb = &l->pool[s].member[m];
+		jw_object_begin(w);
+		json_id(w, "location", mb->location);
+		json_id(w, "level", mb->level);
+		jw_key(w, "status");
+		jw_string(w, mb->status == SIDE_OK ? "ok" :
+		    mb->status == SIDE_INACTIVE ? "inactive" : "not_stocked");
+		jw_key(w, "available");
+		if (mb->status == SIDE_OK && mb->seen)
+			jw_int64(w, mb->quantity);
+		else
+			jw_null(w);
+		jw_object_end(w);
+	}
+	jw_array_end(w);
+}
+
 static void
 json_side(struct json_writer *w, const struct explain *x,
     const struct found *f, size_t s)
@@ -531,6 +595,7 @@ json_side(struct json_writer *w, const struct explain *x,
 		jw_null(w);
 	jw_key(w, "owed");
 	jw_int64(w, sd->owed);
+	json_pool(w, &f->l, s);
 	jw_key(w, "pending");
 	json_pending(w, x, f, s);
 	jw_key(w, "audit");

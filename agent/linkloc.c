@@ -30,8 +30,13 @@ find_location(const struct client_location *list, size_t n, const char *want)
 	uint64_t id = 0;
 	size_t i;
 
-	if (strncmp(want, prefix, sizeof(prefix) - 1) == 0)
-		id = strtoull(want + sizeof(prefix) - 1, NULL, 10);
+	char *end;
+
+	if (strncmp(want, prefix, sizeof(prefix) - 1) == 0) {
+		id = strtoull(want + sizeof(prefix) - 1, &end, 10);
+		if (*end != '\0')
+			id = UINT64_MAX;	/* "gid://...1 + ...": no one id */
+	}
 	for (i = 0; i < n; i++)
 		if ((id != 0 && list[i].id == id) ||
 		    (id == 0 && strcmp(list[i].name, want) == 0))

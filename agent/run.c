@@ -449,10 +449,13 @@ read_status(const struct client_level *lv)
 
 /*
  * Takes level lv into member m of store i's group side of l
- * (docs/design.md §3a): a member read inactive or gone leaves the sum, one
- * read active again joins it.  Sets *q to the side's quantity and returns
- * 1 when the side is to be observed with it, else 0: it awaits members
- * not read yet, or no member is active (the side then takes the status).
+ * (docs/design.md §3a).  A member that leaves the sum (read inactive or
+ * not stocked) or joins it (read active again) changes what the side is,
+ * so nothing is passed on: one that leaves takes the side out of syncing
+ * until another member reads active, one that joins has the side sighted
+ * afresh, as a single location's side is when its level comes back (the
+ * `initial` policy decides).  Sets *q to the side's quantity and returns 1
+ * when the side is to be observed with it, else 0.
  */
 static int
 group_take(struct observe_ctx *x, struct link *l, size_t m,
@@ -460,28 +463,28 @@ group_take(struct observe_ctx *x, struct link *l, size_t m,
 {
 	struct link_side *sd = &l->side[x->i];
 	struct link_member *mb = &l->pool[x->i].member[m];
-	uint8_t now = read_status(lv);
-	size_t k, active = 0;
+	uint8_t now = read_status(lv), was = mb->status;
 
 	if (lv->level != 0)
 		mb->level = lv->level;
-	if (now != SIDE_OK && mb->status == SIDE_OK)
-		log_warn("store %s: %s: location %" PRIu64 " is %s; left out "
-		    "of its group", x->e->c->stores[x->i].name, l->key,
-		    mb->location, now == SIDE_INACTIVE ? "inactive" :
-		    "not stocked");
 	mb->status = now;
 	mb->seen = now == SIDE_OK;
 	mb->quantity = now == SIDE_OK ? lv->available : 0;
-	for (k = 0; k < l->pool[x->i].nmembers; k++)
-		active += l->pool[x->i].member[k].status == SIDE_OK;
-	if (active == 0) {
-		sd->status = now;
-		sd->has_baseline = 0;
+	if (now != SIDE_OK) {
+		if (was == SIDE_OK && sd->status == SIDE_OK) {
+			log_warn("store %s: %s: location %" PRIu64 " is %s; "
+			    "left out of its group, which is not synced until "
+			    "another of its locations is read",
+			    x->e->c->stores[x->i].name, l->key, mb->location,
+			    now == SIDE_INACTIVE ? "inactive" : "not stocked");
+			sd->status = now;
+			sd->has_baseline = 0;
+		}
 		return 0;
 	}
-	if (sd->status == SIDE_INACTIVE || sd->status == SIDE_MISSING) {
-		sd->status = SIDE_OK;	/* active again: a fresh first sighting */
+	if (sd->status == SIDE_INACTIVE || sd->status == SIDE_MISSING ||
+	    (sd->status == SIDE_OK && was != SIDE_OK)) {
+		sd->status = SIDE_OK;	/* a fresh first sighting */
 		sd->has_baseline = 0;
 	}
 	return sync_group_sum(l, x->i, q) || sd->has_baseline;
@@ -550,7 +553,7 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
     const struct client_level *lv)
 {
 	char key[LINK_KEY_MAX];
-	struct link *l;
+	struct link link, *l = &link;
 	struct link_side *sd;
 	int64_t q = 0;
 	int r, m, take;
@@ -558,18 +561,14 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	if ((r = state_link_find(t, (uint32_t)x->i, lv->item, lv->location,
 	    key)) != 0)
 		return r == 1 ? 0 : -1;		/* a level nobody links */
-	l = xmalloc(sizeof(*l));
-	if (state_link_get(t, key, l) != 0) {
-		free(l);
+	if (state_link_get(t, key, l) != 0)
 		return -1;
-	}
 	sd = &l->side[x->i];
-	r = 0;
 	if ((m = sync_member(l, x->i, lv->location)) < 0 ||
 	    (x->first_only && (sd->has_baseline || (sync_is_group(l, x->i) &&
 	    l->pool[x->i].member[m].seen))) ||
 	    (x->snapshot != 0 && sd->touched == x->snapshot))
-		goto out;	/* the polls' news is newer than a snapshot,
+		return 0;	/* the polls' news is newer than a snapshot,
 				   or it was read or written since it began */
 	if (x->snapshot == 0)
 		sd->touched = x->epoch;
@@ -577,10 +576,8 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	    single_take(x, l, lv, &q);
 	if ((take && observe_side(t, x, l, lv->location, q) == -1) ||
 	    state_link_put(t, l) == -1)
-		r = -1;
-out:
-	free(l);
-	return r;
+		return -1;
+	return 0;
 }
 
 static int

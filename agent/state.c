@@ -551,7 +551,6 @@ link_encode(const struct link *l, unsigned char *buf)
 	size_t i, m, off = offsetof(struct link_rec, side);
 	uint32_t nsides = (uint32_t)l->nsides;
 
-	memset(buf, 0, LINK_REC_MAX);
 	memcpy(buf, &nsides, sizeof(nsides));
 	memcpy(buf + off, l->side, l->nsides * sizeof(struct link_side));
 	off += l->nsides * sizeof(struct link_side);
@@ -638,42 +637,37 @@ state_link_get(struct state_txn *t, const char *key, struct link *out)
 static int
 unindex(struct state_txn *t, const char *key)
 {
-	struct link *old = xmalloc(sizeof(*old));
+	struct link old;
 	size_t i;
 	int r;
 
-	if ((r = state_link_get(t, key, old)) != 0) {
-		free(old);
+	if ((r = state_link_get(t, key, &old)) != 0)
 		return r == 1 ? 0 : -1;
-	}
-	r = each_level(t, old, index_del, key);
-	for (i = 0; r == 0 && i < old->nsides; i++) {
+	if (each_level(t, &old, index_del, key) == -1)
+		return -1;
+	for (i = 0; i < old.nsides; i++) {
 		unsigned char ok[4 + LINK_KEY_MAX];
 
-		if (old->side[i].owed != 0 && del(t, t->st->owed, ok,
+		if (old.side[i].owed != 0 && del(t, t->st->owed, ok,
 		    owed_key(ok, (uint32_t)i, key)) == -1)
-			r = -1;
+			return -1;
 	}
-	free(old);
-	return r;
+	return 0;
 }
 
 int
 state_link_put(struct state_txn *t, const struct link *l)
 {
-	unsigned char *rec;
+	unsigned char rec[LINK_REC_MAX];
 	size_t i, n, klen = strlen(l->key);
-	int r;
 
 	if (klen == 0 || klen >= LINK_KEY_MAX || l->nsides > CONF_MAX_STORES)
 		fatal("state_link_put: bad link");
 	if (unindex(t, l->key) == -1)
 		return -1;
-	rec = xmalloc(LINK_REC_MAX);
 	n = link_encode(l, rec);
-	r = put(t, t->st->links, l->key, klen, rec, n);
-	free(rec);
-	if (r == -1 || each_level(t, l, index_put, l->key) == -1)
+	if (put(t, t->st->links, l->key, klen, rec, n) == -1 ||
+	    each_level(t, l, index_put, l->key) == -1)
 		return -1;
 	for (i = 0; i < l->nsides; i++) {
 		unsigned char ok[4 + LINK_KEY_MAX];
