@@ -292,42 +292,63 @@ def test_buffered_store_at_zero(ctx):
     check(re.search(r'buffer\D{0,12}\b2\b', out, re.I), 'status does not show the buffer of 2')
 
 
-def test_group_member_inactive(ctx):
-    """A member deactivated leaves the side (a change of minus what it held) and is never
-    written; reactivated, its quantity joins the side as a change."""
+def group_second(ctx):
+    """group_pair()'s stores with B first (the primary, whose side wins a sighting under
+    initial = primary) and A's group second: `US Warehouse = Main Warehouse + Overflow`; a full
+    reconciliation pass every second, paid for by a big bucket; the agent runs."""
     f = ctx.fake
-    a = group_pair(ctx)
+    ctx.load([store(A, [one(JACKET, 'GJ-M', {MAIN: 3, OVER: 10})], locations=locs(MAIN, OVER)),
+              store(B, [one(JACKET, 'GJ-M', {US: 13})], locations=locs(US))])
+    for s in (A, B):
+        f.op('throttle', {'store': s, 'max': 20000, 'restore': 10000, 'available': 20000})
+    a = pool_agent(ctx, [B, A], ['%s = %s + %s' % (US, MAIN, OVER)], sync={'reconcile': '1s'})
+    a.once()
+    check(writes(f, A) == [] and writes(f, B) == [], 'sides in step were written')
+    a.start()
+    a.wait_synced(timeout=20)
+    return a
+
+
+def test_group_member_inactive(ctx):
+    """A member read inactive leaves A's side and is never written; that is no sale: nothing
+    reaches the primary B, and once the side's other member is read, the side is sighted afresh
+    under initial = primary (B's 13: +10 to Main).  Reactivated, the member joins, again no
+    restock passed on: the side, now 13 + 10, is sighted afresh and brought to B's 13 in order.
+    Then a sale in B is taken from both members in order again."""
+    f = ctx.fake
+    a = group_second(ctx)
     f.op('level_deactivate', {'store': A, 'handle': JACKET, 'location': OVER})
-    once_twice(a)
-    want_levels(f, B, JACKET, {US: 3}, "Overflow deactivated: A's side is Main's 3")
-    f.op('sell', {'store': B, 'handle': JACKET, 'qty': 5})
-    once_twice(a)
-    want_levels(f, A, JACKET, {MAIN: -2, OVER: 10}, 'a sale of 5 in B: all from Main, the inactive member kept')
+    # Main is read again by the next reconciliation pass
+    wait_until(lambda: at(f, A, JACKET) == {MAIN: 13, OVER: 10}, 15, interval=0.1,
+               what="A's side sighted afresh without Overflow: Main 3 -> 13 (B's 13)")
+    check(f.level(B, JACKET) == 13, 'the deactivation reached B as a sale: %d' % f.level(B, JACKET))
     check(all(loc != OVER for _, cs in writes(f, A) for loc, _, _ in cs), 'the inactive member was written')
     f.op('level_deactivate', {'store': A, 'handle': JACKET, 'location': OVER, 'active': True})
-    once_twice(a)
-    want_levels(f, B, JACKET, {US: 8}, "Overflow reactivated: its 10 join A's side (-2 + 10)")
-    want_levels(f, A, JACKET, {MAIN: -2, OVER: 10}, 'A unchanged')
-    check_in_step(a, 'after the member came back')
+    wait_until(lambda: at(f, A, JACKET) == {MAIN: 3, OVER: 10}, 15, interval=0.1,
+               what="Overflow back: A's side 23 sighted afresh, brought to B's 13 (Main 13 -> 3)")
+    check(f.level(B, JACKET) == 13, 'the reactivation reached B as a restock: %d' % f.level(B, JACKET))
+    f.op('sell', {'store': B, 'handle': JACKET, 'qty': 5})
+    wait_until(lambda: at(f, A, JACKET) == {MAIN: 0, OVER: 8}, 10, interval=0.1,
+               what='a sale of 5 in B taken in order (Main 3 -> 0, Overflow 10 -> 8)')
+    a.wait_synced(timeout=20, since_ms=time.time() * 1000)
+    a.stop()
 
 
 def test_group_member_unstocked(ctx):
-    """A member that no longer stocks the item (its level removed) leaves the side, a change of
-    minus what it held, once invsync has read the store in full (a reconciliation pass, every
-    second here); the writes go to the member left."""
+    """A member that no longer stocks the item (its level removed) leaves A's side when invsync
+    reads it gone: here at the read before a write spread over it (a sale of 4 in B: Main -3,
+    Overflow -1).  That is no change passed on: the side, now Overflow's 10 alone, is sighted
+    afresh under initial = primary (B's 9): Overflow 10 -> 9, B kept at 9, nothing written to
+    Main."""
     f = ctx.fake
-    a = group_pair(ctx, sync={'reconcile': '1s'})
-    for s in (A, B):        # a bucket that buys a reconciliation's pages at once
-        f.op('throttle', {'store': s, 'max': 20000, 'restore': 10000, 'available': 20000})
+    a = group_second(ctx)
     f.op('level_remove', {'store': A, 'handle': JACKET, 'location': MAIN})
-    a.start()
-    wait_until(lambda: f.level(B, JACKET) == 10, 10, interval=0.2,
-               what="Main's 3 leaving A's side (B 13 -> 10, as Overflow's 10)")
     f.op('sell', {'store': B, 'handle': JACKET, 'qty': 4})
-    wait_until(lambda: at(f, A, JACKET) == {OVER: 6}, 10, interval=0.2, what='a sale of 4 in B taken from Overflow')
-    a.wait_synced(timeout=20)
+    wait_until(lambda: at(f, A, JACKET) == {OVER: 9}, 10, interval=0.1,
+               what="A's side sighted afresh without Main: Overflow 10 -> 9 (B's 9)")
+    a.wait_synced(timeout=20, since_ms=time.time() * 1000)
     a.stop()
-    check(f.level(B, JACKET) == 6, 'B moved: %d' % f.level(B, JACKET))
+    check(f.level(B, JACKET) == 9, 'B moved: %d' % f.level(B, JACKET))
     check(all(loc == OVER for _, cs in writes(f, A) for loc, _, _ in cs), 'a write to A left Overflow: %s'
           % writes(f, A))
 
