@@ -39,7 +39,7 @@ mutation() {
 	snapshot-over-news)
 		# a reconciliation's snapshot applied over what the polls and
 		# the writes learned since it began
-		echo 's/if \(x->snapshot != 0 && sd->touched == x->snapshot\)/if (0 \&\& x->snapshot)/' ;;
+		echo 's/\(x->snapshot != 0 && sd->touched == x->snapshot\)\)/(0 \&\& x->snapshot))/' ;;
 	*)
 		return 1 ;;
 	esac
