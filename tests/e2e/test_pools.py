@@ -353,6 +353,31 @@ def test_group_member_unstocked(ctx):
           % writes(f, A))
 
 
+def test_group_member_removed_unwritten(ctx):
+    """A member whose level is removed and that no write touches leaves A's side at the end of
+    the next full pass that does not find it (reconcile = 1s here): its 3 units stop counting.
+    No change is passed on; A's side, Overflow's 10 alone, is sighted afresh under initial =
+    primary (A is the primary): B 13 -> 10.  A pass that finds every member changes nothing."""
+    f = ctx.fake
+    a = group_pair(ctx, sync={'reconcile': '1s'})
+    a.once()
+    check(writes(f, A) == [] and writes(f, B) == [], 'passes that found every member wrote: %s / %s'
+          % (writes(f, A), writes(f, B)))
+    for s in (A, B):    # points for a paced pass every second
+        f.op('throttle', {'store': s, 'max': 20000, 'restore': 10000, 'available': 20000})
+    f.op('level_remove', {'store': A, 'handle': JACKET, 'location': MAIN})
+    a.start()
+    wait_until(lambda: f.level(B, JACKET) == 10, 15, interval=0.2,
+               what='B no longer counting the removed level (13 -> 10)')
+    a.wait_synced(timeout=20, since_ms=time.time() * 1000)
+    a.stop()
+    want_levels(f, A, JACKET, {OVER: 10}, 'A as it is')
+    check(writes(f, A) == [], 'A was written: %s' % writes(f, A))
+    out = a.cmd('explain', JACKET)[1]
+    check('not stocked: left out of the sum' in out, 'explain does not show Main left out:\n' + out)
+    check_in_step(a, 'after the removal')
+
+
 # a store's members, in the order [locations] lists them
 SOAK_GROUPS = {A: (MAIN, OVER), B: (US,), C: (UK, UKO)}
 SOAK_BUFFERS = {A: 0, B: 2, C: 1}
@@ -508,6 +533,7 @@ TESTS = [('group_sale_in_order', test_group_sale_in_order),
          ('buffered_store_at_zero', test_buffered_store_at_zero),
          ('group_member_inactive', test_group_member_inactive),
          ('group_member_unstocked', test_group_member_unstocked),
+         ('group_member_removed_unwritten', test_group_member_removed_unwritten),
          ('pools_conserved_under_faults', test_pools_conserved_under_faults)]
 
 
