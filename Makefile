@@ -5,6 +5,7 @@
 #   make test               every test suite; ends with "N passed, N failed, N skipped"
 #   make cross-test ARCH=.. the ARCH binary under qemu-user
 #   make demo               two simulated stores kept in step, live
+#   make demo-pools         ... with a location group and a safety buffer
 #
 # Third-party sources (curl, BearSSL, LMDB) come from Debian source packages,
 # verified against deps/SHA256SUMS and built once into build/ARCH (deps/).
@@ -66,7 +67,7 @@ GRAPHQL	= $(wildcard agent/graphql/*.graphql)
 UNIT_SRCS = $(wildcard tests/unit/test_*.c)
 UNIT_BINS = $(patsubst tests/unit/%.c,$(TESTDIR)/%,$(UNIT_SRCS))
 
-.PHONY: all test unit deps cross-test demo clean distclean install
+.PHONY: all test unit deps cross-test demo demo-pools clean distclean install
 
 all: $(INVSYNC_BIN)
 
@@ -119,6 +120,7 @@ SUITES = $(foreach t,$(UNIT_BINS),"$(QEMU) $(t)") \
 	 "$(PYTHON) tests/e2e/test_e2e.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_ready.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_throughput.py --bin $(INVSYNC_BIN)" \
+	 "$(PYTHON) tests/e2e/test_pools.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_catalog_clock.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_explain.py --bin $(INVSYNC_BIN)" \
 	 "$(PYTHON) tests/e2e/test_metrics.py --bin $(INVSYNC_BIN)" \
@@ -133,6 +135,10 @@ test: $(INVSYNC_BIN) $(UNIT_BINS) $(TESTDIR)/sim $(PY_STAMP)
 demo: $(INVSYNC_BIN) $(PY_STAMP)
 	@sh scripts/need-packages.sh deps/packages.txt
 	@$(PYTHON) tests/e2e/demo.py --bin $(INVSYNC_BIN)
+
+demo-pools: $(INVSYNC_BIN) $(PY_STAMP)
+	@sh scripts/need-packages.sh deps/packages.txt
+	@$(PYTHON) tests/e2e/demo.py --bin $(INVSYNC_BIN) --pools
 
 # A benchmark, not a test (docs/design.md §9): prints a table, writes bench/results.md.
 .PHONY: bench

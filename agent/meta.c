@@ -130,6 +130,12 @@ const struct meta_def meta_table[META_COUNT] = {
 	    "when the config's differs, every side of the store re-derives "
 	    "its target from its pool view (docs/design.md §3a)",
 	    "engine.c rebuffer_txn()" },
+	[META_PASSES] = { "passes", 1, W, "counter",
+	    "the store's full level passes done, modulo 65536 (kept for "
+	    "stores with location groups): a read that finds a group "
+	    "member's level stamps it with this count, and a pass that ends "
+	    "with a member stamped before it did not find it: not stocked",
+	    "run.c settle_groups_txn()" },
 };
 
 #undef W

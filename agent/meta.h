@@ -48,6 +48,7 @@ enum meta_id {
 	META_BULKGEN_LEVELS,
 	META_EPOCH,		/* counter: the store's levels snapshot epoch */
 	META_BUFFER,		/* count: the buffer the store's sides hold */
+	META_PASSES,		/* counter: the store's full passes done */
 	META_COUNT
 };
 

@@ -329,6 +329,7 @@ struct observe_ctx {
 							   snapshot; 0: a live
 							   read */
 	uint16_t			 epoch;		/* META_EPOCH now */
+	uint16_t			 passes;	/* META_PASSES now */
 	size_t				 found;		/* changes a snapshot
 							   showed */
 };
@@ -556,7 +557,7 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	struct link link, *l = &link;
 	struct link_side *sd;
 	int64_t q = 0;
-	int r, m, take;
+	int r, m, take, stamped;
 
 	if ((r = state_link_find(t, (uint32_t)x->i, lv->item, lv->location,
 	    key)) != 0)
@@ -564,12 +565,19 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	if (state_link_get(t, key, l) != 0)
 		return -1;
 	sd = &l->side[x->i];
-	if ((m = sync_member(l, x->i, lv->location)) < 0 ||
-	    (x->first_only && (sd->has_baseline || (sync_is_group(l, x->i) &&
+	if ((m = sync_member(l, x->i, lv->location)) < 0)
+		return 0;
+	/* a group member found, whatever comes of it: stocked in this pass */
+	stamped = sync_is_group(l, x->i) && lv->found &&
+	    l->pool[x->i].member[m].pass != x->passes;
+	if (stamped)
+		l->pool[x->i].member[m].pass = x->passes;
+	if ((x->first_only && (sd->has_baseline || (sync_is_group(l, x->i) &&
 	    l->pool[x->i].member[m].seen))) ||
 	    (x->snapshot != 0 && sd->touched == x->snapshot))
-		return 0;	/* the polls' news is newer than a snapshot,
-				   or it was read or written since it began */
+		/* the polls' news is newer than a snapshot, or it was read
+		   or written since it began */
+		return stamped ? state_link_put(t, l) : 0;
 	if (x->snapshot == 0)
 		sd->touched = x->epoch;
 	take = sync_is_group(l, x->i) ? group_take(x, l, (size_t)m, lv, &q) :
@@ -584,10 +592,13 @@ static int
 observe_txn(struct state_txn *t, void *arg)
 {
 	struct observe_ctx *x = arg;
+	int64_t passes;
 	size_t k;
 
-	if (run_epoch(t, x->i, &x->epoch) == -1)
+	if (run_epoch(t, x->i, &x->epoch) == -1 ||
+	    meta_get_i64(t, META_PASSES, x->i, &passes) == -1)
 		return -1;
+	x->passes = (uint16_t)passes;
 	x->found = 0;
 	for (k = 0; k < x->n; k++)
 		if (observe_one(t, x, &x->lv[k]) == -1)
@@ -616,7 +627,7 @@ int
 run_observe_levels(struct run *e, size_t i, const struct client_level *lv,
     size_t n)
 {
-	struct observe_ctx x = { e, i, lv, n, 0, 0, 0, 0 };
+	struct observe_ctx x = { e, i, lv, n, 0, 0, 0, 0, 0 };
 
 	return observe(e, &x);
 }
@@ -625,7 +636,7 @@ int
 run_observe_first(struct run *e, size_t i, const struct client_level *lv,
     size_t n)
 {
-	struct observe_ctx x = { e, i, lv, n, 1, 0, 0, 0 };
+	struct observe_ctx x = { e, i, lv, n, 1, 0, 0, 0, 0 };
 
 	return observe(e, &x);
 }
@@ -634,7 +645,7 @@ int
 run_observe_snapshot(struct run *e, size_t i, const struct client_level *lv,
     size_t n, uint16_t epoch, size_t *found)
 {
-	struct observe_ctx x = { e, i, lv, n, 0, epoch, 0, 0 };
+	struct observe_ctx x = { e, i, lv, n, 0, epoch, 0, 0, 0 };
 
 	if (observe(e, &x) == -1)
 		return -1;
@@ -653,27 +664,41 @@ run_epoch(struct state_txn *t, size_t i, uint16_t *epoch)
 	return 0;
 }
 
-/* The group sides of a store that await members a full pass did not see. */
+/*
+ * The group sides of store x.i with a member the full pass that ends did
+ * not find: not read since the pass before it ended (a member stamped
+ * with an older count than `passes`), or never read.
+ */
 struct awaiting {
 	struct observe_ctx	 x;
+	uint16_t		 passes;	/* passes done before this one */
 	char			(*key)[LINK_KEY_MAX];
-	size_t			 n, cap;
+	size_t			 n, cap, left;
 };
+
+/* 1 when member mb of a group side was not found by the pass ending. */
+static int
+not_found(const struct awaiting *w, const struct link_member *mb)
+{
+	return mb->status == SIDE_OK && (!mb->seen || mb->pass != w->passes);
+}
 
 static int
 collect_awaiting(const struct link *l, void *arg)
 {
 	struct awaiting *w = arg;
-	const struct link_side *sd = &l->side[w->x.i];
-	size_t m, seen = 0;
+	const struct link_pool *gp = &l->pool[w->x.i];
+	size_t m, seen = 0, missed = 0;
 
-	if (sd->item == 0 || sd->status != SIDE_OK || sd->has_baseline ||
+	if (l->side[w->x.i].item == 0 || l->side[w->x.i].status != SIDE_OK ||
 	    !sync_is_group(l, w->x.i))
 		return 0;
-	for (m = 0; m < l->pool[w->x.i].nmembers; m++)
-		seen += l->pool[w->x.i].member[m].seen;
-	if (seen == 0)
-		return 0;	/* the item is at none of them: unsighted */
+	for (m = 0; m < gp->nmembers; m++) {
+		seen += gp->member[m].seen;
+		missed += not_found(w, &gp->member[m]);
+	}
+	if (seen == 0 || missed == 0)
+		return 0;	/* at none of them (unsighted), or all found */
 	if (w->n == w->cap) {
 		w->cap = w->cap ? w->cap * 2 : 64;
 		w->key = xreallocarray(w->key, w->cap, sizeof(*w->key));
@@ -683,47 +708,63 @@ collect_awaiting(const struct link *l, void *arg)
 }
 
 /*
- * A member a full pass did not read is not stocked there: it leaves the
- * group, and the side is sighted with the others' sum.
+ * The members of the side of key that the pass did not find are not
+ * stocked there: they leave the sum (not passed on), and the side is
+ * sighted afresh, under initial, with what the pass read of the others;
+ * a side none of whose members was found is not synced.
  */
 static int
 settle_one(struct state_txn *t, struct awaiting *w, const char *key)
 {
-	struct link *l = xmalloc(sizeof(*l));
+	struct link l;
+	struct link_side *sd = &l.side[w->x.i];
 	struct link_member *mb;
 	int64_t q;
-	size_t m;
+	size_t m, active = 0;
 	int r;
 
-	if ((r = state_link_get(t, key, l)) != 0) {
-		free(l);
+	if ((r = state_link_get(t, key, &l)) != 0)
 		return r == 1 ? 0 : -1;
-	}
-	for (m = 0; m < l->pool[w->x.i].nmembers; m++) {
-		mb = &l->pool[w->x.i].member[m];
-		if (mb->status == SIDE_OK && !mb->seen)
+	for (m = 0; m < l.pool[w->x.i].nmembers; m++) {
+		mb = &l.pool[w->x.i].member[m];
+		if (not_found(w, mb)) {
+			if (mb->seen)
+				w->left++;
 			mb->status = SIDE_MISSING;
+			mb->seen = 0;
+			mb->quantity = 0;
+		}
+		active += mb->status == SIDE_OK;
 	}
-	(void)sync_group_sum(l, w->x.i, &q);
-	r = observe_side(t, &w->x, l, l->side[w->x.i].location, q) == -1 || state_link_put(t, l) == -1 ?
-	    -1 : 0;
-	free(l);
-	return r;
+	sd->has_baseline = 0;
+	if (active == 0)
+		sd->status = SIDE_MISSING;
+	else {
+		(void)sync_group_sum(&l, w->x.i, &q);
+		if (observe_side(t, &w->x, &l, sd->location, q) == -1)
+			return -1;
+	}
+	return state_link_put(t, &l);
 }
 
 static int
 settle_groups_txn(struct state_txn *t, void *arg)
 {
 	struct awaiting *w = arg;
+	int64_t passes;
 	size_t k;
 
-	w->n = 0;
+	if (meta_get_i64(t, META_PASSES, w->x.i, &passes) == -1)
+		return -1;
+	w->passes = (uint16_t)passes;
+	w->n = w->left = 0;
 	if (state_link_each(t, collect_awaiting, w) == -1)
 		return -1;
 	for (k = 0; k < w->n; k++)
 		if (settle_one(t, w, w->key[k]) == -1)
 			return -1;
-	return 0;
+	return meta_put_i64(t, META_PASSES, w->x.i,
+	    (uint16_t)(w->passes + 1));
 }
 
 /* 1 when store i has a group of two locations or more, else 0. */
@@ -751,8 +792,9 @@ run_levels_sighted(struct run *e, size_t i, int64_t at)
 		r = state_update(e->st, settle_groups_txn, &w);
 		if (w.n > 0)
 			log_info("store %s: %zu group sides sighted without "
-			    "the locations that do not stock them",
-			    e->c->stores[i].name, w.n);
+			    "the locations that do not stock them (%zu "
+			    "stocked before)", e->c->stores[i].name, w.n,
+			    w.left);
 		free(w.key);
 	}
 	if (r != 0 || run_meta_set(e, META_RECONCILE, i, at) == -1)

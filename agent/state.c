@@ -33,6 +33,7 @@
 
 /* touched took the padding: records of older builds keep their size */
 _Static_assert(sizeof(struct link_side) == 48, "link_side layout");
+_Static_assert(sizeof(struct link_member) == 32, "link_member layout");
 
 struct state {
 	MDB_env	*env;

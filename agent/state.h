@@ -65,7 +65,11 @@ struct link_member {
 	int64_t		quantity;	/* available, as last seen */
 	uint8_t		seen;		/* quantity holds a reading */
 	uint8_t		status;		/* SIDE_OK, SIDE_INACTIVE, SIDE_MISSING */
-	uint8_t		pad[6];
+	uint16_t	pass;		/* the store's full passes done
+					   (META_PASSES) when a read last
+					   found the level: a pass that ends
+					   with it older did not (run.c) */
+	uint8_t		pad[4];
 };
 
 /*
