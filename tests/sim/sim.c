@@ -991,8 +991,9 @@ spread_ok(size_t s, size_t u, const struct sim_change *ch, size_t n)
 }
 
 /*
- * Checks the spreading of batch key's changes ch to store s's group
- * sides (spread_ok()): it fails the schedule when one is spread wrong.
+ * Checks batch key's changes ch to store s's group sides: none to a
+ * member that never stocked the variant, and each side's spread as
+ * spread_ok() says.  Fails the schedule on a wrong one.
  */
 static void
 check_spread(size_t s, const char *key, const struct sim_change *ch,
@@ -1002,8 +1003,12 @@ check_spread(size_t s, const char *key, const struct sim_change *ch,
 	size_t i, k, u;
 
 	for (i = 0; i < n; i++) {
-		if ((k = level_index(s, ch[i].item, ch[i].location)) ==
-		    SIZE_MAX || done[u = unit_of(s, k)] ||
+		if ((k = level_index(s, ch[i].item, ch[i].location)) !=
+		    SIZE_MAX && sim_shops[s].lvl[k].unstocked)
+			sim_fail("store %zu: batch %.8s writes to level %" PRIu64
+			    ", a member that never stocked its variant", s, key,
+			    sim_shops[s].lvl[k].id);
+		if (k == SIZE_MAX || done[u = unit_of(s, k)] ||
 		    S.nmembers[s][u % S.ngroups] < 2)
 			continue;
 		done[u] = 1;
