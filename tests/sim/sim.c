@@ -9,15 +9,26 @@
  *   sim -l FILE                       the seeds FILE lists (regressions)
  *   SIM_STATS=1 sim ...               also a line a schedule: simulated
  *                                     seconds and crashes
+ *   SIM_POOLS=0 sim ...               no location groups nor buffers: the
+ *                                     schedules as drawn before them
  *
  * A schedule: a seed chooses 2 or 3 stores (1-3 locations, 2-8 variants),
- * the sync policy, each store's idempotency semantics (key retention from
- * none to days, random eviction, what a replay answers), the search index's
- * lag and misses, outages, faults at every request, crashes at every
- * request and every LMDB commit, and external sales, restocks and refunds
- * between any two steps.  The real engine (engine_run(), what `run` does)
- * syncs through it; after a warm-up the faults and changes come, then a
- * quiet stretch, and at quiescence the oracle checks every invariant.
+ * the sync policy, in half the schedules stock pools (location groups of
+ * 1-3 members a store, buffers of 0-5 a store), each store's idempotency
+ * semantics (key retention from none to days, random eviction, what a
+ * replay answers), the search index's lag and misses, outages, faults at
+ * every request, crashes at every request and every LMDB commit, and
+ * external sales, restocks and refunds between any two steps.  The real
+ * engine (engine_run(), what `run` does) syncs through it; after a warm-up
+ * the faults and changes come, then a quiet stretch, and at quiescence the
+ * oracle checks every invariant.
+ *
+ * The oracle's unit is a link, u = (variant, group): store s's side of it,
+ * the sum of its member levels, must be T_s(P_s(u)), what a buffer of N_s
+ * shows of the pool P_s(u) = the `initial` base over the sides' first
+ * sightings + the external changes that move s's view of it + the errors
+ * of the uncertain guesses (SPEC.md of issue 18).  Without groups and
+ * buffers a link is a level and T_s(P) = P.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -75,6 +86,25 @@ sim_chance(unsigned permille)
 static struct {
 	uint64_t	seed;
 	size_t		nstores, nlocs, nvariants;
+	/* stock pools (issue 18): each store's locations in ngroups groups,
+	   a variant's link one a group; without a [locations] section, one
+	   location a group, linked by name */
+	int		loc_lines;	/* a [locations] section is written */
+	int		by_id;		/* ... naming locations by id */
+	int		buffered;	/* `buffer =` written in every store */
+	size_t		ngroups;
+	size_t		store_locs[SIM_STORES];
+	size_t		nmembers[SIM_STORES][SIM_LOCS];
+	size_t		member[SIM_STORES][SIM_LOCS][SIM_LOCS];	/* in order */
+	size_t		group_of[SIM_STORES][SIM_LOCS];
+	int64_t		buffer[SIM_STORES];	/* in effect now */
+	int64_t		buffer0[SIM_STORES];	/* at the first sightings */
+	int		rebuffer;	/* a restart changes a store's buffer */
+	size_t		rebuffer_store;
+	int64_t		rebuffer_to;
+	size_t		new_stocked[SIM_STORES][SIM_LOCS];	/* the member
+					   of each group a created variant is
+					   stocked at */
 	enum initial_policy initial;
 	enum direction	direction;
 	int64_t		active_ms;
@@ -208,6 +238,8 @@ choose_faults(void)
 }
 
 static void	choose_edits(uint64_t seed);
+static void	choose_pools(uint64_t seed);
+static void	stock_created(size_t i, size_t v);
 
 /*
  * Each store's cost bucket: a Standard plan's (2000 points, 100 a second)
@@ -266,8 +298,10 @@ choose_schedule(uint64_t seed)
 	S.direction = sim_chance(250) ? DIRECTION_ONE_WAY : DIRECTION_TWO_WAY;
 	S.active_ms = 1000 + sim_below(4000);
 	sim_nshops = S.nstores;
+	choose_pools(seed);
 	for (i = 0; i < S.nstores; i++) {
-		sim_shop_init(&sim_shops[i], (int)i, S.nlocs, S.nvariants);
+		sim_shop_init(&sim_shops[i], (int)i, S.store_locs[i],
+		    S.nvariants);
 		choose_shop(&sim_shops[i]);
 		for (k = 0; k < sim_shops[i].nlevels; k++)
 			S.init[i][k] = sim_shops[i].lvl[k].available;
@@ -278,7 +312,8 @@ choose_schedule(uint64_t seed)
 		int64_t d = (int64_t)sim_below(3) + 1;
 
 		S.ev_store[k] = (int)sim_below((uint32_t)S.nstores);
-		S.ev_level[k] = sim_below((uint32_t)sim_shops[0].nlevels);
+		S.ev_level[k] = sim_below((uint32_t)
+		    sim_shops[S.ev_store[k]].nlevels);
 		S.ev_delta[k] = sim_chance(650) ? -d : d;
 		S.ev_at[k] = sim_below((uint32_t)S.active_ms);
 	}
@@ -319,6 +354,7 @@ choose_edits(uint64_t seed)
 		for (k = 0; k < S.nstores; k++) {
 			S.new_at[k] = sim_below((uint32_t)S.active_ms);
 			sim_shop_hide(&sim_shops[k], S.new_var);
+			stock_created(k, S.new_var);
 		}
 	}
 	choose_local_clock();
@@ -326,6 +362,102 @@ choose_edits(uint64_t seed)
 	/* in a third of schedules, the stores are big: bulk operations,
 	   reconciled every 3 s by a snapshot the polls must not lose to */
 	S.bulk = sim_chance(330);
+	rng = saved;
+}
+
+/*
+ * Store i's locations and their groups.  Not drawn: S.nlocs locations,
+ * one a group.  Drawn: S.ngroups to 3 S.ngroups locations (at most
+ * SIM_LOCS, so at most 3 a group), in an order of the draw's; the first
+ * S.ngroups of it open a group each, the others join one at random.
+ */
+static void
+choose_groups(size_t i, int drawn)
+{
+	size_t order[SIM_LOCS], n, k, j, g, most;
+
+	most = 3 * S.ngroups < SIM_LOCS ? 3 * S.ngroups : SIM_LOCS;
+	n = !drawn ? S.nlocs :
+	    S.ngroups + sim_below((uint32_t)(most - S.ngroups + 1));
+	S.store_locs[i] = n;
+	for (k = 0; k < n; k++)
+		order[k] = k;
+	for (k = n; drawn && k > 1; k--) {	/* Fisher-Yates */
+		j = sim_below((uint32_t)k);
+		g = order[k - 1];
+		order[k - 1] = order[j];
+		order[j] = g;
+	}
+	for (k = 0; k < n; k++) {
+		g = k < S.ngroups ? k : sim_below((uint32_t)S.ngroups);
+		S.member[i][g][S.nmembers[i][g]++] = order[k];
+		S.group_of[i][order[k]] = g;
+	}
+	for (g = 0; g < S.ngroups; g++)
+		S.new_stocked[i][g] = S.member[i][g][sim_below((uint32_t)
+		    S.nmembers[i][g])];
+}
+
+/*
+ * A variant created while the agent runs is stocked at one member of each
+ * group: the agent reads a group's members one by one (each location's
+ * levels, or a bulk file's rows each as it began or ended), so it may
+ * sight a side created at several members without some of them, which
+ * then join the sum as a change (SPEC.md): not the truth `initial` makes.
+ * The other members' levels never exist, nor count in a side.
+ */
+static void
+stock_created(size_t i, size_t v)
+{
+	struct sim_shop *s = &sim_shops[i];
+	size_t k;
+
+	for (k = 0; k < s->nlevels; k++)
+		if (s->lvl[k].var == v && s->lvl[k].loc !=
+		    S.new_stocked[i][S.group_of[i][s->lvl[k].loc]]) {
+			s->lvl[k].unstocked = 1;
+			S.init[i][k] = 0;
+		}
+}
+
+/*
+ * Stock pools (issue 18) in half the schedules, none when SIM_POOLS=0:
+ * location groups (a [locations] section, by name or by id), buffers of
+ * 0-5 a store, or both.  Drawn from a stream of their own, so that a
+ * schedule without them is the one its seed drew before pools.
+ */
+static void
+choose_pools(uint64_t seed)
+{
+	const char *env = getenv("SIM_POOLS");
+	uint64_t saved = rng;
+	size_t i;
+	int groups = 0;
+
+	rng = seed * 0xd1b54a32d192ed03ULL + 0x7654321;
+	if ((env == NULL || strcmp(env, "0") != 0) && sim_chance(500)) {
+		groups = sim_chance(750);
+		S.buffered = !groups || sim_chance(600);
+	}
+	S.ngroups = S.nlocs;
+	if (groups) {
+		S.loc_lines = 1;
+		S.by_id = sim_chance(500);
+		S.ngroups = 1 + sim_below(SIM_LOCS);
+	}
+	for (i = 0; i < S.nstores; i++) {
+		choose_groups(i, groups);
+		S.buffer[i] = S.buffered ? (int64_t)sim_below(6) : 0;
+		S.buffer0[i] = S.buffer[i];
+	}
+	/* in half of those with buffers, the first restart comes with one
+	   store's buffer changed */
+	if (S.buffered && sim_chance(500)) {
+		S.rebuffer = 1;
+		S.rebuffer_store = sim_below((uint32_t)S.nstores);
+		S.rebuffer_to = (S.buffer[S.rebuffer_store] + 1 +
+		    (int64_t)sim_below(5)) % 6;	/* another */
+	}
 	rng = saved;
 }
 
@@ -372,6 +504,9 @@ sim_external_done(int store, size_t level, int64_t delta)
 
 /* ---- the oracle's record of batches -------------------------------------- */
 
+static void	check_spread(size_t s, const char *key,
+		    const struct sim_change *ch, size_t n);
+
 static struct sim_batch *
 batch_find(const char *key)
 {
@@ -383,19 +518,39 @@ batch_find(const char *key)
 	return NULL;
 }
 
+/* Traces a batch's changes as it is first sent (it may never run). */
+static void
+trace_batch(int store, const char *key, const struct sim_change *ch,
+    size_t n)
+{
+	const struct sim_level *l;
+	size_t k;
+
+	for (k = 0; sim_tracing && k < n; k++)
+		if ((l = sim_shop_level(&sim_shops[store], ch[k].item,
+		    ch[k].location)) != NULL)
+			sim_trace("store %d: batch %.8s sent: %+" PRId64 " at "
+			    "level %" PRIu64 " from %" PRId64, store, key,
+			    ch[k].delta, l->id, ch[k].from);
+}
+
 int
 sim_batch_sent(int store, const char *key, const struct sim_change *ch,
     size_t n)
 {
 	struct sim_batch *b;
 
-	if (batch_find(key) != NULL || n == 0 || ch[0].delta == 0 ||
-	    S.nbatches == SIM_BATCHES)
-		return 0;	/* a replay, a probe, or too many to follow */
+	if (batch_find(key) != NULL || n == 0 || ch[0].delta == 0)
+		return 0;	/* a replay or a probe */
+	trace_batch(store, key, ch, n);
+	check_spread((size_t)store, key, ch, n);
+	if (S.nbatches == SIM_BATCHES)
+		return 0;	/* too many to follow */
 	b = &S.batch[S.nbatches++];
 	memset(b, 0, sizeof(*b));
 	snprintf(b->key, sizeof(b->key), "%s", key);
 	b->store = store;
+	b->early = S.new_var != SIZE_MAX && !S.new_sighted;
 	b->n = n < SIM_LEVELS ? n : SIM_LEVELS;
 	memcpy(b->ch, ch, b->n * sizeof(*ch));
 	return 1;
@@ -483,6 +638,48 @@ __wrap_state_lock_syncer(const char *dir)
 	return 0;
 }
 
+/*
+ * Appends group g of store s, "A + B", to buf: its members in their
+ * order, by name or by id (gid://shopify/Location/N).
+ */
+static void
+group_entry(size_t s, size_t g, char *buf, size_t bufsz)
+{
+	char name[64];
+	size_t m, loc;
+
+	for (m = 0; m < S.nmembers[s][g]; m++) {
+		loc = S.member[s][g][m];
+		if (S.by_id)
+			snprintf(name, sizeof(name), "gid://shopify/Location/%"
+			    PRIu64, sim_shops[s].loc[loc]);
+		else
+			sim_location_name(loc, name, sizeof(name));
+		if (m > 0)
+			strncat(buf, " + ", bufsz - strlen(buf) - 1);
+		strncat(buf, name, bufsz - strlen(buf) - 1);
+	}
+}
+
+/* Writes the [locations] section into buf: a line a group, "A + B = C".
+   Returns its length, as snprintf() does. */
+static int
+locations_section(char *buf, size_t bufsz)
+{
+	size_t g, s;
+
+	snprintf(buf, bufsz, "[locations]\n");
+	for (g = 0; g < S.ngroups; g++) {
+		for (s = 0; s < S.nstores; s++) {
+			if (s > 0)
+				strncat(buf, " = ", bufsz - strlen(buf) - 1);
+			group_entry(s, g, buf, bufsz);
+		}
+		strncat(buf, "\n", bufsz - strlen(buf) - 1);
+	}
+	return (int)strlen(buf);
+}
+
 static int
 write_conf(void)
 {
@@ -506,10 +703,17 @@ write_conf(void)
 	    initial[S.initial],
 	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way",
 	    S.bulk ? "3s" : "10s", S.bulk ? 1 : 0);
-	for (i = 0; i < S.nstores; i++)
+	for (i = 0; i < S.nstores; i++) {
 		len += snprintf(text + len, sizeof(text) - (size_t)len,
 		    "[store s%zu]\nshop = s%zu.myshopify.com\ntoken_file = %s\n",
 		    i, i, tok);
+		if (S.buffered)
+			len += snprintf(text + len, sizeof(text) - (size_t)len,
+			    "buffer = %" PRId64 "\n", S.buffer[i]);
+	}
+	if (S.loc_lines)
+		len += locations_section(text + len,
+		    sizeof(text) - (size_t)len);
 	n = (size_t)len;
 	memset(&errs, 0, sizeof(errs));
 	if (conf_parse("sim.conf", text, n, &S.conf, &errs) != 0) {
@@ -520,32 +724,109 @@ write_conf(void)
 	return 0;
 }
 
-/* The level of store s that link key's truth is (variant, location). */
-static int64_t
-expected(size_t s, size_t k)
+/*
+ * The oracle's unit is a link: u = variant x group, the same in every
+ * store, u = variant * S.ngroups + group.  Without groups, a group is a
+ * location and u the level index of every store.
+ */
+static size_t
+units(void)
 {
-	int64_t base = 0, sum = 0;
+	return S.nvariants * S.ngroups;
+}
+
+/* The unit of store s's level k. */
+static size_t
+unit_of(size_t s, size_t k)
+{
+	const struct sim_level *l = &sim_shops[s].lvl[k];
+
+	return l->var * S.ngroups + S.group_of[s][l->loc];
+}
+
+/* Store s's side of unit u in q, one value a level of s: their sum. */
+static int64_t
+side_of(size_t s, size_t u, const int64_t *q)
+{
+	int64_t sum = 0;
+	size_t k;
+
+	for (k = 0; k < sim_shops[s].nlevels; k++)
+		if (unit_of(s, k) == u)
+			sum += q[k];
+	return sum;
+}
+
+/* Store s's side of unit u now: what its stocked member levels have. */
+static int64_t
+side_now(size_t s, size_t u)
+{
+	int64_t sum = 0;
+	size_t k;
+
+	for (k = 0; k < sim_shops[s].nlevels; k++)
+		if (unit_of(s, k) == u && !sim_shops[s].lvl[k].gone)
+			sum += sim_shops[s].lvl[k].available;
+	return sum;
+}
+
+/* The pool a side showing q at its first sighting implies, in store s. */
+static int64_t
+implied(size_t s, int64_t q)
+{
+	return q > 0 ? q + S.buffer0[s] : q;
+}
+
+/* What store s shows of pool p: T_s(p) = p - min(N_s, max(p, 0)). */
+static int64_t
+target(size_t s, int64_t p)
+{
+	int64_t held = p > 0 ? p : 0;
+
+	return p - (held < S.buffer[s] ? held : S.buffer[s]);
+}
+
+/* Unit u's pool at the first sighting, as store s's view has it. */
+static int64_t
+base_pool(size_t s, size_t u)
+{
+	int64_t base = 0, p;
 	size_t j;
 
 	switch (S.initial) {
 	case INITIAL_PRIMARY:
-		base = S.init[0][k];
+		base = implied(0, side_of(0, u, S.init[0]));
 		break;
 	case INITIAL_KEEP:
-		base = S.init[s][k];
+		base = implied(s, side_of(s, u, S.init[s]));
 		break;
 	case INITIAL_MIN:
-		base = S.init[0][k];
+		base = implied(0, side_of(0, u, S.init[0]));
 		for (j = 1; j < S.nstores; j++)
-			if (S.init[j][k] < base)
-				base = S.init[j][k];
+			if ((p = implied(j, side_of(j, u, S.init[j]))) < base)
+				base = p;
 		break;
 	}
+	return base;
+}
+
+/*
+ * Unit u's pool as store s's view has it: the base and the external
+ * changes that move it, each in full, whatever member it hit: every
+ * store's (two-way), or the primary's and s's own (one-way).
+ */
+static int64_t
+pool(size_t s, size_t u)
+{
+	int64_t sum = 0;
+	size_t j;
+
 	if (S.direction == DIRECTION_ONE_WAY)
-		return base + S.ext[0][k] + (s != 0 ? S.ext[s][k] : 0);
+		return base_pool(s, u) + side_of(0, u, S.ext[0]) +
+		    (s != 0 ? side_of(s, u, S.ext[s]) : 0);
 	for (j = 0; j < S.nstores; j++)
-		sum += S.ext[j][k];
-	return base + sum;
+		sum += side_of(j, u, S.ext[j]);
+	return base_pool(s, u) + sum;
 }
 
 /* ---- quiescence and the final checks ------------------------------------- */
@@ -584,10 +865,10 @@ view_link(const struct link *l, void *arg)
 }
 
 int
-sim_external_ready(size_t k)
+sim_external_ready(int store, size_t k)
 {
 	return S.new_var == SIZE_MAX || S.new_sighted ||
-	    sim_shops[0].lvl[k].var != S.new_var;
+	    sim_shops[store].lvl[k].var != S.new_var;
 }
 
 static int
@@ -604,14 +885,16 @@ view_txn(struct state_txn *t, void *arg)
 	return state_link_each(t, view_link, v);
 }
 
-/* Per level of every store: what the uncertain events' guesses cost. */
-/* When an edit took variant v of store s out of its links; 0 never. */
+/* When an edit took unit u's variant of store s out of its links; 0
+   never. */
 static int64_t
-detached(size_t s, size_t k)
+detached(size_t s, size_t u)
 {
-	return sim_shops[s].var[sim_shops[s].lvl[k].var].edited_ms;
+	return sim_shops[s].var[u / S.ngroups].edited_ms;
 }
 
+/* Per unit of every store: what the uncertain events' guesses moved its
+   pool view by. */
 static int64_t correction[SIM_STORES][SIM_LEVELS];
 /*
  * ... and the part that may not have reached the others: an error on a
@@ -619,6 +902,13 @@ static int64_t correction[SIM_STORES][SIM_LEVELS];
  * before the agent saw the edit.
  */
 static int64_t loose[SIM_LEVELS];
+/*
+ * ... and the errors of guesses about a created variant's writes sent
+ * before the agent had sighted it in every store: a later first sighting
+ * may absorb them (`initial` decides then), or not.
+ */
+static int64_t absorbable[SIM_STORES][SIM_LEVELS];
+enum absorbed { ABSORBED_NONE, ABSORBED_ALL, ABSORBED_EACH };
 
 static size_t
 level_index(size_t s, uint64_t item, uint64_t location)
@@ -632,86 +922,261 @@ level_index(size_t s, uint64_t item, uint64_t location)
 	return SIZE_MAX;
 }
 
+/* 1 when variant v is stocked at location loc of store s (a created
+   variant is at one member of each group only). */
+static int
+stocked(size_t s, size_t v, size_t loc)
+{
+	const struct sim_level *l = sim_shops[s].lvl;
+	size_t k;
+
+	for (k = 0; k < sim_shops[s].nlevels; k++)
+		if (l[k].var == v && l[k].loc == loc)
+			return !l[k].unstocked;
+	return 0;
+}
+
+/* The position of level k of store s among the members of its side that
+   stock its variant, in the group's order. */
+static size_t
+member_pos(size_t s, size_t k)
+{
+	const struct sim_level *l = &sim_shops[s].lvl[k];
+	size_t g = S.group_of[s][l->loc], m, pos = 0;
+
+	for (m = 0; m < S.nmembers[s][g] && S.member[s][g][m] != l->loc; m++)
+		pos += stocked(s, l->var, S.member[s][g][m]);
+	return pos;
+}
+
 /*
- * 1 when x is a sum, over the stores whose side of level k an edit
- * detached, of what each changed up to some moment before the agent had
- * to have seen the edit: what it propagated of them before it knew.
+ * 1 when the changes ch of a batch to the members of store s's side of
+ * unit u spread one owed change as SPEC.md says, in the members' order:
+ * an increase all to the first member; a decrease taken from each member
+ * down to 0 (the last one written may keep some), and what none had by
+ * the first, which then ends below 0.  Judged on what the agent believed,
+ * the changes' from: a member it did not write is not judged.
  */
 static int
-propagated_ok(size_t k, int64_t x, size_t s)
+spread_ok(size_t s, size_t u, const struct sim_change *ch, size_t n)
+{
+	int64_t d[SIM_LOCS] = { 0 }, end[SIM_LOCS] = { 0 }, total = 0;
+	size_t i, k, m, last = 0;
+	int over;
+
+	for (i = 0; i < n; i++) {
+		if (ch[i].delta == 0 || (k = level_index(s, ch[i].item,
+		    ch[i].location)) == SIZE_MAX || unit_of(s, k) != u)
+			continue;
+		m = member_pos(s, k);
+		if (d[m] != 0)
+			return 0;	/* one change a member */
+		d[m] = ch[i].delta;
+		end[m] = ch[i].from + ch[i].delta;
+		total += d[m];
+		last = m > last ? m : last;
+	}
+	if (total > 0)
+		return last == 0;
+	over = d[0] < 0 && end[0] < 0;	/* all drained: the first takes
+					   the rest */
+	for (m = 0; m <= last; m++) {
+		if (d[m] == 0 || (m == 0 && over))
+			continue;
+		if (d[m] > 0 || end[m] < 0 || end[m] - d[m] <= 0 ||
+		    ((m != last || over) && end[m] != 0))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Checks the spreading of batch key's changes ch to store s's group
+ * sides (spread_ok()): it fails the schedule when one is spread wrong.
+ */
+static void
+check_spread(size_t s, const char *key, const struct sim_change *ch,
+    size_t n)
+{
+	int done[SIM_LEVELS] = { 0 };
+	size_t i, k, u;
+
+	for (i = 0; i < n; i++) {
+		if ((k = level_index(s, ch[i].item, ch[i].location)) ==
+		    SIZE_MAX || done[u = unit_of(s, k)] ||
+		    S.nmembers[s][u % S.ngroups] < 2)
+			continue;
+		done[u] = 1;
+		if (!spread_ok(s, u, ch, n))
+			sim_fail("store %zu: batch %.8s spreads link %zu's "
+			    "change against the member order", s, key, u);
+	}
+}
+
+/*
+ * Moves (*s, *k) to the first level of unit u at or after level *k of
+ * store *s in a store an edit detached u's variant from.  0 when none.
+ */
+static int
+next_detached(size_t u, size_t *s, size_t *k)
+{
+	for (; *s < S.nstores; (*s)++, *k = 0) {
+		if (detached(*s, u) == 0)
+			continue;
+		for (; *k < sim_shops[*s].nlevels; (*k)++)
+			if (unit_of(*s, *k) == u)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * 1 when x is a sum, over the levels of unit u in the stores an edit
+ * detached it from (from level k of store s on), of what each level
+ * changed up to some moment before the agent had to have seen the edit:
+ * what it propagated of them before it knew.  Each member level has a
+ * moment of its own: the agent reads a group's members one by one.
+ */
+static int
+propagated_ok(size_t u, int64_t x, size_t s, size_t k)
 {
 	int64_t sum = 0, until;
 	size_t j;
 
-	while (s < S.nstores && detached(s, k) == 0)
-		s++;
-	if (s == S.nstores)
+	if (!next_detached(u, &s, &k))
 		return x == 0;
-	until = detached(s, k) + sim_edit_grace(&sim_shops[s]);
-	if (propagated_ok(k, x, s + 1))
+	until = detached(s, u) + sim_edit_grace(&sim_shops[s]);
+	if (propagated_ok(u, x, s, k + 1))
 		return 1;
 	for (j = 0; j < S.napplied; j++) {
 		if ((size_t)S.ap_store[j] != s || S.ap_level[j] != k ||
 		    S.ap_time[j] > until)
 			continue;
 		sum += S.ap_delta[j];
-		if (propagated_ok(k, x - sum, s + 1))
+		if (propagated_ok(u, x - sum, s, k + 1))
 			return 1;
 	}
 	return 0;
 }
 
 /*
- * Level k of every store as the model says.  Without catalog edits, as
- * expected() plus the uncertain guesses' corrections.  When an edit took
- * stores out of the link, the stores left must agree on how much of the
- * detached stores' changes they received (propagated_ok()); a detached
- * side is not checked.
+ * The offsets x, [*lo, *hi], by which store s's side shows a pool of
+ * own + x: side == T_s(own + x).  One, but for a buffered side at 0,
+ * which shows any pool from 0 to its buffer.
+ */
+static void
+offsets(size_t s, int64_t side, int64_t own, int64_t *lo, int64_t *hi)
+{
+	if (S.buffer[s] == 0 || side < 0)
+		*lo = *hi = side - own;
+	else if (side > 0)
+		*lo = *hi = side + S.buffer[s] - own;
+	else {
+		*lo = -own;
+		*hi = S.buffer[s] - own;
+	}
+}
+
+/* 1 when unit u's stores, which show pools off by [lo, hi], received as
+   much of the detached stores' changes as they may have (see below). */
+static int
+offset_ok(size_t u, int64_t lo, int64_t hi)
+{
+	int64_t x;
+
+	for (x = lo; x <= hi; x++)
+		if (propagated_ok(u, x, 0, 0) ||
+		    propagated_ok(u, x - loose[u], 0, 0))
+			return 1;
+	return 0;
+}
+
+/*
+ * Unit u of every store as the model says: store s's side is T_s of its
+ * pool view, pool() plus the uncertain guesses' corrections, and the
+ * absorbable ones but as absorbed says (in no view, in all, or in each
+ * view whose side shows it absorbed).  When an edit took stores out of
+ * the link (two-way only), the pool lacks their changes but what it
+ * received of them before the agent saw the edit, an
+ * offset x all stores left must agree on (propagated_ok()); a detached
+ * side is not checked.  T_s is not linear: x is found in the pool's terms,
+ * each store's range of it (offsets()) intersected.
  */
 static int
-level_matches(size_t k, int report)
+unit_fits(size_t u, enum absorbed absorbed, int report)
 {
-	int64_t x = 0, xs = 0, own;
+	int64_t own[SIM_STORES], side[SIM_STORES];
+	int64_t lo = INT64_MIN, hi = INT64_MAX, a, b;
 	size_t s, j, left = 0;
 	int ok = 1;
 
 	for (s = 0; s < S.nstores; s++) {
-		if (detached(s, k) != 0)
+		if (detached(s, u) != 0)
 			continue;
-		own = expected(s, k) + correction[s][k];
-		for (j = 0; j < S.nstores; j++)	/* two-way only: see below */
-			if (detached(j, k) != 0)
-				own -= S.ext[j][k];
-		x = sim_shops[s].lvl[k].available - own;
-		if (left++ == 0)
-			xs = x;
-		if (x != xs) {
+		own[s] = pool(s, u) + correction[s][u];
+		if (absorbed == ABSORBED_NONE || (absorbed == ABSORBED_EACH &&
+		    side_now(s, u) != target(s, own[s])))
+			own[s] += absorbable[s][u];
+		for (j = 0; j < S.nstores; j++)
+			if (detached(j, u) != 0)
+				own[s] -= side_of(j, u, S.ext[j]);
+		side[s] = side_now(s, u);
+		offsets(s, side[s], own[s], &a, &b);
+		if (left++ > 0 && (b < lo || a > hi)) {
 			ok = 0;
 			if (report)
-				sim_fail("store %zu level %zu: %" PRId64 ", want %"
-				    PRId64 " like the others", s, k,
-				    sim_shops[s].lvl[k].available, own + xs);
-		} else if (!propagated_ok(k, x, 0) &&
-		    !propagated_ok(k, x - loose[k], 0)) {
-			ok = 0;
-			if (report)
-				sim_fail("store %zu level %zu: %" PRId64 ", want %"
-				    PRId64 " (off by %" PRId64 ": a change lost "
-				    "or applied twice)", s, k,
-				    sim_shops[s].lvl[k].available, own, x);
+				sim_fail("store %zu link %zu: %" PRId64
+				    ", want %" PRId64 " like the others", s, u,
+				    side[s], target(s, own[s] + lo));
+			continue;
 		}
+		lo = a > lo ? a : lo;
+		hi = b < hi ? b : hi;
 	}
-	return ok;
+	if (left == 0 || !ok || offset_ok(u, lo, hi))
+		return ok;
+	for (s = 0; report && s < S.nstores; s++) {
+		if (detached(s, u) != 0)
+			continue;
+		offsets(s, side[s], own[s], &a, &b);
+		if (a <= 0 && b >= 0)
+			continue;	/* it shows its own pool view */
+		sim_fail("store %zu link %zu: %" PRId64 ", want %" PRId64
+		    " (pool off by %" PRId64 ": a change lost or applied twice)",
+		    s, u, side[s], target(s, own[s]), a > 0 ? a : b < 0 ? b : 0);
+	}
+	return 0;
+}
+
+/*
+ * Unit u as the model says, with the absorbable errors or without: a
+ * first sighting after a guess absorbs its error under primary (the
+ * primary's) and min (a lower one), in every store's view; under keep,
+ * in the view of the store sighted only.  (A created variant: no edits.)
+ */
+static int
+unit_matches(size_t u, int report)
+{
+	size_t s;
+
+	for (s = 0; s < S.nstores && absorbable[s][u] == 0; s++)
+		continue;
+	if (s == S.nstores)
+		return unit_fits(u, ABSORBED_NONE, report);
+	if (S.initial == INITIAL_KEEP)
+		return unit_fits(u, ABSORBED_EACH, report);
+	return unit_fits(u, ABSORBED_NONE, 0) ||
+	    unit_fits(u, ABSORBED_ALL, report);
 }
 
 static int
-levels_match(int report)
+units_match(int report)
 {
-	size_t k;
+	size_t u;
 	int ok = 1;
 
-	for (k = 0; k < sim_shops[0].nlevels; k++)
-		ok &= level_matches(k, report);
+	for (u = 0; u < units(); u++)
+		ok &= unit_matches(u, report);
 	return ok;
 }
 
@@ -727,7 +1192,7 @@ sim_idle(volatile int *stop)
 		if (sim_now - SIM_EPOCH_MS >= WARMUP_MS && sim_state != NULL &&
 		    state_view(sim_state, view_txn, &v) == 0 &&
 		    v.links == (S.nvariants - (S.new_var != SIZE_MAX)) *
-		    S.nlocs && v.sighted == v.links)
+		    S.ngroups && v.sighted == v.links)
 			activate();
 		else if (sim_now - SIM_EPOCH_MS >= QUIET_MAX_MS) {
 			sim_fail("links never all sighted");
@@ -738,7 +1203,7 @@ sim_idle(volatile int *stop)
 	}
 	if (S.new_var != SIZE_MAX && !S.new_sighted && sim_state != NULL &&
 	    state_view(sim_state, view_txn, &nv) == 0)
-		S.new_sighted = nv.new_sighted == S.nlocs;
+		S.new_sighted = nv.new_sighted == S.ngroups;
 	quiet = S.active_from + S.active_ms;
 	for (k = 0; k < S.nedits; k++) {	/* time to see the edits */
 		int64_t seen = S.active_from + S.edit_at[k] +
@@ -767,7 +1232,7 @@ sim_idle(volatile int *stop)
 	    sim_externals_due() > 0 ||
 	    state_view(sim_state, audit_txn, &vd) != 0)
 		return;
-	if (levels_match(0)) {
+	if (units_match(0)) {
 		sim_trace("quiescent: %zu links in step", v.links);
 		S.stopping = 1;
 		*stop = 1;
@@ -779,7 +1244,8 @@ static void
 judge(const struct audit_entry *a, struct verdicts *v)
 {
 	struct sim_batch *b = batch_find(a->batch);
-	size_t k, s, lvl;
+	int64_t (*errors)[SIM_LEVELS];
+	size_t k, s, lvl, u;
 	int guess;
 
 	if (b == NULL)
@@ -805,27 +1271,31 @@ judge(const struct audit_entry *a, struct verdicts *v)
 		sim_fail("batch %.8s uncertain, but its answer had come",
 		    b->key);
 	guess = a->kind == AUDIT_UNCERTAIN;
-	/* one entry per change, in the batch's order */
+	/* one entry per change, in the batch's order; a change to a member
+	   is one to its unit (a batch may hold several of one unit) */
 	if ((k = b->judged++) >= b->n || (lvl = level_index((size_t)b->store,
 	    b->ch[k].item, b->ch[k].location)) == SIZE_MAX)
 		return;
+	u = unit_of((size_t)b->store, lvl);
 	if (k == 0)
 		v->uncertain++;
 	/*
-	 * A wrong guess shifts the link by its error: every store when
-	 * two-way, or when one-way and the write was to the primary (store
-	 * 0: an `initial` alignment, whose error the agent takes for the
-	 * primary's own change and passes on); else the store written only.
+	 * A wrong guess shifts the link's pool by its error, as a change
+	 * would: every store's view when two-way, or when one-way and the
+	 * write was to the primary (store 0: an `initial` alignment, whose
+	 * error the agent takes for the primary's own change and passes on);
+	 * else the view of the store written only.
 	 */
-	if (detached((size_t)b->store, lvl) != 0) {
-		loose[lvl] += (b->runs - guess) * b->ch[k].delta;
+	if (detached((size_t)b->store, u) != 0) {
+		loose[u] += (b->runs - guess) * b->ch[k].delta;
 		return;
 	}
+	errors = b->early && u / S.ngroups == S.new_var ? absorbable :
+	    correction;
 	for (s = 0; s < S.nstores; s++)
 		if (S.direction == DIRECTION_TWO_WAY || b->store == 0 ||
 		    s == (size_t)b->store)
-			correction[s][lvl] += (b->runs - guess) *
-			    b->ch[k].delta;
+			errors[s][u] += (b->runs - guess) * b->ch[k].delta;
 }
 
 static int
@@ -842,20 +1312,21 @@ audit_txn(struct state_txn *t, void *arg)
 
 	memset(correction, 0, sizeof(correction));
 	memset(loose, 0, sizeof(loose));
+	memset(absorbable, 0, sizeof(absorbable));
 	for (k = 0; k < S.nbatches; k++)
 		S.batch[k].judged = 0;
 	return state_audit_last(t, AUDIT_MAX, audit_one, arg);
 }
 
-/* Links at the end: one a level, one more a level of a renamed variant. */
+/* Links at the end: one a unit, one more a group of a renamed variant. */
 static size_t
 expected_links(void)
 {
-	size_t n = S.nvariants * S.nlocs, k;
+	size_t n = units(), k;
 
 	for (k = 0; k < S.nedits; k++)
 		if (S.edit_kind[k] != EDIT_DELETE)
-			n += S.nlocs;
+			n += S.ngroups;
 	return n;
 }
 
@@ -908,7 +1379,7 @@ final_checks(size_t *uncertain)
 	if (S.final_in_step != S.final_links)
 		sim_fail("%zu of %zu links not in step",
 		    S.final_links - S.final_in_step, S.final_links);
-	levels_match(1);
+	units_match(1);
 	*uncertain = S.final_uncertain;
 }
 
@@ -917,6 +1388,24 @@ replay_name(enum replay_mode m)
 {
 	return m == REPLAY_ORIGINAL ? "original-result" :
 	    m == REPLAY_STALE ? "stale-if-applied" : "re-execute";
+}
+
+/* Store i's groups, "[B + A] [C]", and buffer. */
+static void
+describe_pools(size_t i)
+{
+	char text[600] = "", entry[300];
+	size_t g;
+
+	for (g = 0; g < S.ngroups; g++) {
+		entry[0] = '\0';
+		group_entry(i, g, entry, sizeof(entry));
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "%s[%s]", g > 0 ? " " : "", entry);
+	}
+	sim_trace("store %zu: %zu locations in groups %s%s, buffer %" PRId64,
+	    i, S.store_locs[i], text, S.loc_lines ? "" : " (by name)",
+	    S.buffer[i]);
 }
 
 static void
@@ -935,6 +1424,8 @@ describe(void)
 		    "%s, then %+" PRId64 " ms", sim_local.skew_ms,
 		    sim_local.jump_at ? "" : " (no jump)",
 		    sim_local.skew_after_ms);
+	for (i = 0; (S.loc_lines || S.buffered) && i < S.nstores; i++)
+		describe_pools(i);
 	for (i = 0; S.new_var != SIZE_MAX && i < S.nstores; i++)
 		sim_trace("store %zu creates variant %zu %" PRId64 " ms into the "
 		    "changes", i, S.new_var, S.new_at[i]);
@@ -964,6 +1455,27 @@ worker_done(void)
 		(void)remove(path);
 	}
 	(void)remove(S.dir);
+}
+
+/*
+ * Changes a store's buffer in the config, once, as the agent restarts
+ * (SPEC.md: every side of the store re-derives its target from its pool
+ * view).  Not in a schedule that creates a variant, whose sides may be
+ * sighted before or after the change: the oracle would not know which
+ * buffer implied their pools.
+ */
+static void
+rebuffer(void)
+{
+	size_t s = S.rebuffer_store;
+
+	if (!S.rebuffer || S.new_var != SIZE_MAX)
+		return;
+	S.rebuffer = 0;
+	sim_trace("store %zu: buffer %" PRId64 " -> %" PRId64 " in the config",
+	    s, S.buffer[s], S.rebuffer_to);
+	S.buffer[s] = S.rebuffer_to;
+	(void)write_conf();	/* a bad config fails the schedule */
 }
 
 /* Runs schedule seed to quiescence and checks it.  0 passed, 1 failed. */
@@ -1016,6 +1528,7 @@ run_schedule(uint64_t seed, size_t *uncertain)
 			sim_advance(S.downtime_ms);
 		}
 		sim_trace("restart #%d", sim_crashes);
+		rebuffer();
 	}
 	sim_heap_on = 1;
 	if (!agent_stop)

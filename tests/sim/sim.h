@@ -61,9 +61,10 @@ size_t	 sim_externals_due(void);
 /* sim.c's hooks: the agent naps (may raise *stop); a change happened. */
 void	 sim_idle(volatile int *stop);
 void	 sim_external_done(int store, size_t level, int64_t delta);
-/* 0 while an external change of level index k must wait: a created
-   variant's levels change only once the agent has sighted its links. */
-int	 sim_external_ready(size_t k);
+/* 0 while an external change of store's level index k must wait: a
+   created variant's levels change only once the agent has sighted its
+   links. */
+int	 sim_external_ready(int store, size_t k);
 
 /* ---- one simulated store (sim_shop.c) ---------------------------------- */
 
@@ -78,7 +79,10 @@ enum replay_mode {
 struct sim_level {
 	uint64_t	id;
 	size_t		var;		/* its variant's index */
+	size_t		loc;		/* its location's index */
 	int		gone;		/* its product was deleted */
+	int		unstocked;	/* stays gone when its variant is
+					   created */
 	uint64_t	item;
 	uint64_t	location;
 	int64_t		available;
@@ -170,6 +174,8 @@ extern size_t		sim_nshops;
 /* Builds store i from the seed (the same catalog in every store). */
 void	sim_shop_init(struct sim_shop *s, int i, size_t nlocs,
 	    size_t nvariants);
+/* The name of a store's location k, the same in every store. */
+void	sim_location_name(size_t k, char *buf, size_t bufsz);
 struct sim_level *sim_shop_level(struct sim_shop *s, uint64_t item,
 	    uint64_t location);
 /* A request asking for requested points, costing actual: 0 with them
@@ -211,6 +217,8 @@ struct sim_batch {
 	int		answered;	/* a definitive answer reached the agent
 					   (since its last crash) */
 	size_t		judged;		/* uncertain audit entries read */
+	int		early;		/* sent before the agent had sighted
+					   the created variant in every store */
 };
 
 /* The oracle learns of a batch: 1 on its first send, 0 for a replay. */

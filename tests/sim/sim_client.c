@@ -173,8 +173,7 @@ client_locations(struct client *cl, struct client_location **out, size_t *n)
 	*out = xcalloc(s->nlocs, sizeof(**out));
 	for (k = 0; k < s->nlocs; k++) {
 		(*out)[k].id = s->loc[k];
-		snprintf((*out)[k].name, sizeof((*out)[k].name),
-		    "Warehouse %c", (char)('A' + k));
+		sim_location_name(k, (*out)[k].name, sizeof((*out)[k].name));
 		(*out)[k].active = 1;
 	}
 	*n = s->nlocs;
@@ -274,9 +273,9 @@ client_levels(struct client *cl, uint64_t location, int64_t since_ms,
 	enum client_result r;
 	size_t pos = 0;
 
-	if (since_ms != 0)
-		sim_trace("store %zu: levels since %.3f", cl->i,
-		    (double)(since_ms - SIM_EPOCH_MS) / 1000);
+	sim_trace("store %zu: levels of location %" PRIu64 " since %.3f", cl->i,
+	    location, since_ms == 0 ? 0 : (double)(since_ms - SIM_EPOCH_MS) /
+	    1000);
 	if ((r = read_request(cl, since_ms ? "levels since" : "levels")) !=
 	    CLIENT_OK)
 		return r;

@@ -112,7 +112,7 @@ run_one(int64_t until)
 	queue[best] = queue[--nqueue];
 	if (ev.at > sim_now)
 		sim_now = ev.at;
-	if (ev.kind == EV_EXTERNAL && !sim_external_ready(ev.level)) {
+	if (ev.kind == EV_EXTERNAL && !sim_external_ready(ev.store, ev.level)) {
 		ev.at = sim_now + 500;		/* not yet: later */
 		push(&ev);
 	} else if (ev.kind == EV_EXTERNAL) {

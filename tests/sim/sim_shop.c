@@ -22,6 +22,12 @@ sim_id(int store, int kind, size_t k)
 }
 
 void
+sim_location_name(size_t k, char *buf, size_t bufsz)
+{
+	snprintf(buf, bufsz, "Warehouse %c", (char)('A' + k));
+}
+
+void
 sim_shop_init(struct sim_shop *s, int i, size_t nlocs, size_t nvariants)
 {
 	size_t v, k;
@@ -49,6 +55,7 @@ sim_shop_init(struct sim_shop *s, int i, size_t nlocs, size_t nvariants)
 
 			l->id = sim_id(i, 5, v * SIM_LOCS + k);
 			l->var = v;
+			l->loc = k;
 			l->item = sv->item;
 			l->location = s->loc[k];
 			l->available = (int64_t)sim_below(30);
@@ -118,7 +125,8 @@ sim_shop_hide(struct sim_shop *s, size_t v)
 			s->lvl[k].gone = 1;
 }
 
-/* Created now, with the quantities it was drawn with. */
+/* Created now, with the quantities it was drawn with, stocked where its
+   levels are not marked unstocked. */
 void
 sim_shop_create(struct sim_shop *s, size_t v)
 {
@@ -128,7 +136,7 @@ sim_shop_create(struct sim_shop *s, size_t v)
 	s->var[v].deleted = 0;
 	s->var[v].updated_ms = sim_now;
 	for (k = 0; k < s->nlevels; k++)
-		if (s->lvl[k].var == v) {
+		if (s->lvl[k].var == v && !s->lvl[k].unstocked) {
 			s->lvl[k].gone = 0;
 			touch(s, &s->lvl[k]);
 		}
