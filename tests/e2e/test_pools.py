@@ -394,8 +394,9 @@ def test_buffer_changed(ctx):
 def test_group_member_removed_unwritten(ctx):
     """A member whose level is removed and that no write touches leaves A's side at the end of
     the next full pass that does not find it (reconcile = 1s here): its 3 units stop counting.
-    No change is passed on; A's side, Overflow's 10 alone, is sighted afresh under initial =
-    primary (A is the primary): B 13 -> 10.  A pass that finds every member changes nothing."""
+    No change is passed on; A's side stops being synced until a later read of Overflow, then is
+    sighted afresh as Overflow's 10 alone under initial = primary (A is the primary): B 13 -> 10.
+    A pass that finds every member changes nothing."""
     f = ctx.fake
     a = group_pair(ctx, sync={'reconcile': '1s'})
     a.once()
