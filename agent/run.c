@@ -709,9 +709,12 @@ collect_awaiting(const struct link *l, void *arg)
 
 /*
  * The members of the side of key that the pass did not find are not
- * stocked there: they leave the sum (not passed on), and the side is
- * sighted afresh, under initial, with what the pass read of the others;
- * a side none of whose members was found is not synced.
+ * stocked there: they leave the sum, and nothing is passed on.  A side
+ * awaiting its first sighting is sighted with the others' sum; a sighted
+ * one stops being synced until another member reads active, as when a
+ * read finds a member gone (group_take()): a pass may be a bulk file whose
+ * rows were read while it ran, so a product deleted meanwhile can show
+ * some members and not others.
  */
 static int
 settle_one(struct state_txn *t, struct awaiting *w, const char *key)
@@ -736,10 +739,10 @@ settle_one(struct state_txn *t, struct awaiting *w, const char *key)
 		}
 		active += mb->status == SIDE_OK;
 	}
-	sd->has_baseline = 0;
-	if (active == 0)
+	if (active == 0 || sd->has_baseline) {
 		sd->status = SIDE_MISSING;
-	else {
+		sd->has_baseline = 0;
+	} else {
 		(void)sync_group_sum(&l, w->x.i, &q);
 		if (observe_side(t, &w->x, &l, sd->location, q) == -1)
 			return -1;
@@ -791,10 +794,10 @@ run_levels_sighted(struct run *e, size_t i, int64_t at)
 		w.x.i = i;
 		r = state_update(e->st, settle_groups_txn, &w);
 		if (w.n > 0)
-			log_info("store %s: %zu group sides sighted without "
-			    "the locations that do not stock them (%zu "
-			    "stocked before)", e->c->stores[i].name, w.n,
-			    w.left);
+			log_info("store %s: %zu group sides without the "
+			    "locations its full pass did not find (%zu stocked "
+			    "before: not synced until read again)",
+			    e->c->stores[i].name, w.n, w.left);
 		free(w.key);
 	}
 	if (r != 0 || run_meta_set(e, META_RECONCILE, i, at) == -1)

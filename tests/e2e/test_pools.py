@@ -353,11 +353,50 @@ def test_group_member_unstocked(ctx):
           % writes(f, A))
 
 
+def set_buffer(a, s, n):
+    """Sets `buffer = n` in store s's section of agent a's config."""
+    with open(a.conf) as fh:
+        lines = [ln for ln in fh.read().splitlines() if not ln.startswith('buffer =')]
+    out = []
+    for ln in lines:
+        out.append(ln)
+        if ln == '[store %s]' % s:
+            out.append('buffer = %d' % n)
+    with open(a.conf, 'w') as fh:
+        fh.write('\n'.join(out) + '\n')
+
+
+def test_buffer_changed(ctx):
+    """A buffer changed in the config takes effect at the next start: B's sides are derived
+    again from their pool (10) and the difference is written to B only; a pool below the new
+    buffer shows 0; buffer 0 shows the whole pool; and a start with the same buffer writes
+    nothing."""
+    f = ctx.fake
+    h = 'buffer-coat'
+    ctx.load([store(A, [one(h, 'BC', {MAIN: 10}), one('small-cap', 'SC', {MAIN: 3})]),
+              store(B, [one(h, 'BC', {US: 10}), one('small-cap', 'SC', {US: 3})], locations=locs(US))])
+    a = pool_agent(ctx, [A, B], ['%s = %s' % (MAIN, US)], buffers={B: 2})
+    for n, coat, cap in ((2, 8, 1), (5, 5, 0), (5, 5, 0), (0, 10, 3)):
+        set_buffer(a, B, n)
+        wa = writes(f, A)
+        once_twice(a)
+        got = (f.level(B, h), f.level(B, 'small-cap'))
+        check(got == (coat, cap), 'buffer %d: B shows %s, want %s' % (n, got, (coat, cap)))
+        check(new_writes(f, A, wa) == [], 'buffer %d: A was written: %s' % (n, new_writes(f, A, wa)))
+        check((f.level(A, h), f.level(A, 'small-cap')) == (10, 3), 'buffer %d: A moved' % n)
+        print('  buffer %d: B shows %d and %d' % (n, coat, cap))
+    wb = writes(f, B)
+    a.once()
+    check(new_writes(f, B, wb) == [], 'a start with the same buffer wrote: %s' % new_writes(f, B, wb))
+    check_in_step(a, 'buffer changed')
+
+
 def test_group_member_removed_unwritten(ctx):
     """A member whose level is removed and that no write touches leaves A's side at the end of
     the next full pass that does not find it (reconcile = 1s here): its 3 units stop counting.
-    No change is passed on; A's side, Overflow's 10 alone, is sighted afresh under initial =
-    primary (A is the primary): B 13 -> 10.  A pass that finds every member changes nothing."""
+    No change is passed on; A's side stops being synced until a later read of Overflow, then is
+    sighted afresh as Overflow's 10 alone under initial = primary (A is the primary): B 13 -> 10.
+    A pass that finds every member changes nothing."""
     f = ctx.fake
     a = group_pair(ctx, sync={'reconcile': '1s'})
     a.once()
@@ -531,6 +570,7 @@ TESTS = [('group_sale_in_order', test_group_sale_in_order),
          ('group_restock', test_group_restock),
          ('both_sides_groups', test_both_sides_groups),
          ('buffered_store_at_zero', test_buffered_store_at_zero),
+         ('buffer_changed', test_buffer_changed),
          ('group_member_inactive', test_group_member_inactive),
          ('group_member_unstocked', test_group_member_unstocked),
          ('group_member_removed_unwritten', test_group_member_removed_unwritten),

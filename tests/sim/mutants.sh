@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/sim/mutants.sh: the write protocol broken on purpose, to show that
-# the simulation catches it (issue 12).  Each mutant is one file of agent/
-# (writes.c, or run.c) with one defect; mk/sim.mk builds a simulator around
+# the simulation catches it (issue 12), and stock pools (issue 18).  Each
+# mutant is one file of agent/ (writes.c, run.c or sync.c) with one defect; mk/sim.mk builds a simulator around
 # each (TESTDIR/sim-NAME) and `run` checks that some schedule fails on it.
 # A mutation that no longer applies to its file is a failure too: the
 # check must not go quiet.
@@ -14,12 +14,14 @@
 # perl (perl-base, Essential in Debian) does the substitutions.
 set -u
 
-MUTANTS="trust-unseen-key skip-sent-marker stale-as-applied snapshot-over-news"
+MUTANTS="trust-unseen-key skip-sent-marker stale-as-applied snapshot-over-news
+buffer-not-held spread-to-last"
 
 # The file of agent/ that mutant $1 breaks.
 file() {
 	case $1 in
 	snapshot-over-news)	echo run.c ;;
+	buffer-not-held|spread-to-last)	echo sync.c ;;
 	*)			echo writes.c ;;
 	esac
 }
@@ -40,6 +42,13 @@ mutation() {
 		# a reconciliation's snapshot applied over what the polls and
 		# the writes learned since it began
 		echo 's/\(x->snapshot != 0 && sd->touched == x->snapshot\)\)/(0 \&\& x->snapshot))/' ;;
+	buffer-not-held)
+		# a store's buffer holds nothing back: it shows the pool
+		echo 's/(l->pool\[s\]\.held = )(held_of\(pool, p->buffer\[s\]\));/${1}0 * $2;/' ;;
+	spread-to-last)
+		# a change into a location group goes to its last member
+		# (an increase, and what no member had of a decrease)
+		echo 's/if \(first == SIZE_MAX\)\n\t\t\tfirst = m;/first = m;/' ;;
 	*)
 		return 1 ;;
 	esac
