@@ -80,7 +80,9 @@ struct sim_level {
 	uint64_t	id;
 	size_t		var;		/* its variant's index */
 	size_t		loc;		/* its location's index */
-	int		gone;		/* its product was deleted */
+	int		gone;		/* in no answer: its product deleted,
+					   its variant not created yet, or
+					   never stocked here */
 	int		unstocked;	/* stays gone when its variant is
 					   created */
 	uint64_t	item;
