@@ -899,9 +899,12 @@ static int64_t correction[SIM_STORES][SIM_LEVELS];
 /*
  * ... and the part that may not have reached the others: an error on a
  * side an edit then took out of the link spread only if a poll read it
- * before the agent saw the edit.
+ * before the agent saw the edit, each error on its own (the last one
+ * holds the sum of those past LOOSE_MAX).
  */
-static int64_t loose[SIM_LEVELS];
+#define LOOSE_MAX	6
+static int64_t loose[SIM_LEVELS][LOOSE_MAX];
+static size_t nloose[SIM_LEVELS];
 /*
  * ... and the errors of guesses about a created variant's writes sent
  * before the agent had sighted it in every store: a later first sighting
@@ -1082,17 +1085,32 @@ offsets(size_t s, int64_t side, int64_t own, int64_t *lo, int64_t *hi)
 	}
 }
 
+/* The sum of the loose errors of unit u that the bits of mask choose. */
+static int64_t
+loose_sum(size_t u, unsigned mask)
+{
+	int64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < nloose[u]; i++)
+		if (mask & (1U << i))
+			sum += loose[u][i];
+	return sum;
+}
+
 /* 1 when unit u's stores, which show pools off by [lo, hi], received as
-   much of the detached stores' changes as they may have (see below). */
+   much of the detached stores' changes and of the loose errors (any of
+   them) as they may have (see below). */
 static int
 offset_ok(size_t u, int64_t lo, int64_t hi)
 {
 	int64_t x;
+	unsigned mask;
 
 	for (x = lo; x <= hi; x++)
-		if (propagated_ok(u, x, 0, 0) ||
-		    propagated_ok(u, x - loose[u], 0, 0))
-			return 1;
+		for (mask = 0; mask < 1U << nloose[u]; mask++)
+			if (propagated_ok(u, x - loose_sum(u, mask), 0, 0))
+				return 1;
 	return 0;
 }
 
@@ -1292,7 +1310,11 @@ judge(const struct audit_entry *a, struct verdicts *v)
 	 * else the view of the store written only.
 	 */
 	if (detached((size_t)b->store, u) != 0) {
-		loose[u] += (b->runs - guess) * b->ch[k].delta;
+		if ((b->runs - guess) * b->ch[k].delta == 0)
+			return;
+		if (nloose[u] < LOOSE_MAX)
+			nloose[u]++;
+		loose[u][nloose[u] - 1] += (b->runs - guess) * b->ch[k].delta;
 		return;
 	}
 	errors = b->early && u / S.ngroups == S.new_var ? absorbable :
@@ -1317,6 +1339,7 @@ audit_txn(struct state_txn *t, void *arg)
 
 	memset(correction, 0, sizeof(correction));
 	memset(loose, 0, sizeof(loose));
+	memset(nloose, 0, sizeof(nloose));
 	memset(absorbable, 0, sizeof(absorbable));
 	for (k = 0; k < S.nbatches; k++)
 		S.batch[k].judged = 0;
