@@ -509,10 +509,10 @@ levels_ready(struct run *e, const struct pending *p)
 	}
 	for (k = 0; k < p->n; k++)
 		if (!lv[k].found || !lv[k].active) {
-			log_warn("store %s: %s is %s in the store; not written, "
-			    "no longer synced", e->c->stores[p->store].name,
-			    p->ch[k].link, lv[k].found ? "inactive" :
-			    "not stocked");
+			log_warn("store %s: %s at location %" PRIu64 " is %s in "
+			    "the store; not written", e->c->stores[p->store].name,
+			    p->ch[k].link, p->ch[k].location, lv[k].found ?
+			    "inactive" : "not stocked");
 			off++;
 		} else if (lv[k].available != p->ch[k].from)
 			moved++;
@@ -521,7 +521,7 @@ levels_ready(struct run *e, const struct pending *p)
 		goto out;
 	}
 	if (settle(e, p, AUDIT_DROPPED, off > 0 ? "not sent: a level was "
-	    "deactivated in the store" : "not sent: a level changed "
+	    "deactivated or removed in the store" : "not sent: a level changed "
 	    "meanwhile (read before the send)") == -1 ||
 	    run_observe_levels(e, p->store, lv, p->n) == -1)
 		r = -1;

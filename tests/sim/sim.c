@@ -27,7 +27,7 @@
  * the sum of its member levels, must be T_s(P_s(u)), what a buffer of N_s
  * shows of the pool P_s(u) = the `initial` base over the sides' first
  * sightings + the external changes that move s's view of it + the errors
- * of the uncertain guesses (SPEC.md of issue 18).  Without groups and
+ * of the uncertain guesses (docs/design.md §3a).  Without groups and
  * buffers a link is a level and T_s(P) = P.
  */
 #include <errno.h>
@@ -403,7 +403,8 @@ choose_groups(size_t i, int drawn)
  * group: the agent reads a group's members one by one (each location's
  * levels, or a bulk file's rows each as it began or ended), so it may
  * sight a side created at several members without some of them, which
- * then join the sum as a change (SPEC.md): not the truth `initial` makes.
+ * then join the sum, and the side is sighted afresh (docs/design.md §3a):
+ * the truth would hang on when each member was read.
  * The other members' levels never exist, nor count in a side.
  */
 static void
@@ -954,7 +955,7 @@ member_pos(size_t s, size_t k)
 
 /*
  * 1 when the changes ch of a batch to the members of store s's side of
- * unit u spread one owed change as SPEC.md says, in the members' order:
+ * unit u spread one owed change as docs/design.md §3a says, in the members' order:
  * an increase all to the first member; a decrease taken from each member
  * down to 0 (the last one written may keep some), and what none had by
  * the first, which then ends below 0.  Judged on what the agent believed,
@@ -1487,7 +1488,7 @@ worker_done(void)
 
 /*
  * Changes a store's buffer in the config, once, as the agent restarts
- * (SPEC.md: every side of the store re-derives its target from its pool
+ * (docs/design.md §3a: every side of the store re-derives its target from its pool
  * view).  Not in a schedule that creates a variant, whose sides may be
  * sighted before or after the change: the oracle would not know which
  * buffer implied their pools.
