@@ -955,11 +955,12 @@ member_pos(size_t s, size_t k)
 
 /*
  * 1 when the changes ch of a batch to the members of store s's side of
- * unit u spread one owed change as docs/design.md §3a says, in the members' order:
- * an increase all to the first member; a decrease taken from each member
- * down to 0 (the last one written may keep some), and what none had by
- * the first, which then ends below 0.  Judged on what the agent believed,
- * the changes' from: a member it did not write is not judged.
+ * unit u spread one owed change as docs/design.md §3a says, in the
+ * members' order: an increase all to the first member; a decrease taken
+ * from each member down to 0 (the last one written may keep some), and
+ * what none had by the first, which then ends below 0.  Judged on what
+ * the agent believed, the changes' from: a member it did not write is not
+ * judged.
  */
 static int
 spread_ok(size_t s, size_t u, const struct sim_change *ch, size_t n)
