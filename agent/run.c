@@ -548,6 +548,32 @@ observe_side(struct state_txn *t, struct observe_ctx *x, struct link *l,
 	return 0;
 }
 
+/*
+ * 1 when a read found level m of store i's side of l gone or inactive (the
+ * side not synced, or the group member left out), else 0.
+ */
+static int
+gone(const struct link *l, size_t i, size_t m)
+{
+	const struct link_side *sd = &l->side[i];
+
+	return sd->status == SIDE_INACTIVE || sd->status == SIDE_MISSING ||
+	    (sync_is_group(l, i) && l->pool[i].member[m].status != SIDE_OK);
+}
+
+/*
+ * 1 when a first sighting's file may still give level m of store i's side
+ * of l its quantity: no read has given it one yet, nor found it gone or
+ * inactive (news newer than the file, whose rows may predate a deletion).
+ */
+static int
+unsighted(const struct link *l, size_t i, size_t m)
+{
+	if (l->side[i].has_baseline || gone(l, i, m))
+		return 0;
+	return !sync_is_group(l, i) || !l->pool[i].member[m].seen;
+}
+
 /* Applies one observed level to its link.  Returns 0 or -1. */
 static int
 observe_one(struct state_txn *t, struct observe_ctx *x,
@@ -572,11 +598,13 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	    l->pool[x->i].member[m].pass != x->passes;
 	if (stamped)
 		l->pool[x->i].member[m].pass = x->passes;
-	if ((x->first_only && (sd->has_baseline || (sync_is_group(l, x->i) &&
-	    l->pool[x->i].member[m].seen))) ||
-	    (x->snapshot != 0 && sd->touched == x->snapshot))
+	if ((x->first_only && !unsighted(l, x->i, (size_t)m)) ||
+	    (x->snapshot != 0 && (sd->touched == x->snapshot ||
+	    gone(l, x->i, (size_t)m))))
 		/* the polls' news is newer than a snapshot, or it was read
-		   or written since it began */
+		   or written since it began, or found gone: a file's rows
+		   may predate a deletion, and only a live read brings a
+		   level back */
 		return stamped ? state_link_put(t, l) : 0;
 	if (x->snapshot == 0)
 		sd->touched = x->epoch;
