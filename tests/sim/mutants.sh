@@ -41,7 +41,7 @@ mutation() {
 	snapshot-over-news)
 		# a reconciliation's snapshot applied over what the polls and
 		# the writes learned since it began
-		echo 's/\(x->snapshot != 0 && sd->touched == x->snapshot\)\)/(0 \&\& x->snapshot))/' ;;
+		echo 's/\(sd->touched == x->snapshot \|\|/(0 ||/' ;;
 	buffer-not-held)
 		# a store's buffer holds nothing back: it shows the pool
 		echo 's/(l->pool\[s\]\.held = )(held_of\(pool, p->buffer\[s\]\));/${1}0 * $2;/' ;;
