@@ -26,6 +26,19 @@ log_init(int verbosity)
 	log_prefix = !isatty(STDERR_FILENO);
 }
 
+/*
+ * Replaces every control byte of the formatted message s by '?': a value
+ * from a store (a handle, a SKU) that no caller passed through log_safe()
+ * still cannot start a line of its own or steer a terminal.  UTF-8 stays.
+ */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			*s = '?';
+}
+
 static void
 log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 {
@@ -47,6 +60,7 @@ log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
 	if (n < 0)
 		n = 0;
 	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	one_line(line + n);
 	/* one write(2) per line keeps lines whole when processes share stderr */
 	n = (int)strlen(line);
 	if ((size_t)n < sizeof(line) - 1)

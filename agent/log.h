@@ -3,7 +3,9 @@
  *
  * When stderr is not a terminal each line starts with a journald priority
  * prefix "<N>" (sd-daemon(3)), so journald keeps the levels.  Untrusted
- * strings must go through log_safe() before they reach a format.
+ * strings must go through log_safe() before they reach a format; as a
+ * backstop, log_msg() turns every control byte of a message into '?', so
+ * one event is always one line.
  */
 #ifndef LOG_H
 #define LOG_H
