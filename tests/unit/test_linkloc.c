@@ -105,6 +105,22 @@ test_groups(void)
 	    "gid://shopify/Location/x + Overflow = US Warehouse") == -1);
 	CHECK("group: more than 8 members is refused", parse(c, "",
 	    "a+b+c+d+e+f+g+h+i = US Warehouse") == -1);
+	CHECK("group: a member named twice is refused", parse(c, "",
+	    "Main Warehouse + Main Warehouse = US Warehouse") == 0 &&
+	    link_all(c, g, &ng, err, sizeof(err)) == -1 &&
+	    strstr(err, "linked twice") != NULL);
+	CHECK("group: an empty member is refused", parse(c, "",
+	    "Main Warehouse + = US Warehouse") == 0 &&
+	    link_all(c, g, &ng, err, sizeof(err)) == -1 &&
+	    strstr(err, "no active location ''") != NULL);
+	CHECK("group: '+' without blanks", parse(c, "",
+	    "Main Warehouse+Overflow = US Warehouse+US Overflow") == 0 &&
+	    link_all(c, g, &ng, err, sizeof(err)) == 0 &&
+	    g[0].nmember[0] == 2 && g[0].nmember[1] == 2);
+	CHECK("group: the same group twice is refused", parse(c, "",
+	    "Main Warehouse + Overflow = US Warehouse\n"
+	    "Main Warehouse + Overflow = US Overflow") != 0 ||
+	    link_all(c, g, &ng, err, sizeof(err)) == -1);
 	CHECK("buffer: not a number is refused", parse(c, "buffer = -1",
 	    "Main Warehouse = US Warehouse") == -1);
 	CHECK("buffer: too many is refused", parse(c, "buffer = 1000001",
