@@ -18,6 +18,7 @@ Prints PASS/FAIL lines; exits 1 when a test failed.  Each test prints its seed.
 import collections
 import os
 import re
+import signal
 import sys
 import time
 
@@ -391,6 +392,50 @@ def test_buffer_changed(ctx):
     check_in_step(a, 'buffer changed')
 
 
+def log_has(a, text):
+    with open(a.logpath, errors='replace') as fh:
+        return text in fh.read()
+
+
+def test_buffer_reloaded(ctx):
+    """SIGHUP while running: a changed buffer takes effect without a restart (B 8 -> 5 of a
+    pool of 10, nothing written to A), and a sale then moves the pool by its full amount (A
+    sells 1: B 4).  A config with an error is refused and the running one kept: the next
+    sale still syncs under buffer 5."""
+    f = ctx.fake
+    h = 'reload-coat'
+    ctx.load([store(A, [one(h, 'RC', {MAIN: 10})]),
+              store(B, [one(h, 'RC', {US: 10})], locations=locs(US))])
+    a = pool_agent(ctx, [A, B], ['%s = %s' % (MAIN, US)], buffers={B: 2})
+    a.start()
+    wait_until(lambda: f.level(B, h) == 8, 20, interval=0.2, what='B at 8 under buffer 2')
+    wa = writes(f, A)
+    set_buffer(a, B, 5)
+    a.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: f.level(B, h) == 5, 20, interval=0.2, what='B at 5 after the reload')
+    check(log_has(a, 'configuration reloaded'), 'no reload in the log:\n' + a.tail())
+    f.op('sell', {'store': A, 'handle': h, 'qty': 1})
+    wait_until(lambda: f.level(B, h) == 4, 20, interval=0.2, what='B at 4 after a sale of 1 in A')
+    with open(a.conf) as fh:
+        good = fh.read()
+    with open(a.conf, 'w') as fh:
+        fh.write(good.replace('buffer = 5', 'buffer = five'))
+    a.proc.send_signal(signal.SIGHUP)
+    wait_until(lambda: log_has(a, 'keeping the running configuration'), 20, interval=0.2,
+               what='the bad config refused')
+    f.op('sell', {'store': A, 'handle': h, 'qty': 2})
+    wait_until(lambda: f.level(B, h) == 2, 20, interval=0.2,
+               what='B at 2 (pool 7, buffer 5) after the refused reload')
+    check(a.running(), 'the agent stopped on a bad config:\n' + a.tail())
+    check(new_writes(f, A, wa) == [], 'A was written: %s' % new_writes(f, A, wa))
+    check(f.level(A, h) == 7, 'A shows %s, want 7' % f.level(A, h))
+    with open(a.conf, 'w') as fh:   # status reads the config too
+        fh.write(good)
+    a.wait_synced(timeout=20, since_ms=time.time() * 1000)
+    rc, _ = a.stop()
+    check(rc == 0, 'run exited %s on SIGTERM' % rc)
+
+
 def test_group_member_removed_unwritten(ctx):
     """A member whose level is removed and that no write touches leaves A's side at the end of
     the next full pass that does not find it (reconcile = 1s here): its 3 units stop counting.
@@ -571,6 +616,7 @@ TESTS = [('group_sale_in_order', test_group_sale_in_order),
          ('both_sides_groups', test_both_sides_groups),
          ('buffered_store_at_zero', test_buffered_store_at_zero),
          ('buffer_changed', test_buffer_changed),
+         ('buffer_reloaded', test_buffer_reloaded),
          ('group_member_inactive', test_group_member_inactive),
          ('group_member_unstocked', test_group_member_unstocked),
          ('group_member_removed_unwritten', test_group_member_removed_unwritten),
