@@ -15,12 +15,12 @@
 set -u
 
 MUTANTS="trust-unseen-key skip-sent-marker stale-as-applied snapshot-over-news
-buffer-not-held spread-to-last"
+buffer-not-held spread-to-last member-leave-passed-on"
 
 # The file of agent/ that mutant $1 breaks.
 file() {
 	case $1 in
-	snapshot-over-news)	echo run.c ;;
+	snapshot-over-news|member-leave-passed-on)	echo run.c ;;
 	buffer-not-held|spread-to-last)	echo sync.c ;;
 	*)			echo writes.c ;;
 	esac
@@ -49,6 +49,10 @@ mutation() {
 		# a change into a location group goes to its last member
 		# (an increase, and what no member had of a decrease)
 		echo 's/if \(first == SIZE_MAX\)\n\t\t\tfirst = m;/first = m;/' ;;
+	member-leave-passed-on)
+		# a group member read inactive or not stocked leaves the sum
+		# as a sale of what it held, passed on to the other stores
+		echo 's/\tif \(now != SIDE_OK\) \{/\tif (now != SIDE_OK \&\& 0) {/' ;;
 	*)
 		return 1 ;;
 	esac

@@ -123,6 +123,11 @@ static struct {
 					   first load, and each reconciliation
 					   a levels snapshot */
 	size_t		new_var;	/* created while running; SIZE_MAX none */
+	int		deact;		/* a group member is deactivated */
+	size_t		deact_store, deact_level, deact_unit;
+	int64_t		deact_at, react_at;	/* react_at 0: never again */
+	int		deact_synced[SIM_STORES];	/* the agent syncs the
+					   side of deact_unit (its view) */
 	int64_t		new_at[SIM_STORES];
 	int		new_sighted;	/* the agent has sighted its links */
 	size_t		napplied;	/* the external changes made, in order */
@@ -239,6 +244,8 @@ choose_faults(void)
 
 static void	choose_edits(uint64_t seed);
 static void	choose_pools(uint64_t seed);
+static void	choose_deactivation(uint64_t seed);
+static size_t	unit_of(size_t s, size_t k);
 static void	stock_created(size_t i, size_t v);
 
 /*
@@ -318,6 +325,7 @@ choose_schedule(uint64_t seed)
 		S.ev_at[k] = sim_below((uint32_t)S.active_ms);
 	}
 	choose_edits(seed);
+	choose_deactivation(seed);
 }
 
 /*
@@ -463,6 +471,48 @@ choose_pools(uint64_t seed)
 }
 
 /*
+ * In half the schedules with a group of two or more members, and neither
+ * a catalog edit nor a created variant, the merchant deactivates one
+ * member's level while the agent runs, and in half of those activates it
+ * again later.  The side leaves its link, then is sighted afresh
+ * (docs/design.md §3a).  Drawn from a stream of its own; none when
+ * SIM_DEACT=0.
+ */
+static void
+choose_deactivation(uint64_t seed)
+{
+	const char *env = getenv("SIM_DEACT");
+	uint64_t saved = rng;
+	size_t cand[SIM_STORES * SIM_LOCS], n = 0, s, g, m, v, k;
+
+	rng = seed * 0xbf58476d1ce4e5b9ULL + 0x13572468;
+	for (s = 0; S.loc_lines && s < S.nstores; s++)
+		for (g = 0; g < S.ngroups; g++)
+			if (S.nmembers[s][g] >= 2)
+				cand[n++] = s * SIM_LOCS + g;
+	if (n > 0 && S.nedits == 0 && S.new_var == SIZE_MAX &&
+	    sim_chance(500) && (env == NULL || strcmp(env, "0") != 0)) {
+		k = cand[sim_below((uint32_t)n)];
+		s = k / SIM_LOCS;
+		g = k % SIM_LOCS;
+		m = S.member[s][g][sim_below((uint32_t)S.nmembers[s][g])];
+		v = sim_below((uint32_t)S.nvariants);
+		for (k = 0; k < sim_shops[s].nlevels; k++)
+			if (sim_shops[s].lvl[k].var == v &&
+			    sim_shops[s].lvl[k].loc == m)
+				break;
+		S.deact = 1;
+		S.deact_store = s;
+		S.deact_level = k;
+		S.deact_unit = unit_of(s, k);
+		S.deact_at = sim_below((uint32_t)S.active_ms);
+		S.react_at = sim_chance(500) ? S.deact_at + 500 +
+		    sim_below((uint32_t)S.active_ms) : 0;
+	}
+	rng = saved;
+}
+
+/*
  * The faults and the external changes begin once every link has had its
  * first sighting (and WARMUP_MS has passed): a change before it is, by
  * the `initial` policy, not one to propagate.
@@ -484,6 +534,12 @@ activate(void)
 		for (k = 0; k < S.nstores; k++)
 			sim_schedule_create((int)k, S.new_var,
 			    S.active_from + S.new_at[k]);
+	if (S.deact)
+		sim_schedule_active((int)S.deact_store, S.deact_level, 0,
+		    S.active_from + S.deact_at);
+	if (S.deact && S.react_at != 0)
+		sim_schedule_active((int)S.deact_store, S.deact_level, 1,
+		    S.active_from + S.react_at);
 	for (k = 0; k < S.nstores; k++)
 		if (sim_shops[k].down_until != 0) {
 			sim_shops[k].down_from += S.active_from;
@@ -771,6 +827,20 @@ side_now(size_t s, size_t u)
 	return sum;
 }
 
+/* Store s's side of unit u now over its active members only. */
+static int64_t
+side_active(size_t s, size_t u)
+{
+	int64_t sum = 0;
+	size_t k;
+
+	for (k = 0; k < sim_shops[s].nlevels; k++)
+		if (unit_of(s, k) == u && !sim_shops[s].lvl[k].gone &&
+		    sim_shops[s].lvl[k].active)
+			sum += sim_shops[s].lvl[k].available;
+	return sum;
+}
+
 /* The pool a side showing q at its first sighting implies, in store s. */
 static int64_t
 implied(size_t s, int64_t q)
@@ -849,6 +919,23 @@ struct agent_view {
 	size_t	new_sighted;	/* links of the created variant sighted */
 };
 
+/* 1 when l is the link of the unit whose member is deactivated. */
+static int
+is_deact_link(const struct link *l)
+{
+	const char *at = strrchr(l->key, '@');
+	size_t v = S.deact_unit / S.ngroups, g = S.deact_unit % S.ngroups;
+	uint64_t group = sim_shops[0].loc[S.member[0][g][0]];
+	size_t i;
+
+	if (!S.deact || at == NULL || strtoull(at + 1, NULL, 10) != group)
+		return 0;
+	for (i = 0; i < l->nsides && i < S.nstores; i++)
+		if (l->side[i].item != 0)
+			return l->side[i].item == sim_shops[i].var[v].item;
+	return 0;
+}
+
 static int
 view_link(const struct link *l, void *arg)
 {
@@ -857,6 +944,9 @@ view_link(const struct link *l, void *arg)
 
 	v->links++;
 	v->in_step += sync_in_step(l);
+	if (is_deact_link(l))
+		for (i = 0; i < S.nstores; i++)
+			S.deact_synced[i] = sync_side_active(l, i);
 	for (i = 0; i < l->nsides; i++)
 		n += l->side[i].item != 0 && l->side[i].has_baseline;
 	v->sighted += n == S.nstores;
@@ -1014,8 +1104,10 @@ check_spread(size_t s, const char *key, const struct sim_change *ch,
 			    ", a member that never stocked its variant", s, key,
 			    sim_shops[s].lvl[k].id);
 		if (k == SIZE_MAX || done[u = unit_of(s, k)] ||
-		    S.nmembers[s][u % S.ngroups] < 2)
-			continue;
+		    S.nmembers[s][u % S.ngroups] < 2 ||
+		    (S.deact && s == S.deact_store && u == S.deact_unit))
+			continue;	/* (a member may be inactive: not
+					   judged) */
 		done[u] = 1;
 		if (!spread_ok(s, u, ch, n))
 			sim_fail("store %zu: batch %.8s spreads link %zu's "
@@ -1174,6 +1266,105 @@ unit_fits(size_t u, enum absorbed absorbed, int report)
 }
 
 /*
+ * 1 when every synced side of the deactivated unit shows one pool, each
+ * store's view own[s] plus an offset they share: any offset (exact 0), or
+ * none (exact 1).
+ */
+static int
+deact_in_step(const int64_t *own, int exact)
+{
+	int64_t lo = exact ? 0 : INT64_MIN, hi = exact ? 0 : INT64_MAX, a, b;
+	size_t s;
+
+	for (s = 0; s < S.nstores; s++) {
+		if (!S.deact_synced[s])
+			continue;
+		offsets(s, side_active(s, S.deact_unit), own[s], &a, &b);
+		if (b < lo || a > hi)
+			return 0;
+		lo = a > lo ? a : lo;
+		hi = b < hi ? b : hi;
+	}
+	return 1;
+}
+
+/*
+ * Under primary, two-way, with the member in another store than the
+ * primary: sighting that side afresh takes the primary's pool, which
+ * never moved, so every view is pool() but for the deactivating store's
+ * own changes, of which those made while its side was out were not passed
+ * on.  1 when some subset of them completes every synced side exactly.
+ */
+static int
+primary_pool_ok(void)
+{
+	int64_t own[SIM_STORES], d[SIM_EVENTS], x, try[SIM_STORES];
+	size_t s = S.deact_store, u = S.deact_unit, n = 0, j, i;
+	unsigned mask;
+
+	for (j = 0; j < S.napplied; j++)
+		if ((size_t)S.ap_store[j] == s && unit_of(s, S.ap_level[j]) == u)
+			d[n++] = S.ap_delta[j];
+	if (n > 12)
+		return 1;	/* too many to try: in step is checked */
+	for (j = 0; j < S.nstores; j++)
+		own[j] = pool(j, u) + correction[j][u] -
+		    side_of(s, u, S.ext[s]);
+	for (mask = 0; mask < 1U << n; mask++) {
+		for (x = 0, i = 0; i < n; i++)
+			x += mask & (1U << i) ? d[i] : 0;
+		for (j = 0; j < S.nstores; j++)
+			try[j] = own[j] + x;
+		if (deact_in_step(try, 1))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The unit one of whose members was deactivated (and maybe activated
+ * again).  Its side left the link and was sighted afresh when another
+ * member read active (docs/design.md §3a), its pool then whatever the
+ * `initial` policy made of that moment.  What must hold, two-way: under
+ * primary and min, every side the agent syncs shows one pool (over its
+ * active members), but for the moves of wrong uncertain guesses; under
+ * primary with the member outside the primary store, that pool is the
+ * oracle's, less some of that store's changes (primary_pool_ok()).  Under
+ * keep or one-way each store's view stands on its own.  The other units
+ * are checked in full.
+ */
+static int
+rebased_ok(int report)
+{
+	int64_t zero[SIM_STORES] = { 0 }, corr[SIM_STORES];
+	size_t s;
+
+	if (S.initial == INITIAL_KEEP || S.direction == DIRECTION_ONE_WAY)
+		return 1;
+	for (s = 0; s < S.nstores; s++)
+		corr[s] = correction[s][S.deact_unit];
+	if (!deact_in_step(zero, 0) && !deact_in_step(corr, 0)) {
+		for (s = 0; report && s < S.nstores; s++)
+			if (S.deact_synced[s])
+				sim_fail("store %zu link %zu: %" PRId64 " over "
+				    "its active members, after one was "
+				    "deactivated: not in step with the other "
+				    "synced sides", s, S.deact_unit,
+				    side_active(s, S.deact_unit));
+		return 0;
+	}
+	if (S.initial != INITIAL_PRIMARY || S.deact_store == 0 ||
+	    primary_pool_ok())
+		return 1;
+	if (report)
+		sim_fail("link %zu: a member of store %zu deactivated, and the "
+		    "primary's pool moved (a change lost or applied twice, or "
+		    "the member's units passed on)", S.deact_unit,
+		    S.deact_store);
+	return 0;
+}
+
+/*
  * Unit u as the model says, with the absorbable errors or without: a
  * first sighting after a guess absorbs its error under primary (the
  * primary's) and min (a lower one), in every store's view; under keep,
@@ -1201,7 +1392,8 @@ units_match(int report)
 	int ok = 1;
 
 	for (u = 0; u < units(); u++)
-		ok &= unit_matches(u, report);
+		ok &= S.deact && u == S.deact_unit ? rebased_ok(report) :
+		    unit_matches(u, report);
 	return ok;
 }
 
@@ -1240,6 +1432,13 @@ sim_idle(volatile int *stop)
 	for (k = 0; S.new_var != SIZE_MAX && k < S.nstores; k++)
 		if (S.active_from + S.new_at[k] > quiet)	/* created */
 			quiet = S.active_from + S.new_at[k];
+	if (S.deact) {		/* a full pass finds the member */
+		int64_t seen = S.active_from + (S.react_at != 0 ?
+		    S.react_at : S.deact_at) + SIM_EDIT_GRACE_MS;
+
+		if (seen > quiet)
+			quiet = seen;
+	}
 	sim_faults.on = phase_active();
 	if (sim_now < quiet + QUIET_MIN_MS || sim_now < S.next_check)
 		return;
@@ -1409,6 +1608,10 @@ final_checks(size_t *uncertain)
 	if (S.final_in_step != S.final_links)
 		sim_fail("%zu of %zu links not in step",
 		    S.final_links - S.final_in_step, S.final_links);
+	for (k = 0; S.deact && k < S.nstores; k++)
+		sim_trace("store %zu: link %zu %s, %" PRId64 " over its active "
+		    "members", k, S.deact_unit, S.deact_synced[k] ? "synced" :
+		    "not synced", side_active(k, S.deact_unit));
 	units_match(1);
 	*uncertain = S.final_uncertain;
 }
@@ -1459,6 +1662,12 @@ describe(void)
 	for (i = 0; S.new_var != SIZE_MAX && i < S.nstores; i++)
 		sim_trace("store %zu creates variant %zu %" PRId64 " ms into the "
 		    "changes", i, S.new_var, S.new_at[i]);
+	if (S.deact)
+		sim_trace("store %zu deactivates level %" PRIu64 " (link %zu) %"
+		    PRId64 " ms into the changes%s", S.deact_store,
+		    sim_shops[S.deact_store].lvl[S.deact_level].id,
+		    S.deact_unit, S.deact_at, S.react_at != 0 ?
+		    ", and activates it again" : "");
 	for (i = 0; i < S.nstores; i++)
 		sim_trace("store %zu: replay %s, keys kept %" PRId64 " ms, evict "
 		    "%u/1000, index lag %" PRId64 " ms, misses %u/1000, outage "

@@ -53,6 +53,9 @@ void	 sim_schedule_external(int store, size_t level, int64_t delta,
 void	 sim_schedule_finish(int store, const char *key, int64_t at);
 void	 sim_schedule_edit(int store, size_t variant, enum sim_edit e,
 	    int64_t at);
+/* The merchant deactivates a level of a store, or activates it again. */
+void	 sim_schedule_active(int store, size_t level, int active,
+	    int64_t at);
 /* The merchant creates a variant (new, or of a new product) in a store. */
 void	 sim_schedule_create(int store, size_t variant, int64_t at);
 void	 sim_clock_reset(void);
@@ -190,6 +193,9 @@ void	sim_shop_hide(struct sim_shop *s, size_t v);
 void	sim_shop_create(struct sim_shop *s, size_t v);
 /* How long after an edit the agent may still write to the level. */
 int64_t	sim_edit_grace(const struct sim_shop *s);
+/* Deactivates level l of store s, or activates it again. */
+void	sim_shop_set_active(struct sim_shop *s, struct sim_level *l,
+	    int active);
 /* Applies catalog edit e to variant v of store s. */
 void	sim_shop_edit(struct sim_shop *s, size_t v, enum sim_edit e);
 /* An external change: a sale, a restock or a refund. */

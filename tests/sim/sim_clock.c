@@ -17,14 +17,15 @@
 
 int64_t	sim_now = SIM_EPOCH_MS;	/* Shopify's clock */
 
-enum ev_kind { EV_EXTERNAL, EV_FINISH, EV_EDIT, EV_CREATE };
+enum ev_kind { EV_EXTERNAL, EV_FINISH, EV_EDIT, EV_CREATE, EV_ACTIVE };
 
 struct event {
 	int64_t		at;
 	enum ev_kind	kind;
 	int		store;
-	size_t		level;		/* EV_EXTERNAL */
-	int64_t		delta;		/* EV_EXTERNAL; EV_EDIT: enum sim_edit */
+	size_t		level;		/* EV_EXTERNAL, EV_ACTIVE */
+	int64_t		delta;		/* EV_EXTERNAL; EV_EDIT: enum sim_edit;
+					   EV_ACTIVE: 1 active, 0 not */
 	char		key[33];	/* EV_FINISH */
 };
 
@@ -65,6 +66,20 @@ sim_schedule_edit(int store, size_t variant, enum sim_edit e, int64_t at)
 	ev.store = store;
 	ev.level = variant;
 	ev.delta = (int64_t)e;
+	push(&ev);
+}
+
+void
+sim_schedule_active(int store, size_t level, int active, int64_t at)
+{
+	struct event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.at = at;
+	ev.kind = EV_ACTIVE;
+	ev.store = store;
+	ev.level = level;
+	ev.delta = active;
 	push(&ev);
 }
 
@@ -116,7 +131,9 @@ run_one(int64_t until)
 		ev.at = sim_now + 500;		/* not yet: later */
 		push(&ev);
 	} else if (ev.kind == EV_EXTERNAL) {
-		if (!sim_shops[ev.store].lvl[ev.level].gone) {
+		/* no sale, restock or refund where nothing is stocked */
+		if (!sim_shops[ev.store].lvl[ev.level].gone &&
+		    sim_shops[ev.store].lvl[ev.level].active) {
 			sim_shop_change(&sim_shops[ev.store],
 			    &sim_shops[ev.store].lvl[ev.level], ev.delta);
 			sim_external_done(ev.store, ev.level, ev.delta);
@@ -126,6 +143,9 @@ run_one(int64_t until)
 		    (enum sim_edit)ev.delta);
 	else if (ev.kind == EV_CREATE)
 		sim_shop_create(&sim_shops[ev.store], ev.level);
+	else if (ev.kind == EV_ACTIVE)
+		sim_shop_set_active(&sim_shops[ev.store],
+		    &sim_shops[ev.store].lvl[ev.level], (int)ev.delta);
 	else
 		sim_shop_finish(&sim_shops[ev.store], ev.key);
 	return 1;

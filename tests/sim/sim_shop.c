@@ -125,6 +125,18 @@ sim_shop_hide(struct sim_shop *s, size_t v)
 			s->lvl[k].gone = 1;
 }
 
+/* The merchant deactivates level l (its location no longer stocks the
+   item: 2026-07 answers no such level) or activates it again, with what
+   it held. */
+void
+sim_shop_set_active(struct sim_shop *s, struct sim_level *l, int active)
+{
+	sim_trace("store %d: %s level %" PRIu64 " (%" PRId64 ")", s->index,
+	    active ? "activates" : "deactivates", l->id, l->available);
+	l->active = active;
+	touch(s, l);
+}
+
 /* Created now, with the quantities it was drawn with, stocked where its
    levels are not marked unstocked. */
 void
