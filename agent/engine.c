@@ -422,6 +422,36 @@ catalog_step(struct run *e, size_t i)
 }
 
 /*
+ * Reads again, live, the members store i queued for a group side one of
+ * whose members left (run.c rejoin_note()): one that reads active has the
+ * side sighted afresh now (docs/design.md §3a).  The queue waits for the
+ * next cycle when the store cannot be read.
+ */
+static enum step
+rejoin_step(struct run *e, size_t i)
+{
+	struct store_rt *s = &e->s[i];
+	struct client_level *lv;
+	size_t n = s->nrejoin;
+	enum client_result r;
+	int rc;
+
+	if (n == 0)
+		return STEP_DONE;
+	lv = xcalloc(n, sizeof(*lv));
+	memcpy(lv, s->rejoin, n * sizeof(*lv));
+	if ((r = client_read_levels(s->cl, lv, n)) != CLIENT_OK) {
+		free(lv);
+		run_store_failed(e, i, "re-reading a location group", r);
+		return STEP_STORE_FAILED;
+	}
+	s->nrejoin = 0;
+	rc = run_observe_levels(e, i, lv, n);
+	free(lv);
+	return rc == -1 ? STEP_STATE_FAILED : STEP_DONE;
+}
+
+/*
  * Store i's polling of this cycle, once its pending batch is resolved and
  * its first catalog load done (META_CATALOGFULL): a poll, then a page of
  * reconciliation.
@@ -438,8 +468,11 @@ poll_step(struct run *e, size_t i)
 		return STEP_DONE;
 	if ((r = poll_store(e, i)) == STEP_STATE_FAILED)
 		return r;
+	if (run_store_ok(e, i) &&
+	    (r = reconcile_step(e, i)) == STEP_STATE_FAILED)
+		return r;
 	if (run_store_ok(e, i))
-		return reconcile_step(e, i);
+		return rejoin_step(e, i);
 	return r;
 }
 
@@ -676,8 +709,10 @@ engine_close(struct run *e)
 {
 	size_t i;
 
-	for (i = 0; i < e->nstores; i++)
+	for (i = 0; i < e->nstores; i++) {
 		client_free(e->s[i].cl);
+		free(e->s[i].rejoin);
+	}
 	free(e->seen.h);
 	state_close(e->st);
 }

@@ -449,6 +449,53 @@ read_status(const struct client_level *lv)
 }
 
 /*
+ * Queues level (item, location, level) of store i to be read again live in
+ * this cycle (engine.c rejoin_step()).  Once queued; a full queue
+ * (LEVEL_PAGE) leaves the rest to a later read.
+ */
+static void
+rejoin_add(struct run *e, size_t i, uint64_t item, uint64_t location,
+    uint64_t level)
+{
+	struct store_rt *s = &e->s[i];
+	struct client_level *lv;
+	size_t k;
+
+	if (level == 0)
+		return;
+	for (k = 0; k < s->nrejoin; k++)
+		if (s->rejoin[k].level == level)
+			return;
+	if (s->nrejoin == LEVEL_PAGE)
+		return;
+	if (s->rejoin == NULL)
+		s->rejoin = xcalloc(LEVEL_PAGE, sizeof(*s->rejoin));
+	lv = &s->rejoin[s->nrejoin++];
+	memset(lv, 0, sizeof(*lv));
+	lv->item = item;
+	lv->location = location;
+	lv->level = level;
+}
+
+/*
+ * Queues the members of store i's group side of l still in its sum: a
+ * side one of whose members left is sighted afresh as soon as another
+ * reads active, not at their next change or full pass, from which a sale
+ * meanwhile would not reach the other stores.
+ */
+static void
+rejoin_note(struct run *e, size_t i, const struct link *l)
+{
+	const struct link_pool *gp = &l->pool[i];
+	size_t m;
+
+	for (m = 0; m < gp->nmembers; m++)
+		if (gp->member[m].status == SIDE_OK && gp->member[m].seen)
+			rejoin_add(e, i, l->side[i].item,
+			    gp->member[m].location, gp->member[m].level);
+}
+
+/*
  * Takes level lv into member m of store i's group side of l
  * (docs/design.md §3a).  A member that leaves the sum (read inactive or
  * not stocked) or joins it (read active again) changes what the side is,
@@ -475,11 +522,13 @@ group_take(struct observe_ctx *x, struct link *l, size_t m,
 		if (was == SIDE_OK && sd->status == SIDE_OK) {
 			log_warn("store %s: %s: location %" PRIu64 " is %s; "
 			    "left out of its group, which is not synced until "
-			    "another of its locations is read",
-			    x->e->c->stores[x->i].name, l->key, mb->location,
-			    now == SIDE_INACTIVE ? "inactive" : "not stocked");
+			    "another of its locations reads active (read "
+			    "again now)", x->e->c->stores[x->i].name, l->key,
+			    mb->location, now == SIDE_INACTIVE ? "inactive" :
+			    "not stocked");
 			sd->status = now;
 			sd->has_baseline = 0;
+			rejoin_note(x->e, x->i, l);
 		}
 		return 0;
 	}
@@ -598,13 +647,16 @@ observe_one(struct state_txn *t, struct observe_ctx *x,
 	    l->pool[x->i].member[m].pass != x->passes;
 	if (stamped)
 		l->pool[x->i].member[m].pass = x->passes;
+	if ((x->first_only || x->snapshot != 0) &&
+	    gone(l, x->i, (size_t)m) && lv->found && lv->active)
+		/* a file's rows may predate a deletion: only a live read
+		   brings a level found gone back, and this one is due */
+		rejoin_add(x->e, x->i, lv->item, lv->location, lv->level);
 	if ((x->first_only && !unsighted(l, x->i, (size_t)m)) ||
 	    (x->snapshot != 0 && (sd->touched == x->snapshot ||
 	    gone(l, x->i, (size_t)m))))
 		/* the polls' news is newer than a snapshot, or it was read
-		   or written since it began, or found gone: a file's rows
-		   may predate a deletion, and only a live read brings a
-		   level back */
+		   or written since it began, or found gone (above) */
 		return stamped ? state_link_put(t, l) : 0;
 	if (x->snapshot == 0)
 		sd->touched = x->epoch;
@@ -770,6 +822,7 @@ settle_one(struct state_txn *t, struct awaiting *w, const char *key)
 	if (active == 0 || sd->has_baseline) {
 		sd->status = SIDE_MISSING;
 		sd->has_baseline = 0;
+		rejoin_note(w->x.e, w->x.i, &l);
 	} else {
 		(void)sync_group_sum(&l, w->x.i, &q);
 		if (observe_side(t, &w->x, &l, sd->location, q) == -1)
@@ -824,7 +877,7 @@ run_levels_sighted(struct run *e, size_t i, int64_t at)
 		if (w.n > 0)
 			log_info("store %s: %zu group sides without the "
 			    "locations its full pass did not find (%zu stocked "
-			    "before: not synced until read again)",
+			    "before: not synced until another reads active)",
 			    e->c->stores[i].name, w.n, w.left);
 		free(w.key);
 	}

@@ -97,6 +97,11 @@ struct store_rt {
 					   started (`once` exits 1) ... */
 	char		 failure[META_STR_MAX];	/* ... and its last reason */
 	struct store_tally tally;
+	struct client_level *rejoin;	/* levels to read again, live, in
+					   this cycle: the members still in
+					   the sum of a group side one of
+					   whose members left (run.c) */
+	size_t		 nrejoin;	/* at most LEVEL_PAGE */
 };
 
 /* A set of link key hashes (run.c). */

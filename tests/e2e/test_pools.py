@@ -335,6 +335,40 @@ def test_group_member_inactive(ctx):
     a.stop()
 
 
+def test_group_member_left_big_store(ctx):
+    """On a big store, whose reconciliations are bulk files, a member that leaves has the side's
+    other members read again by id at once: A's side is sighted afresh (B's 13: Main 3 -> 13),
+    so a sale at Main right after reaches B (13 -> 11) instead of being taken in by a later
+    sighting.  A member reactivated while the search index misses it shows active in the next
+    file, which only a live read may believe: it is read by id, joins, and the side (13 - 2 + 10)
+    is brought to B's 11 in order (Main 11 -> 1)."""
+    f = ctx.fake
+    ctx.load([store(A, [one(JACKET, 'GJ-M', {MAIN: 3, OVER: 10})], locations=locs(MAIN, OVER)),
+              store(B, [one(JACKET, 'GJ-M', {US: 13})], locations=locs(US))])
+    for s in (A, B):
+        f.op('throttle', {'store': s, 'max': 20000, 'restore': 10000, 'available': 20000})
+    a = pool_agent(ctx, [B, A], ['%s = %s + %s' % (US, MAIN, OVER)],
+                   sync={'interval': '500ms', 'bulk_threshold': '1', 'overlap': '2s',
+                         'reconcile': '2s', 'catalog_refresh': '1h'})
+    a.start()
+    a.wait_synced(timeout=30)
+    f.op('level_deactivate', {'store': A, 'handle': JACKET, 'location': OVER})
+    wait_until(lambda: at(f, A, JACKET) == {MAIN: 13, OVER: 10}, 20, interval=0.1,
+               what="A's side sighted afresh without Overflow at once: Main 3 -> 13 (B's 13)")
+    check(log_has(a, 'full reads bulk'), 'A is not read by bulk operations:\n' + a.tail())
+    f.op('sell', {'store': A, 'handle': JACKET, 'location': MAIN, 'qty': 2})
+    wait_until(lambda: f.level(B, JACKET) == 11, 20, interval=0.1,
+               what='a sale at Main after the member left reached B (13 -> 11)')
+    f.op('index_lag', {'store': A, 'seconds': 3600})
+    f.op('level_deactivate', {'store': A, 'handle': JACKET, 'location': OVER, 'active': True})
+    wait_until(lambda: at(f, A, JACKET) == {MAIN: 1, OVER: 10}, 20, interval=0.1,
+               what="Overflow back through a file and a read by id: A's 21 brought to 11 (Main 11 -> 1)")
+    check(f.level(B, JACKET) == 11, 'the reactivation reached B: %d' % f.level(B, JACKET))
+    check(all(loc != OVER for _, cs in writes(f, A) for loc, _, _ in cs), 'Overflow was written')
+    a.wait_synced(timeout=20, since_ms=time.time() * 1000)
+    a.stop()
+
+
 def test_group_member_unstocked(ctx):
     """A member that no longer stocks the item (its level removed) leaves A's side when invsync
     reads it gone: here at the read before a write spread over it (a sale of 4 in B: Main -3,
@@ -618,6 +652,7 @@ TESTS = [('group_sale_in_order', test_group_sale_in_order),
          ('buffer_changed', test_buffer_changed),
          ('buffer_reloaded', test_buffer_reloaded),
          ('group_member_inactive', test_group_member_inactive),
+         ('group_member_left_big_store', test_group_member_left_big_store),
          ('group_member_unstocked', test_group_member_unstocked),
          ('group_member_removed_unwritten', test_group_member_removed_unwritten),
          ('pools_conserved_under_faults', test_pools_conserved_under_faults)]
