@@ -422,10 +422,11 @@ catalog_step(struct run *e, size_t i)
 }
 
 /*
- * Reads again, live, the members store i queued for a group side one of
- * whose members left (run.c rejoin_note()): one that reads active has the
- * side sighted afresh now (docs/design.md §3a).  The queue waits for the
- * next cycle when the store cannot be read.
+ * Reads again, live, the levels store i queued (run.c rejoin_add()): the
+ * other members of a group side one of whose members left, and levels a
+ * read found gone that a file shows active.  One that reads active has
+ * its side sighted afresh now (docs/design.md §3a).  The queue waits for
+ * the next cycle when the store cannot be read.
  */
 static enum step
 rejoin_step(struct run *e, size_t i)

@@ -100,7 +100,9 @@ struct store_rt {
 	struct client_level *rejoin;	/* levels to read again, live, in
 					   this cycle: the members still in
 					   the sum of a group side one of
-					   whose members left (run.c) */
+					   whose members left, and levels
+					   found gone that a file shows
+					   active (run.c rejoin_add()) */
 	size_t		 nrejoin;	/* at most LEVEL_PAGE */
 };
 
