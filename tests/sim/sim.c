@@ -102,6 +102,8 @@ static struct {
 	int		rebuffer;	/* a restart changes a store's buffer */
 	size_t		rebuffer_store;
 	int64_t		rebuffer_to;
+	int		reload;		/* ... or a reload (SIGHUP) does, at */
+	int64_t		reload_at;	/* this ms into the changes */
 	size_t		new_stocked[SIM_STORES][SIM_LOCS];	/* the member
 					   of each group a created variant is
 					   stocked at */
@@ -467,6 +469,13 @@ choose_pools(uint64_t seed)
 		S.rebuffer_to = (S.buffer[S.rebuffer_store] + 1 +
 		    (int64_t)sim_below(5)) % 6;	/* another */
 	}
+	/* in half of those, a reload while the agent runs changes it
+	   instead; it happens even where a created variant keeps the buffer
+	   as it was (rebuffer()) */
+	if (S.rebuffer && sim_chance(500)) {
+		S.reload = 1;
+		S.reload_at = sim_below((uint32_t)S.active_ms);
+	}
 	rng = saved;
 }
 
@@ -635,6 +644,7 @@ sim_batch_answered(const char *key)
 
 void	__wrap_state_trim(struct state *st);
 static volatile int agent_stop;	/* set at quiescence or when time is up */
+static volatile int agent_reload;	/* SIGHUP: the engine returns */
 
 /*
  * Called at the end of every cycle (engine.c).  Dropping resident pages
@@ -1418,6 +1428,8 @@ sim_idle(volatile int *stop)
 		}
 		return;
 	}
+	if (S.reload && S.rebuffer && sim_now >= S.active_from + S.reload_at)
+		agent_reload = 1;	/* as SIGHUP does */
 	if (S.new_var != SIZE_MAX && !S.new_sighted && sim_state != NULL &&
 	    state_view(sim_state, view_txn, &nv) == 0)
 		S.new_sighted = nv.new_sighted == S.ngroups;
@@ -1662,6 +1674,10 @@ describe(void)
 	for (i = 0; S.new_var != SIZE_MAX && i < S.nstores; i++)
 		sim_trace("store %zu creates variant %zu %" PRId64 " ms into the "
 		    "changes", i, S.new_var, S.new_at[i]);
+	if (S.reload)
+		sim_trace("a reload %" PRId64 " ms into the changes%s",
+		    S.reload_at, S.new_var == SIZE_MAX ? " changes a buffer" :
+		    "");
 	if (S.deact)
 		sim_trace("store %zu deactivates level %" PRIu64 " (link %zu) %"
 		    PRId64 " ms into the changes%s", S.deact_store,
@@ -1697,22 +1713,24 @@ worker_done(void)
 }
 
 /*
- * Changes a store's buffer in the config, once, as the agent restarts
- * (docs/design.md §3a: every side of the store re-derives its target from its pool
- * view).  Not in a schedule that creates a variant, whose sides may be
- * sighted before or after the change: the oracle would not know which
- * buffer implied their pools.
+ * Changes a store's buffer in the config, once, as the agent restarts or
+ * (by_reload) as it reloads (docs/design.md §3a: every side of the store
+ * re-derives its target from its pool view).  Not in a schedule that
+ * creates a variant, whose sides may be sighted before or after the
+ * change: the oracle would not know which buffer implied their pools.
  */
 static void
-rebuffer(void)
+rebuffer(int by_reload)
 {
 	size_t s = S.rebuffer_store;
 
-	if (!S.rebuffer || S.new_var != SIZE_MAX)
+	if (!S.rebuffer || S.reload != by_reload)
 		return;
 	S.rebuffer = 0;
-	sim_trace("store %zu: buffer %" PRId64 " -> %" PRId64 " in the config",
-	    s, S.buffer[s], S.rebuffer_to);
+	if (S.new_var != SIZE_MAX)
+		return;
+	sim_trace("store %zu: buffer %" PRId64 " -> %" PRId64 " in the config%s",
+	    s, S.buffer[s], S.rebuffer_to, by_reload ? ", reloaded" : "");
 	S.buffer[s] = S.rebuffer_to;
 	(void)write_conf();	/* a bad config fails the schedule */
 }
@@ -1750,7 +1768,8 @@ run_schedule(uint64_t seed, size_t *uncertain)
 		return 1;
 	}
 	memset(&opts, 0, sizeof(opts));
-	agent_stop = 0;
+	opts.reload = &agent_reload;
+	agent_stop = agent_reload = 0;
 	rc = 0;
 	if (setjmp(sim_crash_jmp) != 0) {
 		/* the process died: its memory and its LMDB handle go */
@@ -1767,11 +1786,18 @@ run_schedule(uint64_t seed, size_t *uncertain)
 			sim_advance(S.downtime_ms);
 		}
 		sim_trace("restart #%d", sim_crashes);
-		rebuffer();
+		rebuffer(0);
 	}
 	sim_heap_on = 1;
-	if (!agent_stop)
-		rc = engine_run(&S.conf, &opts, &agent_stop);
+	while (!agent_stop &&
+	    (rc = engine_run(&S.conf, &opts, &agent_stop)) == ENGINE_RELOAD) {
+		rc = 0;
+		agent_reload = 0;	/* as main.c cmd_sync() does */
+		if (agent_stop)
+			break;		/* never ran with the new config */
+		sim_trace("reload");
+		rebuffer(1);
+	}
 	sim_heap_on = 0;
 	if (sim_heap_drop() > 0)
 		sim_fail("the agent leaked memory");
