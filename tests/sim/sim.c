@@ -1695,21 +1695,32 @@ describe(void)
 		    sim_shops[i].bucket_size, sim_shops[i].bucket_rate);
 }
 
-/* The worker is done: its state closed, its directory removed. */
+/*
+ * Removes the worker's directory and what the agent puts in it.  A run
+ * that was killed leaves its directory behind, and a later worker given
+ * the same pid would otherwise open that run's state as its own.
+ */
 static void
-worker_done(void)
+remove_dir(void)
 {
 	static const char *const files[] = { "state/invsync.mdb",
 	    "state/invsync.mdb-lock", "state/invsync.lock", "state", "token" };
 	char path[300];
 	size_t k;
 
-	sim_lmdb_close();
 	for (k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
 		snprintf(path, sizeof(path), "%s/%s", S.dir, files[k]);
 		(void)remove(path);
 	}
 	(void)remove(S.dir);
+}
+
+/* The worker is done: its state closed, its directory removed. */
+static void
+worker_done(void)
+{
+	sim_lmdb_close();
+	remove_dir();
 }
 
 /*
@@ -1740,6 +1751,7 @@ static int
 run_schedule(uint64_t seed, size_t *uncertain)
 {
 	static int rc;
+	static pid_t worker;
 	struct engine_opts opts;
 	char cmd[600];
 	int k;
@@ -1750,6 +1762,10 @@ run_schedule(uint64_t seed, size_t *uncertain)
 	/* the worker's directory: its LMDB file outlives each schedule */
 	snprintf(S.dir, sizeof(S.dir), "/dev/shm/invsync-sim.%ld",
 	    (long)getpid());
+	if (worker != getpid()) {	/* the worker's first: no stale state */
+		worker = getpid();
+		remove_dir();
+	}
 	snprintf(cmd, sizeof(cmd), "%s/state", S.dir);
 	if ((mkdir(S.dir, 0700) == -1 && errno != EEXIST) ||
 	    (mkdir(cmd, 0700) == -1 && errno != EEXIST)) {
