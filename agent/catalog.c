@@ -2,8 +2,9 @@
  * catalog.c: owns linking (docs/design.md §3): a store's product variants become
  * sides of links, one per linked location group, keyed by handle (+ SKU or
  * options), SKU or barcode.  A key twice in one store is refused for that
- * store; a handle or SKU edit moves the side to its new link; a variant
- * gone from a full load leaves its link.
+ * store, until a full load sees one item with it; a handle or SKU edit
+ * moves the side to its new link; a variant gone from a full load leaves
+ * its link.
  *
  * Return conventions: catalog_refresh(), catalog_full_end(), read_variants()
  * and refresh_done() return an enum step (run.h); transaction callbacks and
@@ -21,6 +22,19 @@
 
 #define CATALOG_PAGE	100	/* variants linked per transaction */
 
+/*
+ * A key a full load found store i's side of held as a duplicate: the
+ * first item the load saw with it (and where, and its status), and
+ * whether it saw another.
+ */
+struct dup_seen {
+	char			 key[LINK_KEY_MAX];
+	uint64_t		 item;
+	size_t			 g;	/* the location group */
+	enum side_status	 status;	/* the item's variant_status() */
+	int			 again;
+};
+
 struct catalog_ctx {
 	struct run		*e;
 	size_t			 i;
@@ -30,6 +44,8 @@ struct catalog_ctx {
 	size_t			 linked, relinked, duplicates;
 	int			 failed;
 	int			 new_sides;
+	struct dup_seen		*dup;	/* a full load's duplicate keys */
+	size_t			 ndup, capdup;
 };
 
 /* Transaction callbacks and the functions they call return 0 or -1. */
@@ -125,6 +141,51 @@ set_members(struct link_pool *p, const struct group *gr, size_t i)
 		p->member[m].location = gr->member[i][m];
 }
 
+/*
+ * Notes in x that this full load saw item v with duplicate key (again: a
+ * second item with it).
+ */
+static void
+dup_note(struct catalog_ctx *x, const char *key,
+    const struct client_variant *v, size_t g, int again)
+{
+	struct dup_seen *d;
+	size_t k;
+
+	for (k = 0; k < x->ndup; k++)
+		if (strcmp(x->dup[k].key, key) == 0) {
+			x->dup[k].again |= again || x->dup[k].item != v->item;
+			return;
+		}
+	if (x->ndup == x->capdup) {
+		x->capdup = x->capdup ? x->capdup * 2 : 16;
+		x->dup = xreallocarray(x->dup, x->capdup, sizeof(*x->dup));
+	}
+	d = &x->dup[x->ndup++];
+	snprintf(d->key, sizeof(d->key), "%s", key);
+	d->item = v->item;
+	d->g = g;
+	d->status = variant_status(v);
+	d->again = again;
+}
+
+/*
+ * Variant v has key l, which store x->i's side holds as a duplicate: the
+ * side stays out of syncing, whichever item v is and however often it is
+ * seen, until a full load sees a single item with the key
+ * (undup_txn()).  No warning again.
+ */
+static int
+duplicate_seen(struct state_txn *t, struct catalog_ctx *x, struct link *l,
+    const struct client_variant *v, size_t g)
+{
+	if (x->gen == 0)
+		return 0;	/* a refresh sees some items, not all */
+	dup_note(x, l->key, v, g, 0);
+	l->side[x->i].catalog_gen = x->gen;	/* not gone */
+	return state_link_put(t, l);
+}
+
 /* Links variant v of store x->i at group g.  Returns 0 or -1. */
 static int
 link_variant(struct state_txn *t, struct catalog_ctx *x,
@@ -162,15 +223,18 @@ link_variant(struct state_txn *t, struct catalog_ctx *x,
 		l.nsides = e->nstores;
 	}
 	sd = &l.side[x->i];
+	if (sd->item != 0 && sd->status == SIDE_DUPLICATE)
+		return duplicate_seen(t, x, &l, v, g);
 	if (sd->item != 0 && sd->item != v->item &&
 	    (x->gen == 0 || sd->catalog_gen == x->gen)) {
-		if (sd->status != SIDE_DUPLICATE) {
-			x->duplicates++;
-			log_warn("store %s: %s is not unique (items %" PRIu64
-			    " and %" PRIu64 "); not synced",
-			    e->c->stores[x->i].name, key, sd->item, v->item);
-		}
+		x->duplicates++;
+		log_warn("store %s: %s is not unique (items %" PRIu64 " and %"
+		    PRIu64 "); not synced until one item has it",
+		    e->c->stores[x->i].name, key, sd->item, v->item);
 		sd->status = SIDE_DUPLICATE;
+		sd->has_baseline = 0;	/* a fresh first sighting after */
+		if (x->gen != 0)
+			dup_note(x, key, v, g, 1);
 		return state_link_put(t, &l);
 	}
 	if (sd->item != v->item || sd->location != loc ||
@@ -292,6 +356,55 @@ sweep_txn(struct state_txn *t, void *arg)
 	return 0;
 }
 
+/*
+ * After a full load: a duplicate key it saw one item with is that item's
+ * again, sighted afresh (the side was not synced meanwhile).
+ */
+static int
+undup_one(struct state_txn *t, struct catalog_ctx *x, const struct dup_seen *d)
+{
+	const struct group *gr = &x->e->g[d->g];
+	struct link l;
+	struct link_side *sd;
+	int r;
+
+	if ((r = state_link_get(t, d->key, &l)) != 0)
+		return r == 1 ? 0 : -1;
+	sd = &l.side[x->i];
+	if (sd->status != SIDE_DUPLICATE)
+		return 0;
+	if (sd->item != d->item || sd->location != gr->loc[x->i] ||
+	    !same_members(&l.pool[x->i], gr, x->i)) {
+		memset(sd, 0, sizeof(*sd));
+		sd->item = d->item;
+		sd->location = gr->loc[x->i];
+		set_members(&l.pool[x->i], gr, x->i);
+	}
+	sd->status = d->status;
+	sd->has_baseline = 0;
+	sd->catalog_gen = x->gen;
+	x->linked++;
+	x->new_sides = 1;
+	log_notice("store %s: %s is unique again (item %" PRIu64 "); synced "
+	    "from its next reading", x->e->c->stores[x->i].name, d->key,
+	    d->item);
+	if (audit_link(t, AUDIT_LINKED, x->i, d->key, "linked") == -1)
+		return -1;
+	return state_link_put(t, &l);
+}
+
+static int
+undup_txn(struct state_txn *t, void *arg)
+{
+	struct catalog_ctx *x = arg;
+	size_t k;
+
+	for (k = 0; k < x->ndup; k++)
+		if (!x->dup[k].again && undup_one(t, x, &x->dup[k]) == -1)
+			return -1;
+	return 0;
+}
+
 struct gen_ctx {
 	size_t		i;
 	uint32_t	gen;
@@ -371,7 +484,9 @@ refresh_done(struct catalog_ctx *x, int full, int64_t start)
 	int r = 0;
 
 	if (full) {
-		r = state_update(e->st, sweep_txn, &w);
+		r = state_update(e->st, undup_txn, x);
+		if (r == 0)
+			r = state_update(e->st, sweep_txn, &w);
 		free(w.gone);
 	}
 	if (r != 0 || state_update(e->st, done_txn, &g) != 0)
@@ -407,9 +522,10 @@ catalog_refresh(struct run *e, size_t i, int full)
 	r = read_variants(&x, full ? 0 :
 	    run_shop_time(e, i, last - e->c->overlap_ms));
 	free(x.page);
-	if (r != STEP_DONE)
-		return r;
-	return refresh_done(&x, full, start);
+	if (r == STEP_DONE)
+		r = refresh_done(&x, full, start);
+	free(x.dup);
+	return r;
 }
 
 struct catalog_ctx *
@@ -464,5 +580,6 @@ void
 catalog_full_abort(struct catalog_ctx *x)
 {
 	free(x->page);
+	free(x->dup);
 	free(x);
 }

@@ -168,6 +168,56 @@ def test_duplicate(ctx):
     expect_reason(a, 'T', 'h:tee/T@', 'destination', 'duplicate', 'not unique')
 
 
+def test_duplicate_stays_refused(ctx):
+    """A key that a second product of one store takes (match = sku) is refused until one
+    item has it again: not synced when either product is edited alone, not warned of again
+    by a full catalog pass, and synced afresh once the copy is deleted."""
+    f = ctx.fake
+    ctx.load([simple('tee', 'T', 5)], [simple('tee', 'T', 5)])
+    a = ctx.agent(sync={'match': 'sku', 'overlap': '0s'})     # a refresh reads the edited alone
+    a.once()
+    f.op('add_product', {'store': 'destination', 'product': simple('tee-copy', 'T', 6)})
+    time.sleep(1.1)         # updated_at is in whole seconds: the next refresh is past it
+    rc, _, err = a.cmd('once', timeout=60, verbose=True)
+    check(rc == 0 and err.count('is not unique') == 1, 'once exited %d, want one warning: %s' %
+          (rc, err[-800:]))
+    expect_reason(a, 'T', 's:T@', 'destination', 'duplicate', 'not unique')
+    for handle in ('tee', 'tee-copy'):
+        # an edit of one product: an incremental catalog refresh reads it alone
+        time.sleep(1.1)
+        f.op('product_update', {'store': 'destination', 'handle': handle,
+                                'barcode': '4000%d' % len(handle)})
+        f.op('sell', {'store': 'source', 'handle': 'tee', 'qty': 1})
+        a.once()
+        got = (f.level('destination', 'tee'), f.level('destination', 'tee-copy'))
+        check(got == (5, 6), 'after an edit of %s and a sale, the destination has %r, want (5, 6): '
+              'a duplicate key was synced' % (handle, got))
+        expect_reason(a, 'T', 's:T@', 'destination', 'duplicate', 'not unique')
+    with open(a.conf) as fh:
+        conf = fh.read()
+    with open(a.conf, 'w') as fh:
+        fh.write(conf.replace('[sync]\n', '[sync]\nreconcile = 1s\n', 1))
+    for n in range(2):
+        time.sleep(1.2)         # a full catalog pass is due (reconcile 1s)
+        rc, _, err = a.cmd('once', timeout=60, verbose=True)
+        check(rc == 0 and 'is not unique' not in err and 'catalog loaded' in err,
+              'full pass %d: exited %d, a warning again or no full pass: %s' % (n + 1, rc, err[-800:]))
+        expect_reason(a, 'T', 's:T@', 'destination', 'duplicate', 'not unique')
+    check((f.level('destination', 'tee'), f.level('destination', 'tee-copy')) == (5, 6),
+          'the duplicate was synced by a full pass')
+    # the copy deleted: the next full pass links tee again, sighted afresh (initial = primary)
+    f.op('product_update', {'store': 'destination', 'handle': 'tee-copy', 'delete': True})
+    time.sleep(1.2)
+    rc, _, err = a.cmd('once', timeout=60, verbose=True)
+    check(rc == 0 and 'is unique again' in err, 'once exited %d, not unique again: %s' % (rc, err[-800:]))
+    a.once()
+    check(f.level('destination', 'tee') == 3, 'destination tee %d, want 3 (the source\'s)' %
+          f.level('destination', 'tee'))
+    f.op('sell', {'store': 'destination', 'handle': 'tee', 'qty': 1})
+    a.once()
+    check(f.level('source', 'tee') == 2, 'a sale after: source tee %d, want 2' % f.level('source', 'tee'))
+
+
 def test_untracked(ctx):
     """An item whose inventory is not tracked."""
     ctx.load([simple('tee', 'T', 5)], [simple('tee', 'T', 5, tracked=False)])
