@@ -373,15 +373,12 @@ undup_one(struct state_txn *t, struct catalog_ctx *x, const struct dup_seen *d)
 	sd = &l.side[x->i];
 	if (sd->status != SIDE_DUPLICATE)
 		return 0;
-	if (sd->item != d->item || sd->location != gr->loc[x->i] ||
-	    !same_members(&l.pool[x->i], gr, x->i)) {
-		memset(sd, 0, sizeof(*sd));
-		sd->item = d->item;
-		sd->location = gr->loc[x->i];
-		set_members(&l.pool[x->i], gr, x->i);
-	}
+	/* as a new link: no level or member read yet */
+	memset(sd, 0, sizeof(*sd));
+	sd->item = d->item;
+	sd->location = gr->loc[x->i];
+	set_members(&l.pool[x->i], gr, x->i);
 	sd->status = d->status;
-	sd->has_baseline = 0;
 	sd->catalog_gen = x->gen;
 	x->linked++;
 	x->new_sides = 1;
