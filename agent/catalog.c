@@ -170,7 +170,7 @@ dup_note(struct catalog_ctx *x, const char *key,
 }
 
 /*
- * Variant v has key l, which store x->i's side holds as a duplicate: the
+ * Variant v has l's key, which store x->i's side holds as a duplicate: the
  * side stays out of syncing, whichever item v is and however often it is
  * seen, until a full load sees a single item with the key
  * (undup_txn()).  No warning again.
@@ -358,7 +358,9 @@ sweep_txn(struct state_txn *t, void *arg)
 
 /*
  * After a full load: a duplicate key it saw one item with is that item's
- * again, sighted afresh (the side was not synced meanwhile).
+ * again, sighted afresh (the side was not synced meanwhile).  So too when
+ * the other item took its side away by moving to a new key (its side, or
+ * the link, is gone).
  */
 static int
 undup_one(struct state_txn *t, struct catalog_ctx *x, const struct dup_seen *d)
@@ -368,10 +370,15 @@ undup_one(struct state_txn *t, struct catalog_ctx *x, const struct dup_seen *d)
 	struct link_side *sd;
 	int r;
 
-	if ((r = state_link_get(t, d->key, &l)) != 0)
-		return r == 1 ? 0 : -1;
+	if ((r = state_link_get(t, d->key, &l)) == -1)
+		return -1;
+	if (r == 1) {
+		memset(&l, 0, sizeof(l));
+		snprintf(l.key, sizeof(l.key), "%s", d->key);
+		l.nsides = x->e->nstores;
+	}
 	sd = &l.side[x->i];
-	if (sd->status != SIDE_DUPLICATE)
+	if (sd->item != 0 && sd->status != SIDE_DUPLICATE)
 		return 0;
 	/* as a new link: no level or member read yet */
 	memset(sd, 0, sizeof(*sd));

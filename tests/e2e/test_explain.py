@@ -216,6 +216,23 @@ def test_duplicate_stays_refused(ctx):
     f.op('sell', {'store': 'destination', 'handle': 'tee', 'qty': 1})
     a.once()
     check(f.level('source', 'tee') == 2, 'a sale after: source tee %d, want 2' % f.level('source', 'tee'))
+    # a copy again, and then the item holding the key moves to a SKU of its own: the copy
+    # alone has the key, and the next full pass links it
+    f.op('add_product', {'store': 'destination', 'product': simple('tee-again', 'T', 9)})
+    time.sleep(1.2)
+    rc, _, err = a.cmd('once', timeout=60, verbose=True)
+    check(rc == 0 and err.count('is not unique') == 1, 'a copy again: %s' % err[-800:])
+    f.op('product_update', {'store': 'destination', 'handle': 'tee', 'sku': 'T', 'new_sku': 'T-own'})
+    time.sleep(1.2)
+    a.once()
+    a.once()
+    check(f.level('destination', 'tee-again') == 2, 'destination tee-again %d, want 2 (the source\'s)' %
+          f.level('destination', 'tee-again'))
+    f.op('sell', {'store': 'source', 'handle': 'tee', 'qty': 1})
+    a.once()
+    check(f.level('destination', 'tee-again') == 1 and f.level('destination', 'tee') == 2,
+          'a sale after: destination tee-again %d, want 1, tee %d, want 2 (its own SKU now)' %
+          (f.level('destination', 'tee-again'), f.level('destination', 'tee')))
 
 
 def test_untracked(ctx):
