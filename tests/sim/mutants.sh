@@ -1,8 +1,10 @@
 #!/bin/sh
 # tests/sim/mutants.sh: the write protocol broken on purpose, to show that
-# the simulation catches it (issue 12), and stock pools (issue 18).  Each
-# mutant is one file of agent/ (writes.c, run.c or sync.c) with one defect; mk/sim.mk builds a simulator around
-# each (TESTDIR/sim-NAME) and `run` checks that some schedule fails on it.
+# the simulation catches it (issue 12), stock pools (issue 18) and the
+# refusal of a duplicate key.  Each mutant is one file of agent/ (writes.c,
+# run.c, sync.c or catalog.c) with one defect; mk/sim.mk builds a
+# simulator around each (TESTDIR/sim-NAME) and `run` checks that some
+# schedule fails on it.
 # A mutation that no longer applies to its file is a failure too: the
 # check must not go quiet.
 #
@@ -15,13 +17,14 @@
 set -u
 
 MUTANTS="trust-unseen-key skip-sent-marker stale-as-applied snapshot-over-news
-buffer-not-held spread-to-last member-leave-passed-on"
+buffer-not-held spread-to-last member-leave-passed-on duplicate-reset-by-refresh"
 
 # The file of agent/ that mutant $1 breaks.
 file() {
 	case $1 in
 	snapshot-over-news|member-leave-passed-on)	echo run.c ;;
 	buffer-not-held|spread-to-last)	echo sync.c ;;
+	duplicate-reset-by-refresh)	echo catalog.c ;;
 	*)			echo writes.c ;;
 	esac
 }
@@ -53,6 +56,11 @@ mutation() {
 		# a group member read inactive or not stocked leaves the sum
 		# as a sale of what it held, passed on to the other stores
 		echo 's/\tif \(now != SIDE_OK\) \{/\tif (now != SIDE_OK \&\& 0) {/' ;;
+	duplicate-reset-by-refresh)
+		# a side refused as a duplicate key is linked again by any
+		# read of its item, as the catalog did before: a refresh that
+		# reads that item alone brings it back
+		echo 's/(if \(sd->item != 0 && sd->status == SIDE_DUPLICATE)\)/$1 \&\& 0)/' ;;
 	*)
 		return 1 ;;
 	esac

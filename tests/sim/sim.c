@@ -120,6 +120,10 @@ static struct {
 	size_t		edit_var[2];
 	enum sim_edit	edit_kind[2];
 	int64_t		edit_at[2];
+	int		match_sku;	/* match = sku, else handle */
+	int		copy;		/* edits 0 and 1: EDIT_COPY, EDIT_TOUCH;
+					   full catalog loads less often than
+					   refreshes, unless bulk */
 	int64_t		downtime_ms;	/* a crashed agent is down this long */
 	int		bulk;		/* full reads by bulk operations: the
 					   first load, and each reconciliation
@@ -143,6 +147,8 @@ static struct {
 	int		stopping;
 	int		collected;	/* the agent's state, read at its close */
 	size_t		final_pending, final_links, final_in_step;
+	size_t		final_dup_synced;
+	int		dup_failed;	/* check_duplicate() failed */
 	size_t		final_uncertain;
 	int64_t		next_check;
 	int		nfails;
@@ -247,6 +253,7 @@ choose_faults(void)
 static void	choose_edits(uint64_t seed);
 static void	choose_pools(uint64_t seed);
 static void	choose_deactivation(uint64_t seed);
+static void	choose_copy(uint64_t seed);
 static size_t	unit_of(size_t s, size_t k);
 static void	stock_created(size_t i, size_t v);
 
@@ -328,6 +335,7 @@ choose_schedule(uint64_t seed)
 	}
 	choose_edits(seed);
 	choose_deactivation(seed);
+	choose_copy(seed);
 }
 
 /*
@@ -517,6 +525,49 @@ choose_deactivation(uint64_t seed)
 		S.deact_at = sim_below((uint32_t)S.active_ms);
 		S.react_at = sim_chance(500) ? S.deact_at + 500 +
 		    sim_below((uint32_t)S.active_ms) : 0;
+	}
+	rng = saved;
+}
+
+/*
+ * In a quarter of the two-way schedules without another edit, a created
+ * variant or a deactivation, the merchant gives a variant v's SKU to
+ * another (its partner) in one store, so that v's key is a duplicate there
+ * and both leave their links in that store (docs/design.md §3); and later
+ * edits v's title, so that a catalog refresh reads v alone.  Under match =
+ * handle the partner is v's sibling in its product; in half of these
+ * schedules match = sku, and any other variant.  Drawn from a stream of
+ * its own; none when SIM_COPY=0.
+ */
+static void
+choose_copy(uint64_t seed)
+{
+	const char *env = getenv("SIM_COPY");
+	uint64_t saved = rng;
+	size_t v, w;
+	int s;
+
+	rng = seed * 0x94d049bb133111ebULL + 0x2468ace0;
+	if (S.direction == DIRECTION_TWO_WAY && S.nedits == 0 &&
+	    S.new_var == SIZE_MAX && !S.deact && sim_chance(250) &&
+	    (env == NULL || strcmp(env, "0") != 0)) {
+		S.match_sku = sim_chance(500);
+		v = sim_below((uint32_t)S.nvariants);
+		w = S.match_sku ? (v + 1 + sim_below((uint32_t)S.nvariants -
+		    1)) % S.nvariants : v ^ 1;
+		if (w < S.nvariants) {
+			s = (int)sim_below((uint32_t)S.nstores);
+			sim_shops[s].var[v].partner = w;
+			S.copy = 1;
+			S.nedits = 2;
+			S.edit_store[0] = S.edit_store[1] = s;
+			S.edit_var[0] = S.edit_var[1] = v;
+			S.edit_kind[0] = EDIT_COPY;
+			S.edit_kind[1] = EDIT_TOUCH;
+			S.edit_at[0] = sim_below((uint32_t)S.active_ms);
+			S.edit_at[1] = S.edit_at[0] + 1000 +
+			    sim_below((uint32_t)S.active_ms);
+		}
 	}
 	rng = saved;
 }
@@ -766,10 +817,11 @@ write_conf(void)
 	len = snprintf(text, sizeof(text),
 	    "[sync]\ninterval = 1s\nstate_dir = %s/state\ninitial = %s\n"
 	    "direction = %s\noverlap = 5s\nreconcile = %s\n"
-	    "catalog_refresh = 10s\nguard = 0\nbulk_threshold = %d\n", S.dir,
-	    initial[S.initial],
+	    "catalog_refresh = 10s\nguard = 0\nbulk_threshold = %d\n"
+	    "match = %s\n", S.dir, initial[S.initial],
 	    S.direction == DIRECTION_ONE_WAY ? "one-way" : "two-way",
-	    S.bulk ? "3s" : "10s", S.bulk ? 1 : 0);
+	    S.bulk ? "3s" : S.copy ? "30s" : "10s", S.bulk ? 1 : 0,
+	    S.match_sku ? "sku" : "handle");
 	for (i = 0; i < S.nstores; i++) {
 		len += snprintf(text + len, sizeof(text) - (size_t)len,
 		    "[store s%zu]\nshop = s%zu.myshopify.com\ntoken_file = %s\n",
@@ -927,7 +979,25 @@ static int	audit_txn(struct state_txn *t, void *arg);
 struct agent_view {
 	size_t	links, in_step, pending, sighted;
 	size_t	new_sighted;	/* links of the created variant sighted */
+	size_t	dup_synced;	/* sides synced of a duplicate key */
 };
+
+/*
+ * 1 when side i of l is one the agent must not sync: a side, in the store
+ * an EDIT_COPY made a key a duplicate in, of the variant or its partner
+ * (one holds the duplicate key, the other left its link).
+ */
+static int
+is_duplicate_side(const struct link *l, size_t i)
+{
+	const struct sim_variant *v;
+
+	if (!S.copy || i != (size_t)S.edit_store[0] || l->side[i].item == 0)
+		return 0;
+	v = &sim_shops[i].var[S.edit_var[0]];
+	return l->side[i].item == v->item ||
+	    l->side[i].item == sim_shops[i].var[v->partner].item;
+}
 
 /* 1 when l is the link of the unit whose member is deactivated. */
 static int
@@ -954,6 +1024,9 @@ view_link(const struct link *l, void *arg)
 
 	v->links++;
 	v->in_step += sync_in_step(l);
+	for (i = 0; i < l->nsides && i < S.nstores; i++)
+		v->dup_synced += is_duplicate_side(l, i) &&
+		    sync_side_active(l, i);
 	if (is_deact_link(l))
 		for (i = 0; i < S.nstores; i++)
 			S.deact_synced[i] = sync_side_active(l, i);
@@ -1407,10 +1480,34 @@ units_match(int report)
 	return ok;
 }
 
+/*
+ * Once the agent has had time to see an EDIT_COPY, whenever it naps: no
+ * side of the duplicate key's two variants synced in that store.  A
+ * refresh that reads one of them alone must not bring it back (the old
+ * catalog.c did: the final state alone did not show it, as the next full
+ * load marked it again).
+ */
+static void
+check_duplicate(void)
+{
+	struct agent_view v = { 0, 0, 0, 0, 0, 0 };
+	int s = S.edit_store[0];
+
+	if (!S.copy || S.dup_failed ||
+	    sim_now < S.active_from + S.edit_at[0] +
+	    sim_edit_grace(&sim_shops[s]) || sim_state == NULL ||
+	    state_view(sim_state, view_txn, &v) != 0 || v.dup_synced == 0)
+		return;
+	S.dup_failed = 1;
+	sim_fail("store %d: a key made a duplicate is synced (%zu sides of "
+	    "variants %zu and %zu)", s, v.dup_synced, S.edit_var[0],
+	    sim_shops[s].var[S.edit_var[0]].partner);
+}
+
 void
 sim_idle(volatile int *stop)
 {
-	struct agent_view v = { 0, 0, 0, 0, 0 }, nv = { 0, 0, 0, 0, 0 };
+	struct agent_view v = { 0, 0, 0, 0, 0, 0 }, nv = { 0, 0, 0, 0, 0, 0 };
 	struct verdicts vd = { 0, 0 };
 	int64_t quiet;
 	size_t k;
@@ -1428,6 +1525,7 @@ sim_idle(volatile int *stop)
 		}
 		return;
 	}
+	check_duplicate();
 	if (S.reload && S.rebuffer && sim_now >= S.active_from + S.reload_at)
 		agent_reload = 1;	/* as SIGHUP does */
 	if (S.new_var != SIZE_MAX && !S.new_sighted && sim_state != NULL &&
@@ -1566,7 +1664,7 @@ expected_links(void)
 	size_t n = units(), k;
 
 	for (k = 0; k < S.nedits; k++)
-		if (S.edit_kind[k] != EDIT_DELETE)
+		if (S.edit_kind[k] == EDIT_RENAME || S.edit_kind[k] == EDIT_SKU)
 			n += S.ngroups;
 	return n;
 }
@@ -1575,7 +1673,7 @@ expected_links(void)
 static void
 collect_final(struct state *st)
 {
-	struct agent_view v = { 0, 0, 0, 0, 0 };
+	struct agent_view v = { 0, 0, 0, 0, 0, 0 };
 	struct verdicts vd = { 0, 1 };
 
 	if (state_view(st, audit_txn, &vd) != 0 ||
@@ -1586,6 +1684,7 @@ collect_final(struct state *st)
 	S.final_pending = v.pending;
 	S.final_links = v.links;
 	S.final_in_step = v.in_step;
+	S.final_dup_synced = v.dup_synced;
 	S.final_uncertain = vd.uncertain;
 	S.collected = 1;
 }
@@ -1617,6 +1716,11 @@ final_checks(size_t *uncertain)
 		    S.final_pending);
 	if (S.final_links != expected_links())
 		sim_fail("%zu links, want %zu", S.final_links, expected_links());
+	if (S.final_dup_synced != 0)
+		sim_fail("store %d: a key made a duplicate is synced (%zu "
+		    "sides of variants %zu and %zu)", S.edit_store[0],
+		    S.final_dup_synced, S.edit_var[0],
+		    sim_shops[S.edit_store[0]].var[S.edit_var[0]].partner);
 	if (S.final_in_step != S.final_links)
 		sim_fail("%zu of %zu links not in step",
 		    S.final_links - S.final_in_step, S.final_links);
@@ -1674,6 +1778,12 @@ describe(void)
 	for (i = 0; S.new_var != SIZE_MAX && i < S.nstores; i++)
 		sim_trace("store %zu creates variant %zu %" PRId64 " ms into the "
 		    "changes", i, S.new_var, S.new_at[i]);
+	if (S.copy)
+		sim_trace("store %d gives variant %zu's SKU to variant %zu %"
+		    PRId64 " ms into the changes, match = %s; v's title %" PRId64
+		    " ms", S.edit_store[0], S.edit_var[0],
+		    sim_shops[S.edit_store[0]].var[S.edit_var[0]].partner,
+		    S.edit_at[0], S.match_sku ? "sku" : "handle", S.edit_at[1]);
 	if (S.reload)
 		sim_trace("a reload %" PRId64 " ms into the changes%s",
 		    S.reload_at, S.new_var == SIZE_MAX ? " changes a buffer" :

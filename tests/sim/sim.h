@@ -34,8 +34,14 @@ uint32_t sim_below(uint32_t n);
 /* 1 with probability per-mille / 1000. */
 int	 sim_chance(unsigned permille);
 
-/* A catalog edit that takes a variant out of its links. */
-enum sim_edit { EDIT_RENAME, EDIT_SKU, EDIT_DELETE, EDITS };
+/*
+ * A catalog edit that takes a variant out of its links (the first EDITS
+ * are drawn at random): EDIT_COPY also gives its partner variant its SKU,
+ * so that both leave their links in that store, its key a duplicate;
+ * EDIT_TOUCH only moves its updatedAt (as a title edit does).
+ */
+enum sim_edit { EDIT_RENAME, EDIT_SKU, EDIT_DELETE, EDITS,
+    EDIT_COPY = EDITS, EDIT_TOUCH };
 
 /* ---- the simulated clock (sim_clock.c) --------------------------------- */
 extern int64_t	 sim_now;		/* ms since the epoch, Shopify's time */
@@ -105,6 +111,7 @@ struct sim_variant {
 	char		sku[32];
 	int64_t		updated_ms;	/* for products(query: updated_at) */
 	int64_t		edited_ms;	/* when an edit unlinked it; 0 never */
+	size_t		partner;	/* EDIT_COPY gives it this one's SKU */
 	int		deleted;
 };
 

@@ -158,11 +158,23 @@ void
 sim_shop_edit(struct sim_shop *s, size_t v, enum sim_edit e)
 {
 	static const char *const what[] = { "renames the handle of",
-	    "edits the SKU of", "deletes the product of" };
-	struct sim_variant *sv = &s->var[v];
+	    "edits the SKU of", "deletes the product of",
+	    "copies to its partner the SKU of", "edits the title of" };
+	struct sim_variant *sv = &s->var[v], *w = &s->var[sv->partner];
 
 	sim_trace("store %d: %s variant %zu", s->index, what[e], v);
-	sv->updated_ms = sv->edited_ms = sim_now;
+	if (e == EDIT_TOUCH) {
+		sv->updated_ms = sim_now;
+		return;
+	}
+	sv->edited_ms = sim_now;
+	if (e == EDIT_COPY) {	/* only the partner is edited */
+		if (w != sv)
+			memcpy(w->sku, sv->sku, sizeof(w->sku));
+		w->updated_ms = w->edited_ms = sim_now;
+		return;
+	}
+	sv->updated_ms = sim_now;
 	if (e == EDIT_RENAME)
 		snprintf(sv->handle, sizeof(sv->handle), "renamed-%zu", v);
 	else if (e == EDIT_SKU)
