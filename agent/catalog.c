@@ -488,7 +488,8 @@ refresh_done(struct catalog_ctx *x, int full, int64_t start)
 	int r = 0;
 
 	if (full) {
-		r = state_update(e->st, undup_txn, x);
+		if (x->ndup > 0)
+			r = state_update(e->st, undup_txn, x);
 		if (r == 0)
 			r = state_update(e->st, sweep_txn, &w);
 		free(w.gone);
