@@ -55,7 +55,8 @@ LIB_OBJS = $(OBJDIR)/log.o $(OBJDIR)/util.o $(OBJDIR)/clock.o $(OBJDIR)/conf.o \
 	   $(OBJDIR)/http.o $(OBJDIR)/client.o $(OBJDIR)/client_str.o \
 	   $(OBJDIR)/state.o \
 	   $(OBJDIR)/sync.o $(OBJDIR)/timing.o $(OBJDIR)/meta.o \
-	   $(OBJDIR)/linkloc.o $(OBJDIR)/run.o $(OBJDIR)/catalog.o \
+	   $(OBJDIR)/linkloc.o $(OBJDIR)/groupcache.o $(OBJDIR)/run.o \
+	   $(OBJDIR)/catalog.o \
 	   $(OBJDIR)/bulk.o \
 	   $(OBJDIR)/writes.o $(OBJDIR)/engine.o $(OBJDIR)/report.o \
 	   $(OBJDIR)/explain.o $(OBJDIR)/check.o $(OBJDIR)/notify.o \

@@ -136,6 +136,11 @@ const struct meta_def meta_table[META_COUNT] = {
 	    "member's level stamps it with this count, and a pass that ends "
 	    "with a member stamped before it did not find it: not stocked",
 	    "run.c settle_groups_txn()" },
+	[META_GROUPS] = { "groups", 0, META_BLOB, "bytes",
+	    "the location groups the last start resolved, with a hash of "
+	    "the config's [locations]: used at a start that cannot read "
+	    "some store's locations, so that the others sync meanwhile",
+	    "groupcache.c groupcache_put() (engine.c, once linked)" },
 };
 
 #undef W
@@ -213,6 +218,29 @@ meta_put_str(struct state_txn *t, enum meta_id id, size_t store,
 	if (name_of(id, META_STR, store, name, sizeof(name)) == -1)
 		return -1;
 	return state_meta_put_str(t, name, v);
+}
+
+int
+meta_get_blob(struct state_txn *t, enum meta_id id, size_t store, void *buf,
+    size_t bufsz, size_t *len)
+{
+	char name[64];
+
+	*len = 0;
+	if (name_of(id, META_BLOB, store, name, sizeof(name)) == -1)
+		return -1;
+	return state_meta_get_blob(t, name, buf, bufsz, len);
+}
+
+int
+meta_put_blob(struct state_txn *t, enum meta_id id, size_t store,
+    const void *v, size_t len)
+{
+	char name[64];
+
+	if (name_of(id, META_BLOB, store, name, sizeof(name)) == -1)
+		return -1;
+	return state_meta_put_blob(t, name, v, len);
 }
 
 int

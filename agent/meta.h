@@ -49,12 +49,14 @@ enum meta_id {
 	META_EPOCH,		/* counter: the store's levels snapshot epoch */
 	META_BUFFER,		/* count: the buffer the store's sides hold */
 	META_PASSES,		/* counter: the store's full passes done */
+	META_GROUPS,		/* bytes: the location groups last resolved */
 	META_COUNT
 };
 
 enum meta_type {
 	META_I64,
-	META_STR
+	META_STR,
+	META_BLOB
 };
 
 struct meta_def {
@@ -82,6 +84,10 @@ int	meta_get_str(struct state_txn *t, enum meta_id id, size_t store,
 	    char *buf, size_t bufsz);
 int	meta_put_str(struct state_txn *t, enum meta_id id, size_t store,
 	    const char *v);
+int	meta_get_blob(struct state_txn *t, enum meta_id id, size_t store,
+	    void *buf, size_t bufsz, size_t *len);
+int	meta_put_blob(struct state_txn *t, enum meta_id id, size_t store,
+	    const void *v, size_t len);
 int	meta_del(struct state_txn *t, enum meta_id id, size_t store);
 
 /* The LMDB name of value id of store into buf ("sweep.1").  0 or -1. */

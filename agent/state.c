@@ -904,6 +904,28 @@ state_meta_put_str(struct state_txn *t, const char *name, const char *v)
 }
 
 int
+state_meta_get_blob(struct state_txn *t, const char *name, void *buf,
+    size_t bufsz, size_t *len)
+{
+	MDB_val val;
+	int r = get(t, t->st->meta, name, strlen(name), &val);
+
+	if (r != 0)
+		return r;
+	*len = val.mv_size;
+	if (val.mv_size <= bufsz)
+		memcpy(buf, val.mv_data, val.mv_size);
+	return 0;
+}
+
+int
+state_meta_put_blob(struct state_txn *t, const char *name, const void *v,
+    size_t len)
+{
+	return put(t, t->st->meta, name, strlen(name), v, len);
+}
+
+int
 state_meta_del(struct state_txn *t, const char *name)
 {
 	return del(t, t->st->meta, name, strlen(name));

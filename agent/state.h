@@ -221,6 +221,14 @@ int	state_meta_get_str(struct state_txn *t, const char *name, char *buf,
 	    size_t bufsz);
 int	state_meta_put_str(struct state_txn *t, const char *name, const char *v);
 int	state_meta_del(struct state_txn *t, const char *name);
+/*
+ * A meta value of any bytes: get sets *len to its size and copies it into
+ * buf when it fits (*len <= bufsz); 0 found, 1 not found, -1 error.
+ */
+int	state_meta_get_blob(struct state_txn *t, const char *name, void *buf,
+	    size_t bufsz, size_t *len);
+int	state_meta_put_blob(struct state_txn *t, const char *name,
+	    const void *v, size_t len);
 
 /* Appends e (seq and time filled in when zero), dropping the oldest past AUDIT_MAX. */
 int	state_audit_append(struct state_txn *t, struct audit_entry *e);

@@ -59,4 +59,19 @@ check_exit(void)
 	return check_failures ? 1 : 0;
 }
 
+/* Removes a temporary LMDB state directory: its two files, then it. */
+static inline void
+check_remove_state(const char *dir)
+{
+	static const char *const files[] = { "invsync.mdb", "invsync.mdb-lock" };
+	char path[512];
+	size_t k;
+
+	for (k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[k]);
+		(void)remove(path);
+	}
+	(void)remove(dir);
+}
+
 #endif

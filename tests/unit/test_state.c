@@ -337,18 +337,6 @@ big_batch(struct state_txn *t, void *arg)
 	return r;
 }
 
-static void
-unlink_state(void)
-{
-	char path[sizeof(dir) + 32];
-
-	snprintf(path, sizeof(path), "%s/invsync.mdb", dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/invsync.mdb-lock", dir);
-	unlink(path);
-	rmdir(dir);
-}
-
 int
 main(void)
 {
@@ -385,6 +373,6 @@ main(void)
 	if (st != NULL)
 		state_view(st, check_settled, NULL);
 	state_close(st);
-	unlink_state();
+	check_remove_state(dir);
 	return check_exit();
 }
