@@ -18,6 +18,7 @@
 #include "bulk.h"
 #include "catalog.h"
 #include "engine.h"
+#include "groupcache.h"
 #include "http.h"
 #include "log.h"
 #include "meta.h"
@@ -34,14 +35,19 @@
 
 /* ---- locations ---------------------------------------------------------- */
 
-/* Fetches every store's locations and links them.  0, or -1 to retry. */
+/*
+ * Fetches every store's locations and links them into g (room for
+ * CONF_MAX_LOCLINKS), count in *ng.  0; 1 when a store's locations could
+ * not be read (it is failed, backed off); -1 when they cannot be linked
+ * (said why).
+ */
 static int
-resolve_locations(struct run *e)
+resolve_locations(struct run *e, struct group *g, size_t *ng)
 {
 	struct client_location *loc[CONF_MAX_STORES] = { NULL };
 	size_t n[CONF_MAX_STORES] = { 0 }, i;
 	char err[1024];
-	int r = -1;
+	int r = 1;
 
 	for (i = 0; i < e->nstores; i++) {
 		enum client_result cr = client_locations(e->s[i].cl, &loc[i],
@@ -52,15 +58,95 @@ resolve_locations(struct run *e)
 			goto out;
 		}
 	}
-	if ((r = link_locations(e->c, loc, n, e->g, &e->ngroups, err,
-	    sizeof(err))) == -1)
+	if ((r = link_locations(e->c, loc, n, g, ng, err, sizeof(err))) == -1)
 		log_err("%s", err);
-	for (i = 0; r == 0 && i < e->ngroups; i++)
-		log_info("linked location group '%s'", e->g[i].name);
 out:
 	for (i = 0; i < e->nstores; i++)
 		free(loc[i]);
 	return r;
+}
+
+static int
+keep_groups_txn(struct state_txn *t, void *arg)
+{
+	struct run *e = arg;
+
+	return groupcache_put(t, e->c, e->g, e->ngroups);
+}
+
+static int
+kept_groups_txn(struct state_txn *t, void *arg)
+{
+	struct run *e = arg;
+
+	return groupcache_get(t, e->c, e->g, &e->ngroups);
+}
+
+/* 1 when every store may be asked now (none backed off), else 0. */
+static int
+every_store_ok(struct run *e)
+{
+	size_t i;
+
+	for (i = 0; i < e->nstores; i++)
+		if (!run_store_ok(e, i))
+			return 0;
+	return 1;
+}
+
+/*
+ * Links the stores' locations (docs/design.md §2), at start: from every
+ * store's list, then kept in the state; or, when some store's cannot be
+ * read, as the last start that linked kept them, so that the others sync
+ * meanwhile (READY_KEPT).  Then, once every store answers, from their
+ * lists again: the same groups are READY_LINKED, others start the engine
+ * again (relink).  0 linked; -1 not linked (nothing syncs this cycle).
+ */
+static int
+link_step(struct run *e)
+{
+	static struct group g[CONF_MAX_LOCLINKS];
+	size_t ng = 0, k;
+	int r;
+
+	if (e->ready == READY_LINKED ||
+	    (e->ready == READY_KEPT && !every_store_ok(e)))
+		return 0;
+	if ((r = resolve_locations(e, g, &ng)) == 1 && e->ready == READY_NOT) {
+		if ((r = state_view(e->st, kept_groups_txn, e)) == -1) {
+			e->state_failed = 1;
+			return -1;
+		}
+		if (r == 1)
+			return -1;
+		log_warn("a store's locations could not be read: linking as "
+		    "the last start did until every store answers");
+		e->ready = READY_KEPT;
+		return 0;
+	}
+	if (r == 1)
+		return 0;	/* READY_KEPT goes on; a store is backed off */
+	if (r == -1) {
+		e->ready = READY_NOT;	/* as a start now would */
+		return -1;
+	}
+	if (e->ready == READY_KEPT && (ng != e->ngroups ||
+	    memcmp(g, e->g, ng * sizeof(*g)) != 0)) {
+		log_notice("the locations changed since the last start: "
+		    "starting again to link them");
+		e->relink = 1;
+		return -1;
+	}
+	memcpy(e->g, g, ng * sizeof(*g));
+	e->ngroups = ng;
+	for (k = 0; e->ready == READY_NOT && k < ng; k++)
+		log_info("linked location group '%s'", g[k].name);
+	e->ready = READY_LINKED;
+	if (!e->dry_run && state_update(e->st, keep_groups_txn, e) != 0) {
+		e->state_failed = 1;
+		return -1;
+	}
+	return 0;
 }
 
 /* ---- polling levels ---------------------------------------------------- */
@@ -530,11 +616,8 @@ cycle(struct run *e)
 
 	e->changed = e->large = e->written = 0;
 	run_seen_clear(e);
-	if (!e->ready) {
-		if (resolve_locations(e) == -1)
-			return e->state_failed ? -1 : 0;
-		e->ready = 1;
-	}
+	if (link_step(e) == -1)
+		return e->state_failed ? -1 : 0;
 	for (i = 0; i < e->nstores; i++)
 		if (run_store_ok(e, i) && catalog_step(e, i) == STEP_STATE_FAILED)
 			return -1;
@@ -758,8 +841,11 @@ once_failed(struct run *e)
 	return n > 0 || !e->ready;
 }
 
-int
-engine_run(const struct conf *c, const struct engine_opts *o,
+#define ENGINE_RELINK	(-3)	/* run_engine(): open the engine again */
+
+/* engine_run(), or ENGINE_RELINK when the locations changed under it. */
+static int
+run_engine(const struct conf *c, const struct engine_opts *o,
     volatile int *stop)
 {
 	struct run *e = xcalloc(1, sizeof(*e));
@@ -790,6 +876,10 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 		r = cycle(e);
 		if (e->dry_run)
 			state_dry_end(e->st);
+		if (e->relink) {
+			rc = ENGINE_RELINK;
+			break;
+		}
 		if (r == -1) {
 			log_err("state failure: stopping so that the service "
 			    "manager restarts invsync");
@@ -838,5 +928,16 @@ engine_run(const struct conf *c, const struct engine_opts *o,
 	alerter_free(al);
 	engine_close(e);
 	free(e);
+	return rc;
+}
+
+int
+engine_run(const struct conf *c, const struct engine_opts *o,
+    volatile int *stop)
+{
+	int rc;
+
+	while ((rc = run_engine(c, o, stop)) == ENGINE_RELINK)
+		;
 	return rc;
 }

@@ -106,6 +106,14 @@ struct store_rt {
 	size_t		 nrejoin;	/* at most LEVEL_PAGE */
 };
 
+/* How far the stores' locations are linked (struct run.ready). */
+enum {
+	READY_NOT,		/* not yet: nothing syncs */
+	READY_LINKED,		/* read from every store and linked */
+	READY_KEPT		/* some store unread: the groups kept in the state
+				   by the last start that linked (groupcache.h) */
+};
+
 /* A set of link key hashes (run.c). */
 struct key_set {
 	uint64_t	*h;		/* open addressing, 0 = empty */
@@ -125,7 +133,9 @@ struct run {
 	struct store_rt		 s[CONF_MAX_STORES];
 	struct group		 g[CONF_MAX_LOCLINKS];
 	size_t			 ngroups;
-	int			 ready;		/* locations resolved */
+	int			 ready;		/* locations linked: READY_* */
+	int			 relink;	/* they changed since the state's
+						   copy was used: start again */
 	/* this cycle */
 	size_t			 changed;	/* changes seen */
 	size_t			 large;		/* links changed largely (guard) */

@@ -498,6 +498,64 @@ def test_downtime(ctx):
     a.stop()
 
 
+def test_store_down_at_start(ctx):
+    """Three stores, one unreachable when invsync starts: never linked before, nothing syncs and
+    `once` says why; linked before, the other two sync from the start on the location groups the
+    last start kept, and the third catches up once it answers.  A location renamed meanwhile
+    links the stores again."""
+    f = ctx.fake
+    names = ['source', 'destination', 'third']
+    ctx.load([store(n, [simple('tee', 'T', 10)]) for n in names])
+
+    def third_down():
+        f.op('faults', {'store': 'third', 'kind': '503', 'rate': 1.0})
+
+    def once_fails(agent, says):
+        rc, _, err = agent.cmd('once', timeout=60, verbose=True)
+        check(rc == 1 and says in err and 'third' in err,
+              'once exited %d, want 1 saying %r and naming third: %s' % (rc, says, err[-800:]))
+
+    third_down()
+    fresh = ctx.agent(names, name='fresh')
+    f.op('sell', {'store': 'source', 'handle': 'tee', 'qty': 1})
+    once_fails(fresh, 'reading locations')
+    check(f.level('destination', 'tee') == 10, 'never linked, yet synced: destination %d' %
+          f.level('destination', 'tee'))
+    f.faults_off(['third'])
+    a = ctx.agent(names)
+    a.once()                    # linked: the groups kept
+    check([f.level(n, 'tee') for n in names] == [9, 9, 9], 'linked: %r' % [f.level(n, 'tee') for n in names])
+    third_down()
+    f.op('sell', {'store': 'source', 'handle': 'tee', 'qty': 2})
+    once_fails(a, 'linking as the last start did')
+    check(f.level('destination', 'tee') == 7, 'the others synced: destination %d, want 7' %
+          f.level('destination', 'tee'))
+    a.start()
+    f.op('sell', {'store': 'destination', 'handle': 'tee', 'qty': 1})
+    wait_until(lambda: f.level('source', 'tee') == 6, 15, interval=0.1, what='source 6 with third down')
+    check(f.level('third', 'tee') == 9, 'third written while down: %d' % f.level('third', 'tee'))
+    f.faults_off(['third'])
+    wait_until(lambda: f.level('third', 'tee') == 6, 60, interval=0.2, what='third caught up to 6')
+    a.wait_synced()
+    rc, _ = a.stop()
+    check(rc == 0, 'rc %s' % rc)
+    # a location renamed while the third is down: linked as kept, then again as it is
+    third_down()
+    f.op('location_rename', {'store': 'source', 'name': 'Main Warehouse', 'new_name': 'Main Store'})
+    a.start()
+    f.op('sell', {'store': 'source', 'handle': 'tee', 'qty': 1})
+    wait_until(lambda: f.level('destination', 'tee') == 5, 15, interval=0.1, what='destination 5')
+    f.faults_off(['third'])
+    wait_until(lambda: f.level('third', 'tee') == 5, 60, interval=0.2, what='third caught up to 5')
+    a.wait_synced()
+    rc, _ = a.stop()
+    check(rc == 0, 'rc %s' % rc)
+    log = open(a.logpath).read()
+    check('the locations changed since the last start' in log and "linked location group 'Main Store'" in log,
+          'not linked again after the rename: %s' % log[-1500:])
+    check([f.level(n, 'tee') for n in names] == [5, 5, 5], 'levels: %r' % [f.level(n, 'tee') for n in names])
+
+
 def soak(ctx, seconds, faults=0.0, kills=0):
     f = ctx.fake
     stores = ['source', 'destination']
@@ -1143,6 +1201,7 @@ TESTS = [
     ('three_stores_initial', test_three_stores_initial),
     ('one_way', test_one_way),
     ('downtime', test_downtime),
+    ('store_down_at_start', test_store_down_at_start),
     ('status_log', test_status_log),
     ('pause_dryrun_sigterm', test_pause_dryrun_sigterm),
     ('unknown_outcomes', test_unknown_outcomes),

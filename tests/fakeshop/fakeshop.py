@@ -1982,6 +1982,14 @@ class FakeShop:
         loc = st.add_location(b['name'], st.now(), b.get('active', True), b.get('fulfillment_service', False))
         return {'ok': True, 'location_id': gid(loc)}
 
+    def op_location_rename(self, b):
+        st = self.store(b['store'])
+        loc = st.loc_by_name(b['name'])
+        if loc is None:
+            raise KeyError('unknown location %r' % b['name'])
+        loc.name = b['new_name']
+        return {'ok': True}
+
     def op_generate(self, b):
         name = b['store']
         if name not in self.stores:
