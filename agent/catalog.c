@@ -141,6 +141,42 @@ set_members(struct link_pool *p, const struct group *gr, size_t i)
 		p->member[m].location = gr->member[i][m];
 }
 
+/* Link key into *l: as stored, or new and empty.  0 or -1. */
+static int
+link_or_new(struct state_txn *t, const struct run *e, const char *key,
+    struct link *l)
+{
+	int r;
+
+	if ((r = state_link_get(t, key, l)) == -1)
+		return -1;
+	if (r == 1) {
+		memset(l, 0, sizeof(*l));
+		snprintf(l->key, sizeof(l->key), "%s", key);
+		l->nsides = e->nstores;
+	}
+	return 0;
+}
+
+/*
+ * Store x->i's side of l linked afresh to item at group g: a new side,
+ * no level or member read yet, to be sighted under `initial`.  0 or -1.
+ */
+static int
+link_side_afresh(struct state_txn *t, struct catalog_ctx *x, struct link *l,
+    uint64_t item, size_t g)
+{
+	struct link_side *sd = &l->side[x->i];
+
+	memset(sd, 0, sizeof(*sd));
+	sd->item = item;
+	sd->location = x->e->g[g].loc[x->i];
+	set_members(&l->pool[x->i], &x->e->g[g], x->i);
+	x->linked++;
+	x->new_sides = 1;
+	return audit_link(t, AUDIT_LINKED, x->i, l->key, "linked");
+}
+
 /*
  * Notes in x that this full load saw item v with duplicate key (again: a
  * second item with it).
@@ -215,13 +251,8 @@ link_variant(struct state_txn *t, struct catalog_ctx *x,
 		log_notice("store %s: %s re-linked as %s",
 		    e->c->stores[x->i].name, old, key);
 	}
-	if ((r = state_link_get(t, key, &l)) == -1)
+	if (link_or_new(t, e, key, &l) == -1)
 		return -1;
-	if (r == 1) {
-		memset(&l, 0, sizeof(l));
-		snprintf(l.key, sizeof(l.key), "%s", key);
-		l.nsides = e->nstores;
-	}
 	sd = &l.side[x->i];
 	if (sd->item != 0 && sd->status == SIDE_DUPLICATE)
 		return duplicate_seen(t, x, &l, v, g);
@@ -237,17 +268,10 @@ link_variant(struct state_txn *t, struct catalog_ctx *x,
 			dup_note(x, key, v, g, 1);
 		return state_link_put(t, &l);
 	}
-	if (sd->item != v->item || sd->location != loc ||
-	    !same_members(&l.pool[x->i], &e->g[g], x->i)) {
-		memset(sd, 0, sizeof(*sd));
-		sd->item = v->item;
-		sd->location = loc;
-		set_members(&l.pool[x->i], &e->g[g], x->i);
-		x->linked++;
-		x->new_sides = 1;
-		if (audit_link(t, AUDIT_LINKED, x->i, key, "linked") == -1)
-			return -1;
-	}
+	if ((sd->item != v->item || sd->location != loc ||
+	    !same_members(&l.pool[x->i], &e->g[g], x->i)) &&
+	    link_side_afresh(t, x, &l, v->item, g) == -1)
+		return -1;
 	if (sd->status != SIDE_INACTIVE && sd->status != SIDE_MISSING)
 		sd->status = variant_status(v);
 	if (x->gen != 0)
@@ -365,35 +389,20 @@ sweep_txn(struct state_txn *t, void *arg)
 static int
 undup_one(struct state_txn *t, struct catalog_ctx *x, const struct dup_seen *d)
 {
-	const struct group *gr = &x->e->g[d->g];
 	struct link l;
-	struct link_side *sd;
-	int r;
+	struct link_side *sd = &l.side[x->i];
 
-	if ((r = state_link_get(t, d->key, &l)) == -1)
+	if (link_or_new(t, x->e, d->key, &l) == -1)
 		return -1;
-	if (r == 1) {
-		memset(&l, 0, sizeof(l));
-		snprintf(l.key, sizeof(l.key), "%s", d->key);
-		l.nsides = x->e->nstores;
-	}
-	sd = &l.side[x->i];
 	if (sd->item != 0 && sd->status != SIDE_DUPLICATE)
 		return 0;
-	/* as a new link: no level or member read yet */
-	memset(sd, 0, sizeof(*sd));
-	sd->item = d->item;
-	sd->location = gr->loc[x->i];
-	set_members(&l.pool[x->i], gr, x->i);
+	if (link_side_afresh(t, x, &l, d->item, d->g) == -1)
+		return -1;
 	sd->status = d->status;
 	sd->catalog_gen = x->gen;
-	x->linked++;
-	x->new_sides = 1;
 	log_notice("store %s: %s is unique again (item %" PRIu64 "); synced "
 	    "from its next reading", x->e->c->stores[x->i].name, d->key,
 	    d->item);
-	if (audit_link(t, AUDIT_LINKED, x->i, d->key, "linked") == -1)
-		return -1;
 	return state_link_put(t, &l);
 }
 
