@@ -105,7 +105,7 @@ every_store_ok(struct run *e)
 static int
 link_step(struct run *e)
 {
-	static struct group g[CONF_MAX_LOCLINKS];
+	static struct group g[CONF_MAX_LOCLINKS];	/* 57 KB, off the stack */
 	size_t ng = 0, k;
 	int r;
 

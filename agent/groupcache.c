@@ -53,13 +53,18 @@ groupcache_put(struct state_txn *t, const struct conf *c,
 {
 	struct cache_head head = { GROUPCACHE_VERSION, (uint32_t)ng,
 	    conf_hash(c) };
-	size_t len = sizeof(head) + ng * sizeof(*g);
-	unsigned char *buf = xmalloc(len);
+	size_t len = sizeof(head) + ng * sizeof(*g), had = 0;
+	unsigned char *buf = xmalloc(2 * len);
 	int r;
 
 	memcpy(buf, &head, sizeof(head));
 	memcpy(buf + sizeof(head), g, ng * sizeof(*g));
-	r = meta_put_blob(t, META_GROUPS, 0, buf, len);
+	/* the same groups as kept: no write, so a start costs no sync */
+	if ((r = meta_get_blob(t, META_GROUPS, 0, buf + len, len, &had)) == 0 &&
+	    had == len && memcmp(buf, buf + len, len) == 0)
+		r = 0;
+	else if (r != -1)
+		r = meta_put_blob(t, META_GROUPS, 0, buf, len);
 	free(buf);
 	return r;
 }

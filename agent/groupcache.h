@@ -12,7 +12,10 @@
 #include "linkloc.h"
 #include "state.h"
 
-/* Keeps groups g[0 .. ng) as those config c links to.  0 or -1 (LMDB). */
+/*
+ * Keeps groups g[0 .. ng) as those config c links to; writes nothing when
+ * they are kept already.  0 or -1 (LMDB).
+ */
 int	groupcache_put(struct state_txn *t, const struct conf *c,
 	    const struct group *g, size_t ng);
 /*
