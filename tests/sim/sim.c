@@ -148,7 +148,7 @@ static struct {
 	int		collected;	/* the agent's state, read at its close */
 	size_t		final_pending, final_links, final_in_step;
 	size_t		final_dup_synced;
-	int		dup_failed;	/* check_duplicate() failed */
+	int		dup_failed;	/* report_duplicate() failed it */
 	size_t		final_uncertain;
 	int64_t		next_check;
 	int		nfails;
@@ -1503,6 +1503,20 @@ units_match(int report)
 	return ok;
 }
 
+/* Fails the schedule, once, when synced sides of a duplicate key. */
+static void
+report_duplicate(size_t synced)
+{
+	int s = S.edit_store[0];
+
+	if (synced == 0 || S.dup_failed)
+		return;
+	S.dup_failed = 1;
+	sim_fail("store %d: a key made a duplicate is synced (%zu sides of "
+	    "variants %zu and %zu)", s, synced, S.edit_var[0],
+	    sim_shops[s].var[S.edit_var[0]].partner);
+}
+
 /*
  * Once the agent has had time to see an EDIT_COPY, whenever it naps: no
  * side of the duplicate key's two variants synced in that store.  A
@@ -1514,17 +1528,11 @@ static void
 check_duplicate(void)
 {
 	struct agent_view v = { 0, 0, 0, 0, 0, 0 };
-	int s = S.edit_store[0];
 
-	if (!S.copy || S.dup_failed ||
-	    sim_now < S.active_from + S.edit_at[0] +
-	    sim_edit_grace(&sim_shops[s]) || sim_state == NULL ||
-	    state_view(sim_state, view_txn, &v) != 0 || v.dup_synced == 0)
-		return;
-	S.dup_failed = 1;
-	sim_fail("store %d: a key made a duplicate is synced (%zu sides of "
-	    "variants %zu and %zu)", s, v.dup_synced, S.edit_var[0],
-	    sim_shops[s].var[S.edit_var[0]].partner);
+	if (S.copy && !S.dup_failed && sim_now >= S.active_from +
+	    S.edit_at[0] + sim_edit_grace(&sim_shops[S.edit_store[0]]) && sim_state != NULL &&
+	    state_view(sim_state, view_txn, &v) == 0)
+		report_duplicate(v.dup_synced);
 }
 
 void
@@ -1739,11 +1747,7 @@ final_checks(size_t *uncertain)
 		    S.final_pending);
 	if (S.final_links != expected_links())
 		sim_fail("%zu links, want %zu", S.final_links, expected_links());
-	if (S.final_dup_synced != 0)
-		sim_fail("store %d: a key made a duplicate is synced (%zu "
-		    "sides of variants %zu and %zu)", S.edit_store[0],
-		    S.final_dup_synced, S.edit_var[0],
-		    sim_shops[S.edit_store[0]].var[S.edit_var[0]].partner);
+	report_duplicate(S.final_dup_synced);
 	if (S.final_in_step != S.final_links)
 		sim_fail("%zu of %zu links not in step",
 		    S.final_links - S.final_in_step, S.final_links);
